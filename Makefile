@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# make          build/lockdepd
+# make test     every test suite (installs missing Debian packages first)
+# make demo     boots a Debian kernel under QEMU and shows live reports
+# make fuzz     libFuzzer targets, long runs
+# make bench    offline throughput benchmark (bench/)
+# make install  PREFIX=/usr/local DESTDIR=
+
+CC       := clang
+CLANG    := clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+OUT      := build
+
+CFLAGS   ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Idaemon -I$(OUT)
+LIBS     := -lbpf -lelf -lz -lzstd -lyaml -lsystemd -lm
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+SKELS       := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+HEADERS     := $(wildcard include/*.h daemon/*.h)
+
+OBJS      := $(patsubst daemon/%.c,$(OUT)/obj/%.o,$(DAEMON_SRCS))
+SAN_OBJS  := $(patsubst daemon/%.c,$(OUT)/san/obj/%.o,$(DAEMON_SRCS))
+FUZZ_OBJS := $(patsubst daemon/%.c,$(OUT)/fuzz/obj/%.o,$(DAEMON_SRCS))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/san/tests/%,$(UNIT_SRCS))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps test demo fuzz bench bench-live install clean format unit-bins san-bins fuzz-bins static
+
+all: $(OUT)/lockdepd
+
+deps:
+	@./tests/deps.sh
+
+# --- BPF ---------------------------------------------------------------
+# CO-RE: one vmlinux.h from the build machine's BTF serves every kernel.
+$(OUT)/vmlinux.h:
+	@mkdir -p $(OUT)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h include/lockdepd_event.h $(wildcard bpf/*.h)
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(OUT) -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# --- user space --------------------------------------------------------
+$(OUT)/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -c $< -o $@
+
+$(OUT)/liblockdepd.a: $(OBJS)
+	ar rcs $@ $^
+
+$(OUT)/lockdepd: $(OUT)/obj/main.o $(OUT)/liblockdepd.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(OUT)/obj/main.o: daemon/main.c $(HEADERS) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -c $< -o $@
+
+# A static build for the QEMU guest, whose initramfs has no libraries and no systemd.
+$(OUT)/static/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLOCKDEPD_NO_SYSTEMD -c $< -o $@
+
+$(OUT)/static/lockdepd: $(patsubst daemon/%.c,$(OUT)/static/obj/%.o,$(DAEMON_SRCS) daemon/main.c)
+	$(CC) -static $(CFLAGS) -o $@ $^ -lbpf -lelf -lz -lzstd -lyaml -lm
+
+static: $(OUT)/static/lockdepd
+
+# --- tests -------------------------------------------------------------
+$(OUT)/tests/%: tests/unit/%.c $(OUT)/liblockdepd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a -lcmocka $(LIBS)
+
+$(OUT)/san/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -c $< -o $@
+
+$(OUT)/san/liblockdepd.a: $(SAN_OBJS)
+	ar rcs $@ $^
+
+$(OUT)/san/lockdepd: daemon/main.c $(OUT)/san/liblockdepd.a $(HEADERS)
+	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/san/liblockdepd.a $(LIBS)
+
+$(OUT)/san/tests/%: tests/unit/%.c $(OUT)/san/liblockdepd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/san/liblockdepd.a -lcmocka $(LIBS)
+
+$(OUT)/fuzz/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(WARNINGS) $(CPPFLAGS) -c $< -o $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined $(WARNINGS) $(CPPFLAGS) -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
+unit-bins: $(UNIT_BINS)
+san-bins: $(SAN_UNIT_BINS) $(OUT)/san/lockdepd
+fuzz-bins: $(FUZZ_BINS)
+
+# tests/run.sh runs every suite and prints the one summary line CI reads.
+test: deps
+	$(MAKE) all unit-bins san-bins fuzz-bins
+	./tests/run.sh
+
+fuzz: deps
+	$(MAKE) fuzz-bins
+	./tests/fuzz/run.sh 300
+
+# --- main job and benchmarks ------------------------------------------
+demo: deps
+	$(MAKE) all static
+	./tests/e2e/demo.sh
+
+bench: deps
+	$(MAKE) all
+	./bench/run.sh
+
+bench-live: deps
+	$(MAKE) all static
+	./bench/live.sh
+
+# --- install -----------------------------------------------------------
+install: all
+	install -D -m 0755 $(OUT)/lockdepd $(DESTDIR)$(PREFIX)/bin/lockdepd
+	install -d $(DESTDIR)$(PREFIX)/share/lockdepd/rules
+	install -m 0644 rules/*.yaml $(DESTDIR)$(PREFIX)/share/lockdepd/rules/
+
+format:
+	clang-format -i $(wildcard daemon/*.c daemon/*.h include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c)
+
+clean:
+	rm -rf $(OUT)

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Accessors and names for the event ABI of include/lockdepd_event.h. */
+#ifndef LOCKDEPD_EVENT_UTIL_H
+#define LOCKDEPD_EVENT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "lockdepd_event.h"
+
+static inline const __u64 *ld_event_stack(const struct ld_event *ev)
+{
+	return (const __u64 *)(ev + 1);
+}
+
+static inline const char *ld_event_text(const struct ld_event *ev)
+{
+	return (const char *)(ld_event_stack(ev) + ev->nr_stack);
+}
+
+static inline size_t ld_event_size_for(size_t nr_stack, size_t text_len)
+{
+	return (LD_EVENT_FIXED_SIZE + nr_stack * sizeof(__u64) + text_len + 7) & ~(size_t)7;
+}
+
+/*
+ * Checks that a record of `avail` bytes is self-consistent (size, stack and
+ * text inside the record, known type and enum values). Readers of untrusted
+ * input (trace files, the ring buffer) call it before anything else looks
+ * at the record. Returns 0 or -EINVAL.
+ */
+int ld_event_validate(const struct ld_event *ev, size_t avail);
+
+/* Text form names ("acquire", "ww_mutex", "shrinker", ...); NULL if out of range. */
+const char *ld_event_type_name(unsigned int type);
+const char *ld_lock_type_name(unsigned int type);
+const char *ld_reclaim_kind_name(unsigned int kind);
+const char *ld_reclaim_state_name(unsigned int state);
+
+/* Reverse lookups: -1 when unknown. */
+int ld_event_type_from_name(const char *name);
+int ld_lock_type_from_name(const char *name);
+int ld_reclaim_kind_from_name(const char *name);
+int ld_reclaim_state_from_name(const char *name);
+
+/* LD_TASK_* from "PF_MEMALLOC_NOFS|PF_MEMALLOC" or "0" or hex; -EINVAL if unknown. */
+int ld_task_flags_parse(const char *text, __u32 *ret_value);
+/* Writes "PF_MEMALLOC|PF_MEMALLOC_NOFS" or "0". */
+int ld_task_flags_format(__u32 value, char *buf, size_t len);
+
+#endif

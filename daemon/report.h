@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Printing findings: lockdep's own report layout for people, JSON lines for
+ * tools. Reads struct finding and a symtab, nothing else.
+ */
+#ifndef LOCKDEPD_REPORT_H
+#define LOCKDEPD_REPORT_H
+
+#include <stdio.h>
+
+#include "engine.h"
+#include "finding.h"
+
+struct symtab;
+
+enum report_format {
+	REPORT_TEXT,
+	REPORT_JSON,
+};
+
+struct report_opts {
+	enum report_format format;
+	const char *kernel_release; /* printed in the text header; NULL: unknown */
+};
+
+/* One finding: a lockdep-style block (text) or one JSON object and a newline. */
+int report_finding(FILE *out, const struct report_opts *opts, const struct finding *finding,
+		   struct symtab *symtab);
+
+/* The closing summary line(s) (text) or a {"summary": ...} object (JSON). */
+int report_summary(FILE *out, const struct report_opts *opts, const struct engine_stats *stats);
+
+/* Appends s to out as a JSON string literal, quotes included. */
+void json_write_string(FILE *out, const char *s);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Trace files: the two forms of a stream of events.
+ *
+ * Binary: a zstd stream holding a versioned header (format version, event
+ * ABI version, kernel release, clock, the kernel's gfp layout), then records:
+ * events exactly as struct ld_event, symbol records naming every address
+ * before the first event that uses it, and an end record. Written with the
+ * streaming encoder and flushed regularly, so a file cut off by a crash
+ * reads up to its last flush and is reported as truncated.
+ *
+ * Text: one event per line ("acquire pid=120 lock=0x... type=ww_mutex"),
+ * the public grammar documented in README.md. `lockdepd dump` prints a
+ * binary trace in this form; readers detect the form from the content.
+ */
+#ifndef LOCKDEPD_TRACE_H
+#define LOCKDEPD_TRACE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "event.h"
+
+struct symtab;
+struct gfp_layout;
+struct trace_reader;
+struct trace_writer;
+
+#define TRACE_FORMAT_VERSION 1
+
+enum trace_form {
+	TRACE_FORM_TEXT,
+	TRACE_FORM_BINARY,
+};
+
+/*
+ * Opens a trace of either form ("-" is stdin). Symbol names found in the
+ * trace are added to symtab, which the caller owns and which must outlive
+ * the reader. Errors are logged naming the file; returns 0 or -errno.
+ */
+int trace_reader__open(const char *path, struct symtab *symtab, struct trace_reader **ret_reader);
+
+/*
+ * The next event: 1 with *ret_event valid until the next call, 0 at the
+ * end, or a negative errno for bad input, logged as one line naming the
+ * file and the line (text) or byte offset (binary). A binary file that ends
+ * without its end record is truncated: 0 is returned and
+ * trace_reader__truncated() says so; the caller reports what it got.
+ */
+int trace_reader__next(struct trace_reader *reader, const struct ld_event **ret_event);
+
+enum trace_form trace_reader__form(const struct trace_reader *reader);
+const struct gfp_layout *trace_reader__gfp_layout(const struct trace_reader *reader);
+const char *trace_reader__kernel_release(const struct trace_reader *reader); /* "" if unknown */
+bool trace_reader__truncated(const struct trace_reader *reader);
+__u64 trace_reader__events_read(const struct trace_reader *reader);
+void trace_reader__free(struct trace_reader *reader);
+
+struct trace_writer_opts {
+	const char *kernel_release; /* NULL or "" when unknown */
+	const struct gfp_layout *gfp; /* NULL: the default layout */
+	int compression_level; /* 0: zstd's default */
+};
+
+/* Creates a binary trace (atomically replacing path only on close is not required). */
+int trace_writer__open(const char *path, const struct trace_writer_opts *opts,
+		       struct symtab *symtab, struct trace_writer **ret_writer);
+/* Appends an event, preceded by symbol records for addresses not yet named in the file. */
+int trace_writer__write(struct trace_writer *writer, const struct ld_event *event);
+/* Makes everything written so far readable even if the process dies now. */
+int trace_writer__flush(struct trace_writer *writer);
+/* Writes the end record and closes; the writer is freed in any case. */
+int trace_writer__close(struct trace_writer *writer);
+
+/*
+ * The canonical text line of an event (no newline): keys in grammar order,
+ * defaults omitted, addresses named through symtab where a name exists.
+ */
+int text_event__format(const struct ld_event *event, struct symtab *symtab,
+		       const struct gfp_layout *gfp, char *buf, size_t len);
+
+/*
+ * Prints a whole trace in text form: a `header` line first when the trace
+ * knows its kernel or has a non-default gfp layout, then one line per event.
+ */
+int trace_dump(const char *path, FILE *out);
+
+#endif

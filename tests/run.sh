@@ -1,0 +1,58 @@
+#!/bin/bash
+# Runs every test suite and ends with the one line CI reads:
+#   N passed, N failed
+# Each suite prints TAP-style lines ("ok - name" / "not ok - name"); a suite
+# that dies without saying so counts as one failure under its own name.
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+log_dir=build/test-logs
+mkdir -p "$log_dir"
+
+# run_suite NAME COMMAND...: runs it, echoes its lines, counts its results.
+run_suite() {
+	local name=$1
+	shift
+	local log="$log_dir/$name.log"
+	echo "=== $name"
+	"$@" >"$log" 2>&1
+	local rc=$?
+	local ok notok
+	ok=$(grep -c '^ok ' "$log")
+	notok=$(grep -c '^not ok ' "$log")
+	grep -E '^(not )?ok |^# (SKIP|skip)' "$log" | sed 's/^/  /'
+	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
+		echo "  not ok - $name exited with status $rc (log: $log)"
+		tail -n 20 "$log" | sed 's/^/    | /'
+		notok=1
+	elif [ "$notok" -gt 0 ]; then
+		grep -B2 -A8 '^not ok ' "$log" | grep -vE '^(not )?ok ' | head -n 40 | sed 's/^/    | /'
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+}
+
+export CMOCKA_MESSAGE_OUTPUT=TAP
+
+for t in build/tests/test_*; do
+	[ -x "$t" ] && run_suite "unit-$(basename "$t")" "$t"
+done
+for t in build/san/tests/test_*; do
+	[ -x "$t" ] && run_suite "asan-ubsan-$(basename "$t")" "$t"
+done
+for t in tests/cli/*.sh; do
+	[ -f "$t" ] || continue
+	run_suite "cli-$(basename "$t" .sh)" env LOCKDEPD=build/lockdepd bash "$t"
+	run_suite "asan-ubsan-cli-$(basename "$t" .sh)" env LOCKDEPD=build/san/lockdepd bash "$t"
+done
+if [ -x tests/fuzz/run.sh ]; then
+	run_suite fuzz-smoke tests/fuzz/run.sh 5
+fi
+if [ -x tests/e2e/run.sh ]; then
+	run_suite e2e-guest tests/e2e/run.sh
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
