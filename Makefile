@@ -126,8 +126,11 @@ demo: deps
 	$(MAKE) all static
 	./tests/e2e/demo.sh
 
+$(OUT)/bench-gen: bench/gen.c $(OUT)/liblockdepd.a $(HEADERS)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a $(LIBS)
+
 bench: deps
-	$(MAKE) all
+	$(MAKE) all $(OUT)/bench-gen
 	./bench/run.sh
 
 bench-live: deps

@@ -42,6 +42,13 @@ enum trace_form {
 int trace_reader__open(const char *path, struct symtab *symtab, struct trace_reader **ret_reader);
 
 /*
+ * The same on a buffer the caller keeps alive until trace_reader__free()
+ * (fuzzers, tests, a trace received whole); name is used in messages.
+ */
+int trace_reader__open_memory(const void *buf, size_t len, const char *name,
+			      struct symtab *symtab, struct trace_reader **ret_reader);
+
+/*
  * The next event: 1 with *ret_event valid until the next call, 0 at the
  * end, or a negative errno for bad input, logged as one line naming the
  * file and the line (text) or byte offset (binary). A binary file that ends
@@ -81,9 +88,46 @@ int text_event__format(const struct ld_event *event, struct symtab *symtab,
 		       const struct gfp_layout *gfp, char *buf, size_t len);
 
 /*
+ * The `header` line (no newline) for a trace of that kernel and layout:
+ * `header kernel="6.1.0-56-amd64" gfp="GFP_KERNEL=0xcc0,..."`, each key only
+ * when it says something (a kernel release; a layout other than the default).
+ * Returns the length, 0 when there is nothing to say, or -ENOSPC.
+ */
+int text_header__format(const char *kernel_release, const struct gfp_layout *gfp, char *buf,
+			size_t len);
+
+/*
  * Prints a whole trace in text form: a `header` line first when the trace
  * knows its kernel or has a non-default gfp layout, then one line per event.
  */
 int trace_dump(const char *path, FILE *out);
+
+/*
+ * Internal to trace.c, trace_text.c and trace_binary.c: the byte source the
+ * readers pull from (a file, stdin or memory, with the bytes trace.c peeked
+ * at to detect the form put back), and the two backends trace_reader
+ * dispatches to. Not for other callers.
+ */
+struct trace_input;
+/* Up to len bytes; 0 at the end; a negative errno (logged) on a read error. */
+long trace_input__read(struct trace_input *in, void *buf, size_t len);
+const char *trace_input__name(const struct trace_input *in);
+
+struct text_reader;
+int text_reader__open(struct trace_input *in, struct symtab *symtab,
+		      struct text_reader **ret_reader);
+int text_reader__next(struct text_reader *reader, const struct ld_event **ret_event);
+const struct gfp_layout *text_reader__gfp_layout(const struct text_reader *reader);
+const char *text_reader__kernel_release(const struct text_reader *reader);
+void text_reader__free(struct text_reader *reader);
+
+struct binary_reader;
+int binary_reader__open(struct trace_input *in, struct symtab *symtab,
+			struct binary_reader **ret_reader);
+int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event);
+const struct gfp_layout *binary_reader__gfp_layout(const struct binary_reader *reader);
+const char *binary_reader__kernel_release(const struct binary_reader *reader);
+bool binary_reader__truncated(const struct binary_reader *reader);
+void binary_reader__free(struct binary_reader *reader);
 
 #endif

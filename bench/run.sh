@@ -1,0 +1,33 @@
+#!/bin/bash
+# Offline throughput of `lockdepd report` (issue "The verifier core"):
+# generates a synthetic binary trace of 10M events with realistic nesting,
+# then measures report time and peak memory against `zstd -d` of the same
+# file, all in one run so the ratio holds on a noisy machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=${BENCH_EVENTS:-10000000}
+dir=${BENCH_DIR:-build/bench}
+mkdir -p "$dir"
+trace="$dir/synthetic-$events.ldt"
+
+[ -f "$trace" ] || build/bench-gen -n "$events" -o "$trace"
+size=$(stat -c %s "$trace")
+
+measure() { # measure NAME COMMAND...: prints seconds and peak KiB
+	local out="$dir/$1.time"
+	shift
+	/usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>"$dir/stderr.log" || true
+	cat "$out"
+}
+
+# Warm the page cache so both measure CPU, not the disk.
+cat "$trace" >/dev/null
+read -r zstd_s zstd_kb < <(measure zstd zstd -d -c -q "$trace")
+read -r report_s report_kb < <(measure report build/lockdepd report --format json "$trace")
+
+awk -v n="$events" -v size="$size" -v zs="$zstd_s" -v zk="$zstd_kb" -v rs="$report_s" -v rk="$report_kb" 'BEGIN {
+	printf "trace: %d events, %.1f MB compressed\n", n, size / 1e6
+	printf "zstd -d:         %6.2f s  peak %7d KiB\n", zs, zk
+	printf "lockdepd report: %6.2f s  peak %7d KiB  %.1fM events/s\n", rs, rk, n / rs / 1e6
+	printf "report / zstd -d time ratio: %.2f\n", rs / zs
+}'

@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The core probes: lock operations, lock class names, allocations with
+ * their gfp flags, reclaim context and task exits, written as struct
+ * ld_event records into one ring buffer.
+ *
+ * Lock operations have two implementations and user space loads one
+ * (bpf_program__set_autoload): fentry/fexit programs, one per kernel
+ * function because a BTF-typed program has a single attach target, and
+ * kprobe twins for kernels that refuse BPF trampolines, generic because a
+ * kprobe program attaches to any function by name. Both read arguments
+ * without typing them (bpf_get_func_arg, PT_REGS_PARM*), so the same
+ * program serves `mutex_lock` and, on CONFIG_DEBUG_LOCK_ALLOC kernels,
+ * `mutex_lock_nested` (user space retargets it).
+ *
+ * An acquire is reported at function exit, with its result: a lock that is
+ * never obtained (-EINTR, -EDEADLK, failed trylock) is reported as such and
+ * creates no dependency in the engine. A release is reported at function
+ * entry, before the lock is free. Allocations and reclaim come from
+ * classic tracepoints (their record layout is read with CO-RE; the 6.1
+ * verifier refuses tp_btf/kmalloc's pointer argument).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "lockdepd_common.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define EINTR_	 4
+#define EBUSY_	 16
+#define EDEADLK_ 35
+
+/* Drop allocations that cannot enter fs_reclaim (see alloc_matters). */
+const volatile __u32 targ_alloc_filter = 1;
+const volatile __u64 gfp_direct_reclaim = 0;
+const volatile __u64 gfp_fs = 0;
+
+enum acq_result {
+	ACQ_VOID, /* always taken */
+	ACQ_ERRNO, /* 0 taken, else -errno */
+	ACQ_TRYLOCK, /* 1 taken, 0 busy */
+};
+
+/*
+ * A wrapper that calls another traced function for the same lock
+ * (mutex_lock_io -> mutex_lock, ww_mutex_unlock -> mutex_unlock, when the
+ * compiler did not inline the inner one) would report the operation twice.
+ * The inner/outer pair leaves a per-CPU mark; the second report of the
+ * same lock by the same task is dropped. Inlined inner calls leave no mark.
+ */
+struct op_mark {
+	__u32 tid;
+	__u32 pad;
+	__u64 lock;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct op_mark);
+} op_marks SEC(".maps");
+
+#define MARK_ACQUIRE 0 /* set by mutex_lock's exit, read by mutex_lock_io's */
+#define MARK_RELEASE 1 /* set by ww_mutex_unlock's entry, read by mutex_unlock's */
+
+static __always_inline void mark_set(__u32 slot, __u32 tid, __u64 lock)
+{
+	struct op_mark *m = bpf_map_lookup_elem(&op_marks, &slot);
+
+	if (m) {
+		m->tid = tid;
+		m->lock = lock;
+	}
+}
+
+/* True (and the mark is consumed) when tid's last op on this CPU was on lock. */
+static __always_inline bool mark_take(__u32 slot, __u32 tid, __u64 lock)
+{
+	struct op_mark *m = bpf_map_lookup_elem(&op_marks, &slot);
+
+	if (!m || m->tid != tid || m->lock != lock)
+		return false;
+	m->lock = 0;
+	return true;
+}
+
+static __always_inline __s32 acquire_result(enum acq_result rk, __s64 ret)
+{
+	switch (rk) {
+	case ACQ_TRYLOCK:
+		if (ret == 1)
+			return 0;
+		return ret == 0 ? -EBUSY_ : (__s32)ret;
+	case ACQ_ERRNO:
+		return (__s32)ret;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * One acquire record. func is the traced function's address when frames
+ * start inside a trampoline (fexit), 0 when they start at the caller
+ * (kretprobe).
+ */
+static __always_inline int emit_acquire(void *ctx, __u64 lock, __u64 wwctx, __s32 ret,
+					__u8 lock_type, bool trylock, __u64 func)
+{
+	__u32 tid = current_tid();
+	struct ld_event *e;
+	__u32 nr;
+
+	if (!task_sync(tid, true)) {
+		count_lost(tid, true);
+		return 0;
+	}
+	e = reserve(LD_STACK_RECORD_SIZE, tid, true);
+	if (!e)
+		return 0;
+	fill_header(e, LD_EV_ACQUIRE, tid);
+	e->acquire.lock = lock;
+	e->acquire.ctx = wwctx;
+	e->acquire.ret = ret;
+	e->acquire.lock_type = lock_type;
+	e->acquire.trylock = trylock;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	nr = trim_to_caller((__u64 *)(e + 1), record_stack(ctx, e), func);
+	finish_stack(e, nr);
+	e->acquire.ip = nr ? ((__u64 *)(e + 1))[0] : 0;
+	submit(e);
+	return 0;
+}
+
+static __always_inline int emit_release(__u64 lock, __u64 ip)
+{
+	__u32 tid = current_tid();
+	struct ld_event *e;
+
+	if (!task_sync(tid, false)) {
+		count_lost(tid, true);
+		return 0;
+	}
+	e = event_new(LD_EV_RELEASE, tid, true);
+	if (!e)
+		return 0;
+	e->release.lock = lock;
+	e->release.ip = ip;
+	submit(e);
+	return 0;
+}
+
+/* --- fentry/fexit ------------------------------------------------------ */
+
+static __always_inline int fexit_acquire(void *ctx, __u8 lock_type, enum acq_result rk, bool has_ctx)
+{
+	__u64 lock = 0, wwctx = 0, ret = 0;
+
+	if (is_self())
+		return 0;
+	bpf_get_func_arg(ctx, 0, &lock);
+	if (has_ctx)
+		bpf_get_func_arg(ctx, 1, &wwctx);
+	if (rk != ACQ_VOID)
+		bpf_get_func_ret(ctx, &ret);
+	return emit_acquire(ctx, lock, wwctx, acquire_result(rk, (__s64)ret), lock_type,
+			    rk == ACQ_TRYLOCK, bpf_get_func_ip(ctx));
+}
+
+static __always_inline int fentry_release(void *ctx)
+{
+	__u64 lock = 0;
+
+	if (is_self())
+		return 0;
+	bpf_get_func_arg(ctx, 0, &lock);
+	return emit_release(lock, fentry_caller(ctx));
+}
+
+#define FEXIT_ACQUIRE(fn, type, rk, has_ctx)                 \
+	SEC("fexit/" #fn)                                    \
+	int fx_##fn(void *ctx)                               \
+	{                                                    \
+		return fexit_acquire(ctx, type, rk, has_ctx); \
+	}
+
+FEXIT_ACQUIRE(mutex_lock_interruptible, LD_LOCK_MUTEX, ACQ_ERRNO, false)
+FEXIT_ACQUIRE(mutex_lock_killable, LD_LOCK_MUTEX, ACQ_ERRNO, false)
+FEXIT_ACQUIRE(mutex_trylock, LD_LOCK_MUTEX, ACQ_TRYLOCK, false)
+FEXIT_ACQUIRE(ww_mutex_lock, LD_LOCK_WW_MUTEX, ACQ_ERRNO, true)
+FEXIT_ACQUIRE(ww_mutex_lock_interruptible, LD_LOCK_WW_MUTEX, ACQ_ERRNO, true)
+FEXIT_ACQUIRE(ww_mutex_trylock, LD_LOCK_WW_MUTEX, ACQ_TRYLOCK, true)
+FEXIT_ACQUIRE(down_read, LD_LOCK_RWSEM_READ, ACQ_VOID, false)
+FEXIT_ACQUIRE(down_read_killable, LD_LOCK_RWSEM_READ, ACQ_ERRNO, false)
+FEXIT_ACQUIRE(down_read_interruptible, LD_LOCK_RWSEM_READ, ACQ_ERRNO, false)
+FEXIT_ACQUIRE(down_read_trylock, LD_LOCK_RWSEM_READ, ACQ_TRYLOCK, false)
+FEXIT_ACQUIRE(down_write, LD_LOCK_RWSEM_WRITE, ACQ_VOID, false)
+FEXIT_ACQUIRE(down_write_killable, LD_LOCK_RWSEM_WRITE, ACQ_ERRNO, false)
+FEXIT_ACQUIRE(down_write_trylock, LD_LOCK_RWSEM_WRITE, ACQ_TRYLOCK, false)
+
+SEC("fexit/mutex_lock")
+int fx_mutex_lock(void *ctx)
+{
+	__u64 lock = 0;
+
+	if (is_self())
+		return 0;
+	bpf_get_func_arg(ctx, 0, &lock);
+	mark_set(MARK_ACQUIRE, current_tid(), lock);
+	return emit_acquire(ctx, lock, 0, 0, LD_LOCK_MUTEX, false, bpf_get_func_ip(ctx));
+}
+
+SEC("fexit/mutex_lock_io")
+int fx_mutex_lock_io(void *ctx)
+{
+	__u64 lock = 0;
+
+	if (is_self())
+		return 0;
+	bpf_get_func_arg(ctx, 0, &lock);
+	if (mark_take(MARK_ACQUIRE, current_tid(), lock))
+		return 0;
+	return emit_acquire(ctx, lock, 0, 0, LD_LOCK_MUTEX, false, bpf_get_func_ip(ctx));
+}
+
+SEC("fentry/mutex_unlock")
+int fe_mutex_unlock(void *ctx)
+{
+	__u64 lock = 0;
+
+	if (is_self())
+		return 0;
+	bpf_get_func_arg(ctx, 0, &lock);
+	if (mark_take(MARK_RELEASE, current_tid(), lock))
+		return 0;
+	return emit_release(lock, fentry_caller(ctx));
+}
+
+SEC("fentry/ww_mutex_unlock")
+int fe_ww_mutex_unlock(void *ctx)
+{
+	__u64 lock = 0;
+
+	if (is_self())
+		return 0;
+	bpf_get_func_arg(ctx, 0, &lock);
+	mark_set(MARK_RELEASE, current_tid(), lock);
+	return emit_release(lock, fentry_caller(ctx));
+}
+
+SEC("fentry/up_read")
+int fe_up_read(void *ctx)
+{
+	return fentry_release(ctx);
+}
+
+SEC("fentry/up_write")
+int fe_up_write(void *ctx)
+{
+	return fentry_release(ctx);
+}
+
+/* __mutex_init(lock, name, key) and __init_rwsem(sem, name, key). */
+static __always_inline int fentry_init(void *ctx)
+{
+	__u64 lock = 0, name = 0;
+
+	if (is_self())
+		return 0;
+	bpf_get_func_arg(ctx, 0, &lock);
+	bpf_get_func_arg(ctx, 1, &name);
+	return emit_init(lock, fentry_caller(ctx), (const void *)name);
+}
+
+SEC("fentry/__mutex_init")
+int fe___mutex_init(void *ctx)
+{
+	return fentry_init(ctx);
+}
+
+SEC("fentry/__init_rwsem")
+int fe___init_rwsem(void *ctx)
+{
+	return fentry_init(ctx);
+}
+
+/* --- kprobe twins ------------------------------------------------------ */
+
+/* What an acquire's entry saw, until its return. */
+struct pending_acquire {
+	__u64 lock;
+	__u64 arg2; /* the ww_acquire_ctx for ww_mutex functions */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pending_acquire);
+} pending_acquires SEC(".maps");
+
+static __always_inline __u64 kprobe_caller(struct pt_regs *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_probe_read_kernel(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx));
+	return ret;
+}
+
+/*
+ * Entry of every acquire function. A wrapper's entry is overwritten by the
+ * inner function's and the outer return finds nothing: one report.
+ */
+SEC("kprobe")
+int kp_acquire(struct pt_regs *ctx)
+{
+	struct pending_acquire p = {
+		.lock = PT_REGS_PARM1(ctx),
+		.arg2 = PT_REGS_PARM2(ctx),
+	};
+	__u32 tid = current_tid();
+
+	if (is_self())
+		return 0;
+	bpf_map_update_elem(&pending_acquires, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int kret_acquire(struct pt_regs *ctx, __u8 lock_type, enum acq_result rk,
+					bool has_ctx)
+{
+	__u32 tid = current_tid();
+	struct pending_acquire *p;
+	__u64 lock, wwctx;
+
+	if (is_self())
+		return 0;
+	p = bpf_map_lookup_elem(&pending_acquires, &tid);
+	if (!p)
+		return 0;
+	lock = p->lock;
+	wwctx = has_ctx ? p->arg2 : 0;
+	bpf_map_delete_elem(&pending_acquires, &tid);
+	return emit_acquire(ctx, lock, wwctx, acquire_result(rk, (__s64)PT_REGS_RC(ctx)), lock_type,
+			    rk == ACQ_TRYLOCK, 0);
+}
+
+#define KRET_ACQUIRE(name, type, rk, has_ctx)             \
+	SEC("kretprobe")                                  \
+	int kr_##name(struct pt_regs *ctx)                \
+	{                                                 \
+		return kret_acquire(ctx, type, rk, has_ctx); \
+	}
+
+KRET_ACQUIRE(mutex_void, LD_LOCK_MUTEX, ACQ_VOID, false)
+KRET_ACQUIRE(mutex_errno, LD_LOCK_MUTEX, ACQ_ERRNO, false)
+KRET_ACQUIRE(mutex_trylock, LD_LOCK_MUTEX, ACQ_TRYLOCK, false)
+KRET_ACQUIRE(ww_errno, LD_LOCK_WW_MUTEX, ACQ_ERRNO, true)
+KRET_ACQUIRE(ww_trylock, LD_LOCK_WW_MUTEX, ACQ_TRYLOCK, true)
+KRET_ACQUIRE(read_void, LD_LOCK_RWSEM_READ, ACQ_VOID, false)
+KRET_ACQUIRE(read_errno, LD_LOCK_RWSEM_READ, ACQ_ERRNO, false)
+KRET_ACQUIRE(read_trylock, LD_LOCK_RWSEM_READ, ACQ_TRYLOCK, false)
+KRET_ACQUIRE(write_void, LD_LOCK_RWSEM_WRITE, ACQ_VOID, false)
+KRET_ACQUIRE(write_errno, LD_LOCK_RWSEM_WRITE, ACQ_ERRNO, false)
+KRET_ACQUIRE(write_trylock, LD_LOCK_RWSEM_WRITE, ACQ_TRYLOCK, false)
+
+SEC("kprobe")
+int kp_release(struct pt_regs *ctx)
+{
+	__u64 lock = PT_REGS_PARM1(ctx);
+
+	if (is_self())
+		return 0;
+	if (mark_take(MARK_RELEASE, current_tid(), lock))
+		return 0;
+	return emit_release(lock, kprobe_caller(ctx));
+}
+
+SEC("kprobe")
+int kp_ww_release(struct pt_regs *ctx)
+{
+	__u64 lock = PT_REGS_PARM1(ctx);
+
+	if (is_self())
+		return 0;
+	mark_set(MARK_RELEASE, current_tid(), lock);
+	return emit_release(lock, kprobe_caller(ctx));
+}
+
+SEC("kprobe")
+int kp_init(struct pt_regs *ctx)
+{
+	if (is_self())
+		return 0;
+	return emit_init(PT_REGS_PARM1(ctx), kprobe_caller(ctx), (const void *)PT_REGS_PARM2(ctx));
+}
+
+/* --- allocations --------------------------------------------------------- */
+
+/*
+ * lockdep's __fs_reclaim_acquire() rule: only such an allocation can add a
+ * dependency on fs_reclaim, so dropping the others here changes no
+ * finding (the engine applies the same rule to what it gets).
+ */
+static __always_inline bool alloc_matters(__u64 gfp, __u32 task_flags)
+{
+	if (!targ_alloc_filter || !gfp_direct_reclaim || !gfp_fs)
+		return true;
+	if (!(gfp & gfp_direct_reclaim) || !(gfp & gfp_fs))
+		return false;
+	return !(task_flags &
+		 (LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO));
+}
+
+static __always_inline int emit_alloc(void *ctx, __u64 gfp, __u64 site)
+{
+	__u32 tid = current_tid();
+	struct ld_event *e;
+	__u32 nr;
+
+	if (is_self() || !alloc_matters(gfp, current_task_flags()))
+		return 0;
+	if (!task_sync(tid, true)) {
+		count_lost(tid, true);
+		return 0;
+	}
+	e = reserve(LD_STACK_RECORD_SIZE, tid, true);
+	if (!e)
+		return 0;
+	fill_header(e, LD_EV_ALLOC, tid);
+	e->alloc.gfp = gfp;
+	e->alloc.site = site;
+	nr = trim_to_frame((__u64 *)(e + 1), record_stack(ctx, e), site);
+	finish_stack(e, nr);
+	submit(e);
+	return 0;
+}
+
+SEC("tracepoint/kmem/kmalloc")
+int tp_kmalloc(struct trace_event_raw_kmalloc *ctx)
+{
+	return emit_alloc(ctx, ctx->gfp_flags, ctx->call_site);
+}
+
+SEC("tracepoint/kmem/kmem_cache_alloc")
+int tp_kmem_cache_alloc(struct trace_event_raw_kmem_cache_alloc *ctx)
+{
+	return emit_alloc(ctx, ctx->gfp_flags, ctx->call_site);
+}
+
+/* No call site here: the live source names it from the stack. */
+SEC("tracepoint/kmem/mm_page_alloc")
+int tp_mm_page_alloc(struct trace_event_raw_mm_page_alloc *ctx)
+{
+	return emit_alloc(ctx, ctx->gfp_flags, 0);
+}
+
+/* --- reclaim context ---------------------------------------------------- */
+
+static __always_inline int reclaim(__u8 kind, __u8 state, __u64 fn)
+{
+	if (is_self())
+		return 0;
+	return emit_reclaim(kind, state, fn);
+}
+
+SEC("tracepoint/vmscan/mm_vmscan_direct_reclaim_begin")
+int tp_direct_reclaim_begin(void *ctx)
+{
+	return reclaim(LD_RECLAIM_DIRECT, LD_RECLAIM_ENTER, 0);
+}
+
+SEC("tracepoint/vmscan/mm_vmscan_direct_reclaim_end")
+int tp_direct_reclaim_end(void *ctx)
+{
+	return reclaim(LD_RECLAIM_DIRECT, LD_RECLAIM_EXIT, 0);
+}
+
+SEC("tracepoint/vmscan/mm_vmscan_memcg_reclaim_begin")
+int tp_memcg_reclaim_begin(void *ctx)
+{
+	return reclaim(LD_RECLAIM_DIRECT, LD_RECLAIM_ENTER, 0);
+}
+
+SEC("tracepoint/vmscan/mm_vmscan_memcg_reclaim_end")
+int tp_memcg_reclaim_end(void *ctx)
+{
+	return reclaim(LD_RECLAIM_DIRECT, LD_RECLAIM_EXIT, 0);
+}
+
+SEC("tracepoint/vmscan/mm_vmscan_node_reclaim_begin")
+int tp_node_reclaim_begin(void *ctx)
+{
+	return reclaim(LD_RECLAIM_DIRECT, LD_RECLAIM_ENTER, 0);
+}
+
+SEC("tracepoint/vmscan/mm_vmscan_node_reclaim_end")
+int tp_node_reclaim_end(void *ctx)
+{
+	return reclaim(LD_RECLAIM_DIRECT, LD_RECLAIM_EXIT, 0);
+}
+
+SEC("tracepoint/vmscan/mm_shrink_slab_start")
+int tp_shrink_slab_start(struct trace_event_raw_mm_shrink_slab_start *ctx)
+{
+	return reclaim(LD_RECLAIM_SHRINKER, LD_RECLAIM_ENTER, (__u64)ctx->shrink);
+}
+
+SEC("tracepoint/vmscan/mm_shrink_slab_end")
+int tp_shrink_slab_end(struct trace_event_raw_mm_shrink_slab_end *ctx)
+{
+	return reclaim(LD_RECLAIM_SHRINKER, LD_RECLAIM_EXIT, (__u64)ctx->shrink);
+}
+
+/* --- tasks and modules ------------------------------------------------- */
+
+SEC("tracepoint/sched/sched_process_exit")
+int tp_sched_process_exit(void *ctx)
+{
+	__u32 tid = current_tid();
+	struct ld_event *e;
+
+	if (is_self())
+		return 0;
+	bpf_map_delete_elem(&task_states, &tid);
+	e = event_new(LD_EV_EXIT, tid, false);
+	if (e)
+		submit(e);
+	return 0;
+}
+
+/* The host that builds the skeleton may have no modules: declared here. */
+struct trace_event_raw_module_load___ld {
+	struct trace_entry ent;
+	unsigned int taints;
+	__u32 __data_loc_name;
+} __attribute__((preserve_access_index));
+
+SEC("tracepoint/module/module_load")
+int tp_module_load(struct trace_event_raw_module_load___ld *ctx)
+{
+	__u32 tid = current_tid();
+	__u32 loc = ctx->__data_loc_name;
+	struct ld_event *e;
+
+	e = reserve(LD_TEXT_RECORD_SIZE, tid, false);
+	if (!e)
+		return 0;
+	fill_header(e, LD_BPF_EV_MODULE_LOAD, tid);
+	finish_text(e, record_kernel_text(e, (void *)ctx + (loc & 0xffff)));
+	submit(e);
+	return 0;
+}

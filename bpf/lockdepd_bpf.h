@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the BPF objects and their user-space half (daemon/live.c) agree on
+ * beyond the event ABI of include/lockdepd_event.h: private records that
+ * never leave the live source, the slot counts of the entry object and the
+ * settings' limits. Included by BPF after vmlinux.h and by user space after
+ * <linux/types.h>.
+ */
+#ifndef LOCKDEPD_BPF_H
+#define LOCKDEPD_BPF_H
+
+/*
+ * Records with a type at or above this value are messages from the probes
+ * to the live source (a module was loaded: reload its symbols), consumed
+ * there and never handed to the engine or written to a trace.
+ */
+#define LD_BPF_PRIVATE_BASE   0x8000
+#define LD_BPF_EV_MODULE_LOAD (LD_BPF_PRIVATE_BASE + 1) /* text: the module name */
+
+/*
+ * lockdepd_entry.bpf.c: function entry points that depend on what is
+ * loaded, configured per slot before load. A reclaim slot marks a driver
+ * function as reclaim context (the i915/xe shrinker callbacks); a lock-arg
+ * slot names the lock found at an argument's member (rules' lock_args).
+ * libbpf cannot clone a program, so each slot is its own program and the
+ * counts cap how many can be watched at once.
+ */
+#define LD_RECLAIM_SLOTS     8
+#define LD_LOCKARG_SLOTS     4
+#define LD_LOCKARG_CLASS_LEN 64
+
+/*
+ * Frames searched for the traced function's own return address (its
+ * fentry call site), after which the caller's frames begin; and how far
+ * past the function's start that address may lie (call at +0, or +4 after
+ * an endbr64).
+ */
+#define LD_TRIM_SCAN	   8
+#define LD_FUNC_ENTRY_SPAN 16
+
+/* The short stack fentry programs unwind to find their caller. */
+#define LD_CALLER_FRAMES 6
+
+#endif

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Function entry points that exist only on some systems: driver functions
+ * that run as reclaim context (i915's and xe's shrinker callbacks) and the
+ * functions of the rules' lock_args (a lock named from an argument). Kept
+ * apart from the core object so that a missing module only disables
+ * programs here; user space gives each slot its target before load
+ * (bpf_program__set_attach_target) and turns unused slots off.
+ *
+ * The records go into the core object's ring buffer and task table (user
+ * space reuses those maps), so the stream stays in one order.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "lockdepd_common.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* enum ld_reclaim_kind of each reclaim slot, and its function's address for kretprobes. */
+const volatile __u8 reclaim_kind[LD_RECLAIM_SLOTS] = {};
+const volatile __u64 reclaim_fn[LD_RECLAIM_SLOTS] = {};
+
+/*
+ * Lock-arg slots: argument lockarg_arg (0-based) points to a struct whose
+ * lock sits lockarg_offset bytes in; lockarg_subclass_arg (1-based, 0 for
+ * none) holds lockdep's subclass, appended as "/N" when non-zero.
+ */
+const volatile __u32 lockarg_arg[LD_LOCKARG_SLOTS] = {};
+const volatile __u32 lockarg_offset[LD_LOCKARG_SLOTS] = {};
+const volatile __u32 lockarg_subclass_arg[LD_LOCKARG_SLOTS] = {};
+const volatile __u32 lockarg_class_len[LD_LOCKARG_SLOTS] = {};
+const volatile char lockarg_class[LD_LOCKARG_SLOTS][LD_LOCKARG_CLASS_LEN] = {};
+
+/* --- reclaim context ---------------------------------------------------- */
+
+static __always_inline int slot_reclaim(__u32 slot, __u8 state, __u64 fn)
+{
+	if (is_self() || slot >= LD_RECLAIM_SLOTS)
+		return 0;
+	return emit_reclaim(reclaim_kind[slot], state, fn);
+}
+
+#define RECLAIM_SLOT(n)                                                                      \
+	SEC("fentry")                                                                       \
+	int fe_reclaim_##n(void *ctx)                                                        \
+	{                                                                                    \
+		return slot_reclaim(n, LD_RECLAIM_ENTER, bpf_get_func_ip(ctx));              \
+	}                                                                                    \
+	SEC("fexit")                                                                        \
+	int fx_reclaim_##n(void *ctx)                                                        \
+	{                                                                                    \
+		return slot_reclaim(n, LD_RECLAIM_EXIT, bpf_get_func_ip(ctx));               \
+	}                                                                                    \
+	SEC("kprobe")                                                                       \
+	int kp_reclaim_##n(struct pt_regs *ctx)                                              \
+	{                                                                                    \
+		return slot_reclaim(n, LD_RECLAIM_ENTER, reclaim_fn[n]);                     \
+	}                                                                                    \
+	SEC("kretprobe")                                                                    \
+	int kr_reclaim_##n(struct pt_regs *ctx)                                              \
+	{                                                                                    \
+		return slot_reclaim(n, LD_RECLAIM_EXIT, reclaim_fn[n]);                      \
+	}
+
+RECLAIM_SLOT(0)
+RECLAIM_SLOT(1)
+RECLAIM_SLOT(2)
+RECLAIM_SLOT(3)
+RECLAIM_SLOT(4)
+RECLAIM_SLOT(5)
+RECLAIM_SLOT(6)
+RECLAIM_SLOT(7)
+
+/* --- lock_args ------------------------------------------------------------ */
+
+/* Appends "/N" for N > 0 (lockdep's subclass suffix); returns the new length. */
+static __always_inline __u32 append_subclass(char *text, __u32 len, __u64 subclass)
+{
+	char digits[10];
+	__u32 nr = 0;
+
+	subclass &= 0xffffffff;
+	if (!subclass || len > LD_MAX_TEXT - 12)
+		return len;
+	for (int i = 0; i < 10; i++) {
+		if (!subclass)
+			break;
+		digits[i] = '0' + subclass % 10;
+		subclass /= 10;
+		nr++;
+	}
+	text[len & (LD_MAX_TEXT - 1)] = '/';
+	len++;
+	for (__u32 i = 0; i < 10; i++) {
+		__u32 d = nr - 1 - i;
+
+		if (i >= nr || d >= 10)
+			break;
+		text[len & (LD_MAX_TEXT - 1)] = digits[d];
+		len++;
+	}
+	return len;
+}
+
+static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, __u64 site)
+{
+	__u32 tid = current_tid();
+	struct ld_event *e;
+	char *text;
+	__u32 len;
+
+	if (!base || slot >= LD_LOCKARG_SLOTS)
+		return 0;
+	if (!task_sync(tid, false)) {
+		count_lost(tid, true);
+		return 0;
+	}
+	e = reserve(LD_TEXT_RECORD_SIZE, tid, true);
+	if (!e)
+		return 0;
+	fill_header(e, LD_EV_INIT, tid);
+	e->init.lock = base + lockarg_offset[slot];
+	e->init.site = site;
+	text = (char *)(e + 1);
+	for (int i = 0; i < LD_LOCKARG_CLASS_LEN; i++)
+		text[i] = lockarg_class[slot][i];
+	len = lockarg_class_len[slot];
+	if (len > LD_LOCKARG_CLASS_LEN)
+		len = LD_LOCKARG_CLASS_LEN;
+	len = append_subclass(text, len, subclass);
+	finish_text(e, len);
+	submit(e);
+	return 0;
+}
+
+static __always_inline int fexit_lockarg(void *ctx, __u32 slot)
+{
+	__u64 base = 0, subclass = 0;
+
+	if (is_self() || slot >= LD_LOCKARG_SLOTS)
+		return 0;
+	bpf_get_func_arg(ctx, lockarg_arg[slot], &base);
+	if (lockarg_subclass_arg[slot])
+		bpf_get_func_arg(ctx, lockarg_subclass_arg[slot] - 1, &subclass);
+	return emit_lockarg(slot, base, subclass, bpf_get_func_ip(ctx));
+}
+
+/* The kprobe twin keeps the arguments from entry to return. */
+struct pending_lockarg {
+	__u64 base;
+	__u64 subclass;
+	__u64 fn;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64); /* tid << 8 | slot */
+	__type(value, struct pending_lockarg);
+} pending_lockargs SEC(".maps");
+
+static __always_inline __u64 regs_arg(struct pt_regs *ctx, __u32 n)
+{
+	switch (n) {
+	case 0:
+		return PT_REGS_PARM1(ctx);
+	case 1:
+		return PT_REGS_PARM2(ctx);
+	case 2:
+		return PT_REGS_PARM3(ctx);
+	case 3:
+		return PT_REGS_PARM4(ctx);
+	case 4:
+		return PT_REGS_PARM5(ctx);
+	default:
+		return 0;
+	}
+}
+
+static __always_inline int kprobe_lockarg(struct pt_regs *ctx, __u32 slot)
+{
+	__u64 key = (__u64)current_tid() << 8 | slot;
+	struct pending_lockarg p = {};
+
+	if (is_self() || slot >= LD_LOCKARG_SLOTS)
+		return 0;
+	p.base = regs_arg(ctx, lockarg_arg[slot]);
+	if (lockarg_subclass_arg[slot])
+		p.subclass = regs_arg(ctx, lockarg_subclass_arg[slot] - 1);
+	p.fn = bpf_get_func_ip(ctx);
+	bpf_map_update_elem(&pending_lockargs, &key, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int kretprobe_lockarg(__u32 slot)
+{
+	__u64 key = (__u64)current_tid() << 8 | slot;
+	struct pending_lockarg *p;
+	__u64 base, subclass, fn;
+
+	if (is_self())
+		return 0;
+	p = bpf_map_lookup_elem(&pending_lockargs, &key);
+	if (!p)
+		return 0;
+	base = p->base;
+	subclass = p->subclass;
+	fn = p->fn;
+	bpf_map_delete_elem(&pending_lockargs, &key);
+	return emit_lockarg(slot, base, subclass, fn);
+}
+
+#define LOCKARG_SLOT(n)                                 \
+	SEC("fexit")                                    \
+	int fx_lockarg_##n(void *ctx)                    \
+	{                                                \
+		return fexit_lockarg(ctx, n);            \
+	}                                                \
+	SEC("kprobe")                                   \
+	int kp_lockarg_##n(struct pt_regs *ctx)          \
+	{                                                \
+		return kprobe_lockarg(ctx, n);           \
+	}                                                \
+	SEC("kretprobe")                                \
+	int kr_lockarg_##n(struct pt_regs *ctx)          \
+	{                                                \
+		return kretprobe_lockarg(n);             \
+	}
+
+LOCKARG_SLOT(0)
+LOCKARG_SLOT(1)
+LOCKARG_SLOT(2)
+LOCKARG_SLOT(3)

@@ -1,0 +1,75 @@
+#!/bin/bash
+# lockdepd report and dump from the command line: exit statuses, the
+# lockdep-style layout, JSON, and the binary form giving the same findings.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+cat >"$WORK/seed.trace" <<'T'
+# The seed thread: vm->mutex is tainted for reclaim by the rules, and an
+# allocation that may enter fs reclaim happens under it.
+init    lock=0xffff8880aa000010 name="&vm->mutex" site=i915_address_space_init
+acquire pid=120 lock=0xffff8880aa000010 ip=i915_vma_pin_ww+0x1c stack=i915_vma_pin_ww+0x1c;i915_gem_object_ggtt_pin_ww+0x80 comm=gem_exec
+alloc   pid=120 gfp=GFP_KERNEL site=i915_vma_bind+0x44 stack=__kmalloc+0x20;i915_vma_bind+0x44
+release pid=120 lock=0xffff8880aa000010
+T
+grep -v '^alloc' "$WORK/seed.trace" >"$WORK/clean.trace"
+
+run_lockdepd "$WORK/out" "$WORK/err" report --rules rules/i915.yaml "$WORK/seed.trace"
+expect_status "seed scenario exits 1" 1
+check "seed report has lockdep's 54-character rule" grep -qx '======================================================' "$WORK/out"
+check "seed report names vm->mutex" grep -q '(vm->mutex)' "$WORK/out"
+check "seed report names fs_reclaim" grep -q 'fs_reclaim' "$WORK/out"
+check "seed report names the allocation site" grep -q 'i915_vma_bind+0x44' "$WORK/out"
+check "seed report has the unsafe scenario" grep -q 'DEADLOCK' "$WORK/out"
+
+run_lockdepd "$WORK/out" "$WORK/err" report --rules rules/i915.yaml "$WORK/clean.trace"
+expect_status "clean trace exits 0" 0
+
+run_lockdepd "$WORK/seed.json" "$WORK/err" report --rules rules/i915.yaml --format json "$WORK/seed.trace"
+expect_status "json report exits 1" 1
+check "json report is one line" test "$(wc -l <"$WORK/seed.json")" -eq 1
+check "json report kind is reclaim" grep -q '"kind":"reclaim"' "$WORK/seed.json"
+
+# The same events as a binary trace give the same findings and the same text back.
+run_lockdepd "$WORK/canonical.trace" "$WORK/err" dump "$WORK/seed.trace"
+expect_status "dump of a text trace exits 0" 0
+run_lockdepd "$WORK/out" "$WORK/err" dump -o "$WORK/seed.ldt" "$WORK/seed.trace"
+expect_status "dump -o writes a binary trace" 0
+check "binary trace is zstd" sh -c "zstd -t -q '$WORK/seed.ldt'"
+run_lockdepd "$WORK/roundtrip.trace" "$WORK/err" dump "$WORK/seed.ldt"
+check "text -> binary -> text is identical" cmp -s "$WORK/canonical.trace" "$WORK/roundtrip.trace"
+run_lockdepd "$WORK/bin.json" "$WORK/err" report --rules rules/i915.yaml --format json "$WORK/seed.ldt"
+expect_status "binary trace report exits 1" 1
+check "binary and text give the same findings" cmp -s "$WORK/seed.json" "$WORK/bin.json"
+
+# Bad input: one clear line naming the file, exit 2.
+printf '\x28\xb5\x2f\xfd garbage that is not a zstd frame' >"$WORK/corrupt.ldt"
+run_lockdepd "$WORK/out" "$WORK/err" report "$WORK/corrupt.ldt"
+expect_status "corrupt binary exits 2" 2
+check "corrupt binary: one error line" test "$(wc -l <"$WORK/err")" -eq 1
+check "corrupt binary: the line names the file" grep -q "corrupt.ldt" "$WORK/err"
+
+printf 'acquire pid=1 lock=0x10\nacquire pid=1 lokc=0x20\n' >"$WORK/badkey.trace"
+run_lockdepd "$WORK/out" "$WORK/err" report "$WORK/badkey.trace"
+expect_status "bad text line exits 2" 2
+check "bad text line: file:line in the message" grep -q "badkey.trace:2" "$WORK/err"
+
+run_lockdepd "$WORK/out" "$WORK/err" report "$WORK/does-not-exist"
+expect_status "missing trace exits 2" 2
+check "missing trace: one error line" test "$(wc -l <"$WORK/err")" -eq 1
+
+run_lockdepd "$WORK/out" "$WORK/err" report --rules "$WORK/does-not-exist.yaml" "$WORK/seed.trace"
+expect_status "missing rules file exits 2" 2
+
+run_lockdepd "$WORK/out" "$WORK/err" report
+expect_status "usage error exits 2" 2
+run_lockdepd "$WORK/out" "$WORK/err" frobnicate
+expect_status "unknown command exits 2" 2
+
+# A trace cut off mid-way reports what it holds and says it was truncated.
+head -c $(($(stat -c %s "$WORK/seed.ldt") - 12)) "$WORK/seed.ldt" >"$WORK/cut.ldt"
+run_lockdepd "$WORK/out" "$WORK/err" report "$WORK/cut.ldt"
+check "truncated binary is not an error" test "$status" -le 1
+check "truncated binary says so" grep -qi "truncated" "$WORK/err"
+
+tap_end
