@@ -59,9 +59,9 @@ struct finding {
 	enum finding_kind kind;
 	/*
 	 * The classes involved, each once. For a cycle, in dependency order
-	 * starting with the class the task already held and ending with the
-	 * class it was trying to take: classes[i] -> classes[i + 1], and the
-	 * new dependency closes classes[n - 1] -> classes[0].
+	 * starting with the class the task was trying to take and ending with
+	 * the class it already held: classes[i] -> classes[i + 1] are known
+	 * dependencies, and the new one closes classes[n - 1] -> classes[0].
 	 */
 	const char *const *classes;
 	__u32 nr_classes;

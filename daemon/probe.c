@@ -290,7 +290,7 @@ const char *probe_group_name(enum probe_group group)
 
 /* --- printing --------------------------------------------------------------- */
 
-static const char *errno_name(int err)
+const char *probe_errno_name(int err)
 {
 	switch (err) {
 	case EPERM:
@@ -314,28 +314,24 @@ static const char *errno_name(int err)
 	case EPROTO:
 		return "EPROTO";
 	default:
-		return NULL;
+		return strerror(err);
 	}
 }
 
-/* "attached via fexit", "refused: EPERM (BPF trampolines are not permitted)". */
+/*
+ * "attached via fexit", "refused: EPERM", or the detail when there is one
+ * (it names the error itself where one matters).
+ */
 static void format_status(const struct probe_point *p, char *buf, size_t len)
 {
 	const char *status = probe_status_name(p->status);
-	const char *err = NULL;
 
-	if (p->status == PROBE_ATTACHED) {
+	if (p->status == PROBE_ATTACHED)
 		snprintf(buf, len, "attached via %s", probe_kind_name(p->kind));
-		return;
-	}
-	if (p->error)
-		err = errno_name(p->error) ? errno_name(p->error) : strerror(p->error);
-	if (err && p->detail[0])
-		snprintf(buf, len, "%s: %s (%s)", status, err, p->detail);
-	else if (err)
-		snprintf(buf, len, "%s: %s", status, err);
 	else if (p->detail[0])
 		snprintf(buf, len, "%s: %s", status, p->detail);
+	else if (p->error)
+		snprintf(buf, len, "%s: %s", status, probe_errno_name(p->error));
 	else
 		snprintf(buf, len, "%s", status);
 }
@@ -376,8 +372,6 @@ int probe_table__print_text(const struct probe_table *table, const struct probe_
 		if (p->status != PROBE_ATTACHED && p->status != PROBE_NOT_NEEDED && p->cost[0])
 			fprintf(out, "%-*s  %-8s    cost: %s\n", (int)width, "", "", p->cost);
 	}
-	if (info->lock_refusal)
-		fprintf(out, "\n%s\n", info->lock_refusal);
 	return 0;
 }
 
@@ -397,8 +391,6 @@ int probe_table__print_json(const struct probe_table *table, const struct probe_
 
 	for (size_t i = 0; i < table->nr; i++) {
 		const struct probe_point *p = &table->points[i];
-		const char *ename = p->error ? errno_name(p->error) : NULL;
-
 		if (p->status == PROBE_ATTACHED)
 			attached++;
 		fputc('{', out);
@@ -409,8 +401,7 @@ int probe_table__print_json(const struct probe_table *table, const struct probe_
 		json_kv_string(out, "module", p->module[0] ? p->module : NULL, true);
 		json_kv_string(out, "status", probe_status_name(p->status), true);
 		fprintf(out, ",\"errno\":%d", p->error);
-		json_kv_string(out, "error", p->error ? (ename ? ename : strerror(p->error)) : NULL,
-			       true);
+		json_kv_string(out, "error", p->error ? probe_errno_name(p->error) : NULL, true);
 		json_kv_string(out, "detail", p->detail[0] ? p->detail : NULL, true);
 		fprintf(out, ",\"essential\":%s", p->essential ? "true" : "false");
 		json_kv_string(out, "cost", p->cost[0] ? p->cost : NULL, true);

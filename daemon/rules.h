@@ -8,7 +8,7 @@
  *     - name: vm->mutex
  *       match: ["&vm->mutex"]            # init names or static symbols, globs allowed
  *   taint_reclaim: [vm->mutex]
- *   order: [reservation_obj, vm->mutex, obj->vma_lock]
+ *   order: [dma_resv, vm->mutex, obj->vma_lock]
  *   allow_nesting: []
  *   suppress:
  *     - {kind: circular, classes: [A, B], reason: "tracked upstream"}

@@ -127,7 +127,7 @@ static int expect_string(const struct loader *ld, const yaml_node_t *node, const
 static int expect_string_dup(const struct loader *ld, const yaml_node_t *node, const char *what,
 			     char **ret_value)
 {
-	const char *value;
+	const char *value = NULL;
 	char *copy;
 	int err;
 
@@ -213,7 +213,7 @@ static bool is_member_path(const char *s)
 static int expect_identifier(const struct loader *ld, const yaml_node_t *node, const char *what,
 			     char **ret_value)
 {
-	const char *value;
+	const char *value = NULL;
 	int err;
 
 	err = expect_string(ld, node, what, &value);
@@ -300,7 +300,7 @@ static const struct rules_class *find_class(const struct rules *rules, const cha
 static int expect_class_ref(const struct loader *ld, const yaml_node_t *node, bool allow_fs_reclaim,
 			    char **ret_name)
 {
-	const char *name;
+	const char *name = NULL;
 	int err;
 
 	err = expect_string(ld, node, "a class name", &name);
@@ -429,6 +429,7 @@ static int load_class(const struct loader *ld, const yaml_node_t *classes, const
 	static const char *const keys[] = { "name", "match" };
 	const yaml_node_t *name, *match;
 	const struct rules_class *other;
+	const char *name_text = NULL;
 	int err;
 
 	err = expect_mapping(ld, node, "a class", keys, sizeof(keys) / sizeof(keys[0]));
@@ -437,14 +438,14 @@ static int load_class(const struct loader *ld, const yaml_node_t *classes, const
 	name = mapping_get(ld, node, "name");
 	if (!name)
 		return fail(ld, node->start_mark, "expected a class with a 'name' key");
-	err = expect_string(ld, name, "a class name", &(const char *){ NULL });
+	err = expect_string(ld, name, "a class name", &name_text);
 	if (err)
 		return err;
-	if (strcmp(scalar_value(name), FS_RECLAIM_CLASS) == 0)
+	if (strcmp(name_text, FS_RECLAIM_CLASS) == 0)
 		return fail(
 			ld, name->start_mark,
 			"expected a class name other than fs_reclaim, the built-in reclaim pseudo-lock");
-	other = find_class(ld->rules, scalar_value(name));
+	other = find_class(ld->rules, name_text);
 	if (other) {
 		yaml_mark_t other_mark = first_class_mark(ld, classes, other->name);
 
@@ -595,7 +596,7 @@ static int load_lock_arg(const struct loader *ld, const yaml_node_t *node,
 	static const char *const keys[] = { "function", "arg",	 "type",
 					    "member",	"class", "subclass_arg" };
 	const yaml_node_t *function, *arg, *type, *member, *class, *subclass_arg;
-	const char *path;
+	const char *path = NULL;
 	int err;
 
 	err = expect_mapping(ld, node, "a lock_args rule", keys, sizeof(keys) / sizeof(keys[0]));

@@ -48,7 +48,8 @@ static long input_read_raw(struct trace_input *in, void *buf, size_t len)
 		n = in->mem_len - in->mem_pos;
 		if (n > len)
 			n = len;
-		memcpy(buf, in->mem + in->mem_pos, n);
+		if (n)
+			memcpy(buf, in->mem + in->mem_pos, n);
 		in->mem_pos += n;
 		return (long)n;
 	}

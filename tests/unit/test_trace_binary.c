@@ -1,0 +1,1023 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The binary form: exact round trips, symbol records, text -> binary -> text
+ * identity, truncation at every cut point, corruption, versioning.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <cmocka.h>
+
+#include "gfp.h"
+#include "log.h"
+#include "symtab.h"
+#include "trace.h"
+
+static char last_log[2048];
+static char warnings[8192];
+static int error_count;
+
+static void capture_log(enum log_level level, const char *msg, void *ctx)
+{
+	snprintf(last_log, sizeof(last_log), "%s", msg);
+	if (level == LOG_LEVEL_WARNING)
+		snprintf(warnings + strlen(warnings), sizeof(warnings) - strlen(warnings), "%s\n",
+			 msg);
+	if (level == LOG_LEVEL_ERROR)
+		error_count++;
+}
+
+static char tmp_path[64];
+
+static int setup(void **state)
+{
+	int fd;
+
+	last_log[0] = warnings[0] = '\0';
+	error_count = 0;
+	log_set_sink(capture_log, NULL);
+	strcpy(tmp_path, "/tmp/test_trace_binary.XXXXXX");
+	fd = mkstemp(tmp_path);
+	assert_true(fd >= 0);
+	close(fd);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	unlink(tmp_path);
+	log_set_sink(NULL, NULL);
+	return 0;
+}
+
+/* --- helpers ------------------------------------------------------------- */
+
+struct events {
+	struct ld_event **ev;
+	size_t n;
+	size_t cap;
+};
+
+static void events_push(struct events *events, const struct ld_event *ev)
+{
+	if (events->n == events->cap) {
+		events->cap = events->cap ? events->cap * 2 : 64;
+		events->ev = realloc(events->ev, events->cap * sizeof(*events->ev));
+		assert_non_null(events->ev);
+	}
+	events->ev[events->n] = malloc(ev->size);
+	assert_non_null(events->ev[events->n]);
+	memcpy(events->ev[events->n++], ev, ev->size);
+}
+
+static void events_free(struct events *events)
+{
+	for (size_t i = 0; i < events->n; i++)
+		free(events->ev[i]);
+	free(events->ev);
+	memset(events, 0, sizeof(*events));
+}
+
+static void *read_file(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long len;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc(len + 1);
+	assert_int_equal(fread(buf, 1, len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	*ret_len = len;
+	return buf;
+}
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+}
+
+/* Reads a text trace into events (symbols interned in symtab). */
+static void load_text(const char *text, struct symtab *symtab, struct events *events)
+{
+	struct trace_reader *reader;
+	const struct ld_event *ev;
+	int ret;
+
+	assert_int_equal(trace_reader__open_memory(text, strlen(text), "in.trace", symtab, &reader),
+			 0);
+	while ((ret = trace_reader__next(reader, &ev)) > 0)
+		events_push(events, ev);
+	assert_int_equal(ret, 0);
+	trace_reader__free(reader);
+}
+
+/* Converts any trace (text or binary) at in to a binary trace at out. */
+static void convert_to_binary(const void *buf, size_t len, const char *out)
+{
+	struct symtab *symtab = symtab__new();
+	struct trace_reader *reader;
+	struct trace_writer *writer;
+	struct trace_writer_opts opts = { 0 };
+	const struct ld_event *ev;
+	int ret;
+
+	assert_int_equal(trace_reader__open_memory(buf, len, "in", symtab, &reader), 0);
+	opts.kernel_release = trace_reader__kernel_release(reader);
+	opts.gfp = trace_reader__gfp_layout(reader);
+	assert_int_equal(trace_writer__open(out, &opts, symtab, &writer), 0);
+	while ((ret = trace_reader__next(reader, &ev)) > 0)
+		assert_int_equal(trace_writer__write(writer, ev), 0);
+	assert_int_equal(ret, 0);
+	assert_int_equal(trace_writer__close(writer), 0);
+	trace_reader__free(reader);
+	symtab__free(symtab);
+}
+
+/* trace_dump of a path into a string. */
+static char *dump(const char *path, int *ret_err)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	*ret_err = trace_dump(path, f);
+	fclose(f);
+	return out;
+}
+
+static char *dump_ok(const char *path)
+{
+	int err;
+	char *out = dump(path, &err);
+
+	assert_int_equal(err, 0);
+	return out;
+}
+
+/* Reads every event of a buffer; returns the final status. */
+static int read_all(const void *buf, size_t len, struct symtab *symtab, struct events *events,
+		    bool *ret_truncated)
+{
+	struct trace_reader *reader;
+	const struct ld_event *ev;
+	int ret;
+
+	ret = trace_reader__open_memory(buf, len, "cut.ldt", symtab, &reader);
+	if (ret)
+		return ret;
+	while ((ret = trace_reader__next(reader, &ev)) > 0)
+		if (events)
+			events_push(events, ev);
+	if (ret_truncated)
+		*ret_truncated = trace_reader__truncated(reader);
+	/* Once at the end, the reader stays there. */
+	if (ret == 0)
+		assert_int_equal(trace_reader__next(reader, &ev), 0);
+	trace_reader__free(reader);
+	return ret;
+}
+
+static const char sample_text[] =
+	"header kernel=\"6.1.0-56-amd64\"\n"
+	"init t=1 lock=0xffff8880aa000010 name=\"&vm->mutex\" site=i915_address_space_init\n"
+	"init t=2 lock=console_mutex name=\"console_mutex\"\n"
+	"acquire t=3 pid=120 lock=0xffff8880aa000010 type=ww_mutex try=1 ctx=0xffff888012340000 ret=-EDEADLK ip=mutex_lock+0x1c stack=symA;symB;0xffffffff81000010 comm=gem_exec\n"
+	"acquire t=4 pid=120 lock=0xffff8880aa000010 stack=symA;symC\n"
+	"release t=5 pid=120 lock=0xffff8880aa000010 ip=mutex_unlock+0x4\n"
+	"alloc t=6 pid=120 gfp=GFP_KERNEL|__GFP_ZERO site=kmalloc_site stack=a;b\n"
+	"reclaim t=7 pid=130 state=enter kind=shrinker fn=i915_gem_shrinker_scan\n"
+	"reclaim t=8 pid=130 state=exit kind=shrinker fn=i915_gem_shrinker_scan\n"
+	"flags t=9 pid=120 value=PF_MEMALLOC_NOFS\n"
+	"exit t=10 pid=120\n"
+	"mark t=11 text=\"[IGT] gem_exec_whisper: starting subtest basic\"\n"
+	"lost t=12 count=12 pid=120\n"
+	"lost count=1\n";
+
+/* --- round trips --------------------------------------------------------- */
+
+static void test_round_trip_events(void **state)
+{
+	struct symtab *symtab = symtab__new();
+	struct events in = { 0 }, out = { 0 };
+	struct trace_writer_opts opts = { .kernel_release = "6.1.0-56-amd64" };
+	struct gfp_layout *gfp = gfp_layout__new();
+	struct trace_writer *writer;
+	struct trace_reader *reader;
+	const struct ld_event *ev;
+	int ret;
+
+	assert_int_equal(gfp_layout__add(gfp, "__GFP_FS", 0x80), 0);
+	assert_int_equal(gfp_layout__add(gfp, "GFP_KERNEL", 0xcc0), 0);
+	opts.gfp = gfp;
+	load_text(sample_text, symtab, &in);
+	assert_int_equal(in.n, 13);
+	assert_int_equal(trace_writer__open(tmp_path, &opts, symtab, &writer), 0);
+	for (size_t i = 0; i < in.n; i++)
+		assert_int_equal(trace_writer__write(writer, in.ev[i]), 0);
+	assert_int_equal(trace_writer__close(writer), 0);
+
+	assert_int_equal(trace_reader__open(tmp_path, symtab, &reader), 0);
+	assert_int_equal(trace_reader__form(reader), TRACE_FORM_BINARY);
+	assert_string_equal(trace_reader__kernel_release(reader), "6.1.0-56-amd64");
+	assert_true(gfp_layout__equal(trace_reader__gfp_layout(reader), gfp));
+	while ((ret = trace_reader__next(reader, &ev)) > 0)
+		events_push(&out, ev);
+	assert_int_equal(ret, 0);
+	assert_false(trace_reader__truncated(reader));
+	assert_int_equal(trace_reader__events_read(reader), in.n);
+	assert_int_equal(out.n, in.n);
+	for (size_t i = 0; i < in.n; i++) {
+		assert_int_equal(out.ev[i]->size, in.ev[i]->size);
+		assert_memory_equal(out.ev[i], in.ev[i], in.ev[i]->size);
+	}
+	assert_string_equal(warnings, "");
+	trace_reader__free(reader);
+	events_free(&in);
+	events_free(&out);
+	gfp_layout__free(gfp);
+	symtab__free(symtab);
+}
+
+/* A writer with no options records the default layout and no kernel. */
+static void test_default_header(void **state)
+{
+	struct trace_writer *writer;
+	struct trace_reader *reader;
+	struct gfp_layout *def = gfp_layout__new_default();
+	struct symtab *symtab = symtab__new();
+
+	assert_int_equal(trace_writer__open(tmp_path, NULL, NULL, &writer), 0);
+	assert_int_equal(trace_writer__close(writer), 0);
+	assert_int_equal(trace_reader__open(tmp_path, symtab, &reader), 0);
+	assert_string_equal(trace_reader__kernel_release(reader), "");
+	assert_true(gfp_layout__equal(trace_reader__gfp_layout(reader), def));
+	assert_int_equal(trace_reader__next(reader, &(const struct ld_event *){ NULL }), 0);
+	assert_false(trace_reader__truncated(reader));
+	trace_reader__free(reader);
+	gfp_layout__free(def);
+	symtab__free(symtab);
+}
+
+struct collect {
+	size_t n;
+};
+
+static int count_symbol(__u64 addr, const char *name, void *ctx)
+{
+	((struct collect *)ctx)->n++;
+	return 0;
+}
+
+static void test_symbols_named_in_fresh_symtab(void **state)
+{
+	struct symtab *writer_symtab = symtab__new(), *reader_symtab = symtab__new();
+	char kallsyms[] = "/tmp/test_trace_binary_ksyms.XXXXXX";
+	const char *ksyms = "ffffffff81001100 T mutex_lock\n"
+			    "ffffffff81001180 T mutex_unlock\n"
+			    "ffffffff81001200 T after_mutex_unlock\n"
+			    "ffffffff82000000 D console_mutex\n"
+			    "ffffffff82000040 D end_marker\n";
+	struct trace_writer *writer;
+	struct collect collect = { 0 };
+	__u64 frames[3] = { 0xffffffff8100111cULL, 0xffffffffa0000000ULL, 0xffffffff81001184ULL };
+	union {
+		struct ld_event ev;
+		__u64 words[32];
+	} buf = { 0 };
+	int fd = mkstemp(kallsyms);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, ksyms, strlen(ksyms)), (ssize_t)strlen(ksyms));
+	close(fd);
+	assert_int_equal(symtab__load_kallsyms(writer_symtab, kallsyms), 0);
+	assert_int_equal(symtab__add(writer_symtab, 0xffffffffa0000000ULL, "explicit_name"), 0);
+
+	buf.ev.type = LD_EV_ACQUIRE;
+	buf.ev.nr_stack = 3;
+	buf.ev.size = ld_event_size_for(3, 0);
+	buf.ev.pid = 1;
+	buf.ev.acquire.lock = 0xffffffff82000000ULL; /* a static lock */
+	buf.ev.acquire.ip = 0xffffffff8100111cULL;
+	buf.ev.acquire.ctx = 0xffff888000001000ULL; /* heap: no name */
+	memcpy(&buf.ev + 1, frames, sizeof(frames));
+
+	assert_int_equal(trace_writer__open(tmp_path, NULL, writer_symtab, &writer), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(trace_writer__write(writer, &buf.ev), 0);
+	assert_int_equal(trace_writer__close(writer), 0);
+
+	/* The reader learns exactly the names the events use, no more. */
+	{
+		size_t len;
+		void *file = read_file(tmp_path, &len);
+
+		assert_int_equal(read_all(file, len, reader_symtab, NULL, NULL), 0);
+		free(file);
+	}
+	assert_string_equal(symtab__lookup(reader_symtab, 0xffffffff82000000ULL), "console_mutex");
+	assert_string_equal(symtab__lookup(reader_symtab, 0xffffffff8100111cULL),
+			    "mutex_lock+0x1c/0x80");
+	assert_string_equal(symtab__lookup(reader_symtab, 0xffffffffa0000000ULL), "explicit_name");
+	assert_string_equal(symtab__lookup(reader_symtab, 0xffffffff81001184ULL),
+			    "mutex_unlock+0x4/0x80");
+	assert_null(symtab__lookup(reader_symtab, 0xffff888000001000ULL));
+	assert_int_equal(symtab__for_each(reader_symtab, count_symbol, &collect), 0);
+	assert_int_equal(collect.n, 4);
+	unlink(kallsyms);
+	symtab__free(writer_symtab);
+	symtab__free(reader_symtab);
+}
+
+/* A canonical text trace survives text -> binary -> text byte for byte. */
+static const char canonical_trace[] =
+	"header kernel=\"6.1.0-56-amd64\" gfp=\"GFP_KERNEL=0xcc0,GFP_NOFS=0xc40,__GFP_DIRECT_RECLAIM=0x400,__GFP_FS=0x80,__GFP_IO=0x40,__GFP_ZERO=0x100\"\n"
+	"init lock=0xffff8880aa000010 name=\"&vm->mutex\" site=i915_address_space_init\n"
+	"init lock=console_mutex name=\"console_mutex\"\n"
+	"mark text=\"[IGT] gem_exec_whisper: starting subtest basic\"\n"
+	"acquire t=3 pid=120 lock=0xffff8880aa000010 type=ww_mutex try=1 ctx=0xffff888012340000 ret=-EDEADLK ip=mutex_lock+0x1c stack=symA;symB;0xffffffff81000010 comm=gem_exec\n"
+	"acquire pid=120 lock=console_mutex stack=\"f+0x1/0x2 [i915];symA\" comm=\"two words\"\n"
+	"alloc pid=120 gfp=GFP_KERNEL|__GFP_ZERO site=kmalloc_site stack=a;b\n"
+	"alloc pid=120 gfp=GFP_NOFS|0x2000\n"
+	"release pid=120 lock=console_mutex\n"
+	"release pid=120 lock=0xffff8880aa000010 ip=mutex_unlock+0x4\n"
+	"reclaim pid=130 state=enter kind=shrinker fn=i915_gem_shrinker_scan\n"
+	"reclaim pid=130 state=exit kind=shrinker fn=i915_gem_shrinker_scan\n"
+	"flags pid=120 value=PF_MEMALLOC_NOFS\n"
+	"flags pid=120 value=0\n"
+	"exit pid=120\n"
+	"lost count=12 pid=120\n"
+	"lost count=3\n";
+
+static void test_text_binary_text_identity(void **state)
+{
+	char text_path[] = "/tmp/test_trace_binary_text.XXXXXX";
+	char *from_text, *from_binary;
+	int fd = mkstemp(text_path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(text_path, canonical_trace, strlen(canonical_trace));
+	from_text = dump_ok(text_path);
+	assert_string_equal(from_text, canonical_trace);
+	convert_to_binary(canonical_trace, strlen(canonical_trace), tmp_path);
+	from_binary = dump_ok(tmp_path);
+	assert_string_equal(from_binary, canonical_trace);
+	free(from_text);
+	free(from_binary);
+	unlink(text_path);
+}
+
+/* A text trace's dump, turned binary, dumps the same: dump(t) == dump(binary(dump(t))). */
+static void check_dump_identity(const char *path)
+{
+	char *first, *second;
+	char *bin = strdup("/tmp/test_trace_binary_scn.XXXXXX");
+	int fd = mkstemp(bin);
+
+	assert_true(fd >= 0);
+	close(fd);
+	first = dump_ok(path);
+	convert_to_binary(first, strlen(first), bin);
+	second = dump_ok(bin);
+	if (strcmp(first, second) != 0)
+		fail_msg("%s: dump differs after text -> binary -> text", path);
+	free(first);
+	free(second);
+	unlink(bin);
+	free(bin);
+}
+
+static void test_scenarios_identity(void **state)
+{
+	DIR *dir = opendir("tests/scenarios");
+	struct dirent *de;
+	size_t checked = 0;
+
+	assert_non_null(dir); /* the tests run from the repository root */
+	while ((de = readdir(dir))) {
+		char path[512];
+		size_t len = strlen(de->d_name);
+
+		if (len < 7 || strcmp(de->d_name + len - 6, ".trace") != 0)
+			continue;
+		snprintf(path, sizeof(path), "tests/scenarios/%s", de->d_name);
+		check_dump_identity(path);
+		checked++;
+	}
+	closedir(dir);
+	/* Also this test's own canonical traces, so it checks something with no scenarios yet. */
+	{
+		char path[] = "/tmp/test_trace_binary_own.XXXXXX";
+		int fd = mkstemp(path);
+
+		close(fd);
+		write_file(path, canonical_trace, strlen(canonical_trace));
+		check_dump_identity(path);
+		write_file(path, sample_text, strlen(sample_text));
+		check_dump_identity(path);
+		unlink(path);
+	}
+	print_message("checked %zu scenario traces\n", checked);
+}
+
+/* Random events of every type, many of them, identical after the trip. */
+static void test_random_identity(void **state)
+{
+	unsigned int seed = 7;
+	size_t cap = 4 << 20, off = 0;
+	char *text = malloc(cap);
+	char path[] = "/tmp/test_trace_binary_rand.XXXXXX";
+	char *out;
+	int fd = mkstemp(path);
+
+	close(fd);
+	for (int i = 0; i < 20000; i++) {
+		unsigned int r = rand_r(&seed);
+		unsigned int pid = rand_r(&seed) % 100;
+		unsigned long long lock = 0xffff888000000000ULL + (rand_r(&seed) % 50) * 64;
+
+		switch (r % 7) {
+		case 0:
+			off += sprintf(text + off, "acquire t=%d pid=%u lock=0x%llx stack=f%u;g%u;h\n", i,
+				       pid, lock, r % 13, r % 17);
+			break;
+		case 1:
+			off += sprintf(text + off, "release pid=%u lock=0x%llx\n", pid, lock);
+			break;
+		case 2:
+			off += sprintf(text + off, "acquire pid=%u lock=l%u type=spinlock try=1 ret=-EBUSY\n",
+				       pid, r % 31);
+			break;
+		case 3:
+			off += sprintf(text + off, "alloc pid=%u gfp=0x%x site=s%u\n", pid,
+				       rand_r(&seed) & 0xffffff, r % 9);
+			break;
+		case 4:
+			off += sprintf(text + off, "mark text=\"line %d \\\"x\\\"\"\n", i);
+			break;
+		case 5:
+			off += sprintf(text + off, "init lock=0x%llx name=\"class%u\"\n", lock, r % 40);
+			break;
+		default:
+			off += sprintf(text + off, "reclaim pid=%u state=%s kind=direct\n", pid,
+				       r & 8 ? "enter" : "exit");
+			break;
+		}
+		assert_true(off < cap - 512);
+	}
+	write_file(path, text, off);
+	out = dump_ok(path);
+	check_dump_identity(path);
+	free(out);
+	free(text);
+	unlink(path);
+}
+
+/* --- truncation ---------------------------------------------------------- */
+
+struct flush_point {
+	size_t file_size;
+	size_t events;
+};
+
+static void test_truncated_every_cut(void **state)
+{
+	struct symtab *symtab = symtab__new();
+	struct events in = { 0 };
+	struct trace_writer *writer;
+	struct flush_point flushes[64];
+	size_t nflushes = 0, len, header_end;
+	struct stat st;
+	char *file;
+
+	load_text(sample_text, symtab, &in);
+	assert_int_equal(trace_writer__open(tmp_path, NULL, symtab, &writer), 0);
+	assert_int_equal(stat(tmp_path, &st), 0);
+	header_end = st.st_size; /* the header is flushed at once */
+	assert_true(header_end > 0);
+	for (size_t round = 0; round < 4; round++) {
+		for (size_t i = 0; i < in.n; i++)
+			assert_int_equal(trace_writer__write(writer, in.ev[i]), 0);
+		assert_int_equal(trace_writer__flush(writer), 0);
+		assert_int_equal(stat(tmp_path, &st), 0);
+		flushes[nflushes++] = (struct flush_point){ st.st_size, (round + 1) * in.n };
+	}
+	assert_int_equal(trace_writer__close(writer), 0);
+	file = read_file(tmp_path, &len);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct symtab *fresh = symtab__new();
+		struct events out = { 0 };
+		bool truncated = false;
+		int ret;
+
+		warnings[0] = '\0';
+		ret = read_all(file, cut, fresh, &out, &truncated);
+		if (cut < 4) {
+			/* Too short to carry the zstd magic: read as (invalid) text. */
+			assert_true(ret == 0 || ret == -EINVAL);
+		} else if (ret != 0) {
+			/* Only a cut inside the header may fail, and then cleanly. */
+			assert_int_equal(ret, -EINVAL);
+			assert_true(cut < header_end);
+		} else {
+			assert_true(cut >= header_end);
+			/*
+			 * Not truncated means complete: a cut after the end record
+			 * (inside zstd's frame epilogue) loses nothing.
+			 */
+			if (!truncated)
+				assert_int_equal(out.n, 4 * in.n);
+			if (cut == len)
+				assert_false(truncated);
+			if (truncated) {
+				char expected[128];
+
+				snprintf(expected, sizeof(expected),
+					 "cut.ldt: truncated after %zu events (no end record)\n",
+					 out.n);
+				assert_string_equal(warnings, expected);
+			}
+			/* Never an invented event: a prefix of what was written. */
+			assert_true(out.n <= 4 * in.n);
+			for (size_t i = 0; i < out.n; i++)
+				assert_memory_equal(out.ev[i], in.ev[i % in.n], in.ev[i % in.n]->size);
+			/* Everything before the last flush the cut kept is there. */
+			for (size_t f = 0; f < nflushes; f++)
+				if (cut >= flushes[f].file_size)
+					assert_true(out.n >= flushes[f].events);
+		}
+		events_free(&out);
+		symtab__free(fresh);
+	}
+	free(file);
+	events_free(&in);
+	symtab__free(symtab);
+}
+
+/* Big enough for the writer's own 1 MiB flushes; a crash mid-way keeps all of them. */
+static void test_crash_keeps_flushed_events(void **state)
+{
+	struct symtab *symtab = symtab__new();
+	struct events in = { 0 }, out = { 0 };
+	struct trace_writer *writer;
+	size_t total = 0, len;
+	bool truncated = false;
+	char *file;
+	pid_t child;
+	int status;
+
+	load_text(sample_text, symtab, &in);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (trace_writer__open(tmp_path, NULL, symtab, &writer))
+			_exit(1);
+		for (size_t i = 0; i < 30000; i++)
+			if (trace_writer__write(writer, in.ev[i % in.n]))
+				_exit(1);
+		/* Dies without closing: no end record, the last staged bytes lost. */
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	file = read_file(tmp_path, &len);
+	assert_int_equal(read_all(file, len, symtab, &out, &truncated), 0);
+	assert_true(truncated);
+	total = out.n;
+	/* ~100 bytes an event: at least two 1 MiB flushes made it. */
+	assert_true(total >= 15000);
+	assert_true(total < 30000);
+	for (size_t i = 0; i < total; i++)
+		assert_memory_equal(out.ev[i], in.ev[i % in.n], in.ev[i % in.n]->size);
+	free(file);
+	events_free(&in);
+	events_free(&out);
+	symtab__free(symtab);
+}
+
+/* Flipped bytes anywhere: an error or a clean end, never a crash (ASan checks). */
+static void test_corrupted_bytes(void **state)
+{
+	struct symtab *symtab = symtab__new();
+	size_t len, detected = 0, tries = 0;
+	char *file, *copy;
+
+	convert_to_binary(sample_text, strlen(sample_text), tmp_path);
+	file = read_file(tmp_path, &len);
+	copy = malloc(len);
+	for (size_t pos = 4; pos < len; pos++) {
+		for (int bit = 0; bit < 8; bit += 3) {
+			struct symtab *fresh = symtab__new();
+			int ret;
+
+			memcpy(copy, file, len);
+			copy[pos] ^= (char)(1 << bit);
+			error_count = 0;
+			ret = read_all(copy, len, fresh, NULL, NULL);
+			assert_true(ret == 0 || ret == -EINVAL);
+			if (ret == -EINVAL) {
+				detected++;
+				assert_int_equal(error_count, 1);
+				assert_non_null(strstr(last_log, "cut.ldt: "));
+			}
+			tries++;
+			symtab__free(fresh);
+		}
+	}
+	/* The frame checksum catches what record checks miss. */
+	print_message("%zu of %zu corruptions detected\n", detected, tries);
+	assert_true(detected * 10 >= tries * 9);
+	free(copy);
+	free(file);
+	symtab__free(symtab);
+}
+
+/* --- crafted files ------------------------------------------------------- */
+
+struct craft {
+	unsigned char buf[4096] __attribute__((aligned(8)));
+	size_t len;
+};
+
+static void craft_put(struct craft *c, const void *data, size_t len)
+{
+	assert_true(c->len + len <= sizeof(c->buf));
+	memcpy(c->buf + c->len, data, len);
+	c->len += len;
+}
+
+static void craft_pad(struct craft *c)
+{
+	while (c->len % 8)
+		c->buf[c->len++] = 0;
+}
+
+/* The documented header layout, written independently of the writer. */
+static void craft_header(struct craft *c, __u16 major, __u16 minor, __u16 abi, __u32 size_override)
+{
+	size_t start = c->len;
+	__u16 nr_gfp = 1;
+	__u32 size, zero = 0;
+	__u64 created = 1, mask = 0x80;
+
+	craft_put(c, "LDTRACE", 8);
+	craft_put(c, &major, 2);
+	craft_put(c, &minor, 2);
+	craft_put(c, &zero, 4); /* size, patched below */
+	craft_put(c, &abi, 2);
+	craft_put(c, &nr_gfp, 2);
+	craft_put(c, &zero, 4);
+	craft_put(c, &created, 8);
+	craft_put(c, "6.1.0", 6);
+	craft_put(c, "monotonic", 10);
+	craft_put(c, &mask, 8);
+	craft_put(c, "__GFP_FS", 9);
+	craft_pad(c);
+	size = size_override ? size_override : (__u32)(c->len - start);
+	memcpy(c->buf + start + 12, &size, 4);
+}
+
+static void craft_exit_event(struct craft *c, __u32 pid)
+{
+	struct ld_event ev = { 0 };
+
+	ev.type = LD_EV_EXIT;
+	ev.size = sizeof(ev);
+	ev.pid = pid;
+	craft_put(c, &ev, sizeof(ev));
+}
+
+static void craft_record(struct craft *c, __u16 type, __u16 size)
+{
+	unsigned char rec[64] = { 0 };
+
+	memcpy(rec, &type, 2);
+	memcpy(rec + 2, &size, 2);
+	craft_put(c, rec, size < 8 ? 8 : size < sizeof(rec) ? size : sizeof(rec));
+}
+
+static void craft_end(struct craft *c, __u64 events)
+{
+	__u16 type = 0x101, size = 16;
+	__u32 zero = 0;
+
+	craft_put(c, &type, 2);
+	craft_put(c, &size, 2);
+	craft_put(c, &zero, 4);
+	craft_put(c, &events, 8);
+}
+
+/* Compresses the crafted content, reads it; returns the status and the event count. */
+static int craft_read(const struct craft *c, size_t *ret_events)
+{
+	size_t bound = ZSTD_compressBound(c->len), clen;
+	void *z = malloc(bound);
+	struct symtab *symtab = symtab__new();
+	struct events out = { 0 };
+	int ret;
+
+	clen = ZSTD_compress(z, bound, c->buf, c->len, 3);
+	assert_false(ZSTD_isError(clen));
+	last_log[0] = '\0';
+	ret = read_all(z, clen, symtab, &out, NULL);
+	if (ret_events)
+		*ret_events = out.n;
+	events_free(&out);
+	symtab__free(symtab);
+	free(z);
+	return ret;
+}
+
+static void expect_error(const struct craft *c, const char *what)
+{
+	int ret = craft_read(c, NULL);
+
+	if (ret != -EINVAL || !strstr(last_log, what))
+		fail_msg("expected -EINVAL and '%s', got %d and '%s'", what, ret, last_log);
+}
+
+static void test_crafted_valid(void **state)
+{
+	struct craft c = { .len = 0 };
+	size_t n;
+
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_exit_event(&c, 1);
+	craft_exit_event(&c, 2);
+	craft_end(&c, 2);
+	assert_int_equal(craft_read(&c, &n), 0);
+	assert_int_equal(n, 2);
+}
+
+static void test_crafted_versions(void **state)
+{
+	struct craft c = { .len = 0 };
+	size_t n;
+
+	craft_header(&c, 2, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_end(&c, 0);
+	expect_error(&c, "trace format version 2.0 is newer than this lockdepd reads (1.0); use a newer lockdepd");
+
+	c.len = 0;
+	craft_header(&c, 0, 3, LD_EVENT_ABI_VERSION, 0);
+	expect_error(&c, "unknown trace format version 0.3");
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION + 1, 0);
+	expect_error(&c, "event ABI version 2 is newer than this lockdepd's (1); use a newer lockdepd");
+
+	/* A newer minor version's unknown file records are skipped... */
+	c.len = 0;
+	craft_header(&c, 1, 1, LD_EVENT_ABI_VERSION, 0);
+	craft_record(&c, 0x180, 24);
+	craft_exit_event(&c, 1);
+	craft_end(&c, 1);
+	assert_int_equal(craft_read(&c, &n), 0);
+	assert_int_equal(n, 1);
+
+	/* ...but with this minor version they are corruption. */
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_record(&c, 0x180, 24);
+	expect_error(&c, "unknown record type 0x180");
+}
+
+static void test_crafted_corruption(void **state)
+{
+	struct craft c = { .len = 0 };
+	size_t header;
+	char expected[128];
+	struct ld_event ev = { 0 };
+
+	memcpy(c.buf, "NOTATRACEFILE___", 16);
+	c.len = 40;
+	expect_error(&c, "cut.ldt: byte 0 (record 0): not a lockdepd trace (bad magic)");
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 12);
+	expect_error(&c, "bad header size 12");
+
+	/* The offset and record number point at the bad record. */
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	header = c.len;
+	craft_exit_event(&c, 1);
+	craft_record(&c, LD_EV_EXIT, 12);
+	snprintf(expected, sizeof(expected),
+		 "cut.ldt: byte %zu (record 2): record size 12 is not a positive multiple of 8",
+		 header + sizeof(struct ld_event));
+	expect_error(&c, expected);
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_record(&c, LD_EV_EXIT, 0);
+	expect_error(&c, "record size 0");
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	ev.type = LD_EV_ACQUIRE;
+	ev.size = sizeof(ev);
+	ev.nr_stack = 40;
+	craft_put(&c, &ev, sizeof(ev));
+	expect_error(&c, "invalid acquire event");
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	ev = (struct ld_event){ .type = LD_EV_RECLAIM, .size = sizeof(ev) };
+	ev.reclaim.kind = 99;
+	craft_put(&c, &ev, sizeof(ev));
+	expect_error(&c, "invalid reclaim event");
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_record(&c, 0, 8);
+	expect_error(&c, "unknown record type 0x0");
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_record(&c, 50, 8);
+	expect_error(&c, "unknown record type 0x32");
+
+	/* A symbol record whose name fills the record has no NUL. */
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	{
+		unsigned char rec[24] = { 0 };
+		__u16 type = 0x100, size = 24;
+		__u32 name_len = 8;
+
+		memcpy(rec, &type, 2);
+		memcpy(rec + 2, &size, 2);
+		memcpy(rec + 4, &name_len, 4);
+		memcpy(rec + 16, "abcdefgh", 8);
+		craft_put(&c, rec, sizeof(rec));
+	}
+	expect_error(&c, "bad symbol record");
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_exit_event(&c, 1);
+	craft_end(&c, 5);
+	expect_error(&c, "end record counts 5 events but the file holds 1");
+
+	c.len = 0;
+	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_end(&c, 0);
+	craft_exit_event(&c, 1);
+	expect_error(&c, "data after the end record");
+}
+
+static void test_bad_zstd(void **state)
+{
+	unsigned char junk[256];
+	struct symtab *symtab = symtab__new();
+
+	memset(junk, 0x5a, sizeof(junk));
+	memcpy(junk, "\x28\xb5\x2f\xfd", 4);
+	assert_int_equal(read_all(junk, sizeof(junk), symtab, NULL, NULL), -EINVAL);
+	assert_non_null(strstr(last_log, "cut.ldt: compressed byte"));
+	assert_non_null(strstr(last_log, "zstd: "));
+	symtab__free(symtab);
+}
+
+/* --- writer, dump, stdin ------------------------------------------------- */
+
+static void test_writer_errors(void **state)
+{
+	struct trace_writer *writer;
+	struct ld_event ev = { .type = LD_EV_EXIT, .size = 76 };
+
+	assert_int_equal(trace_writer__open("/nonexistent/dir/x.ldt", NULL, NULL, &writer),
+			 -ENOENT);
+	assert_non_null(strstr(last_log, "/nonexistent/dir/x.ldt"));
+	assert_int_equal(trace_writer__open(tmp_path, NULL, NULL, &writer), 0);
+	assert_int_equal(trace_writer__write(writer, &ev), -EINVAL);
+	ev.size = sizeof(ev);
+	ev.type = 77;
+	assert_int_equal(trace_writer__write(writer, &ev), -EINVAL);
+	ev.type = LD_EV_EXIT;
+	assert_int_equal(trace_writer__write(writer, &ev), 0);
+	assert_int_equal(trace_writer__close(writer), 0);
+	assert_int_equal(trace_writer__close(NULL), 0);
+}
+
+static void test_dump_truncated(void **state)
+{
+	struct symtab *symtab = symtab__new();
+	struct events in = { 0 };
+	struct trace_writer *writer;
+	char *out;
+	int err;
+
+	load_text("exit pid=1\nexit pid=2\n", symtab, &in);
+	assert_int_equal(trace_writer__open(tmp_path, NULL, symtab, &writer), 0);
+	assert_int_equal(trace_writer__write(writer, in.ev[0]), 0);
+	assert_int_equal(trace_writer__write(writer, in.ev[1]), 0);
+	assert_int_equal(trace_writer__flush(writer), 0);
+	/* Stand-in for a crash: the file as it is now, without the end record. */
+	{
+		size_t len;
+		char *file = read_file(tmp_path, &len);
+		char copy[] = "/tmp/test_trace_binary_cut.XXXXXX";
+		int fd = mkstemp(copy);
+
+		close(fd);
+		write_file(copy, file, len);
+		out = dump(copy, &err);
+		assert_int_equal(err, 0);
+		assert_string_equal(out, "exit pid=1\nexit pid=2\n");
+		snprintf(last_log, sizeof(last_log), "%s: truncated after 2 events (no end record)\n",
+			 copy);
+		assert_string_equal(warnings, last_log);
+		free(out);
+		free(file);
+		unlink(copy);
+	}
+	assert_int_equal(trace_writer__close(writer), 0);
+	events_free(&in);
+	symtab__free(symtab);
+
+	/* A bad file: the error, no output beyond what was good. */
+	write_file(tmp_path, "exit pid=1\nexit pid=x\n", 22);
+	out = dump(tmp_path, &err);
+	assert_int_equal(err, -EINVAL);
+	assert_string_equal(out, "exit pid=1\n");
+	free(out);
+}
+
+static void test_binary_from_stdin(void **state)
+{
+	struct symtab *symtab = symtab__new();
+	struct trace_reader *reader;
+	const struct ld_event *ev;
+	int pipefd[2], saved;
+	size_t len;
+	char *file;
+
+	convert_to_binary(sample_text, strlen(sample_text), tmp_path);
+	file = read_file(tmp_path, &len);
+	assert_true(len < 4096); /* fits in the pipe without a second writer */
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(write(pipefd[1], file, len), (ssize_t)len);
+	close(pipefd[1]);
+	saved = dup(0);
+	dup2(pipefd[0], 0);
+	close(pipefd[0]);
+	clearerr(stdin);
+	assert_int_equal(trace_reader__open("-", symtab, &reader), 0);
+	assert_int_equal(trace_reader__form(reader), TRACE_FORM_BINARY);
+	while (trace_reader__next(reader, &ev) > 0)
+		;
+	assert_int_equal(trace_reader__events_read(reader), 13);
+	assert_false(trace_reader__truncated(reader));
+	trace_reader__free(reader);
+	dup2(saved, 0);
+	close(saved);
+	clearerr(stdin);
+	free(file);
+	symtab__free(symtab);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_round_trip_events),
+		T(test_default_header),
+		T(test_symbols_named_in_fresh_symtab),
+		T(test_text_binary_text_identity),
+		T(test_scenarios_identity),
+		T(test_random_identity),
+		T(test_truncated_every_cut),
+		T(test_crash_keeps_flushed_events),
+		T(test_corrupted_bytes),
+		T(test_crafted_valid),
+		T(test_crafted_versions),
+		T(test_crafted_corruption),
+		T(test_bad_zstd),
+		T(test_writer_errors),
+		T(test_dump_truncated),
+		T(test_binary_from_stdin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
