@@ -38,24 +38,29 @@
  * and counts the later hits. Each taint_reclaim class of the rules starts
  * with a primed fs_reclaim -> class, as i915_gem_shrinker_taints_mutex()
  * does, so that the first allocation under such a lock is reported even
- * if reclaim never ran.
+ * if reclaim never ran; it records its first real sighting as any other.
  *
  * Findings. Only a new dependency A -> B makes one:
  *  - circular: a breadth-first search from B along the dependencies
  *    reaches A; the shortest path found and A -> B form the cycle;
  *  - reclaim: such a cycle going through fs_reclaim;
- *  - order: the rules' order puts B before A;
+ *  - order: the rules' order puts B before A, and A -> B closed no cycle
+ *    (a cycle is the stronger report of the same mistake; a suppressed
+ *    cycle does not hide the order breach);
  *  - recursive: a blocking attempt on a class already held, unless the
  *    rules let it nest or both are ww_mutexes under one context; it is
  *    recorded as the dependency B -> B.
- * A finding is its kind and its set of classes: meeting it again only
- * counts. Suppressed findings are kept, flagged, and counted apart. The
- * engine never switches itself off, unlike lockdep after its first report.
+ * A cycle lists its classes from B (being taken) round to A (held), so
+ * that edges[i] is classes[i] -> classes[i + 1] and the new A -> B comes
+ * last. A finding is its kind and its set of classes: meeting it again
+ * only counts. Suppressed findings are kept, flagged, and counted apart.
+ * The engine never switches itself off, unlike lockdep after a report.
  *
  * Losses. A lost event may have been a release. After a loss the held
  * stacks and reclaim context of the task named (or of every task) are
  * dropped, so that nothing held across a gap can become the source of a
- * dependency. Memory scopes (flags) are kept: they only change on events.
+ * dependency. The memalloc scope (flags) is kept: forgetting a NOFS scope
+ * would make allocations look able to reclaim. An exit drops the task.
  *
  * Memory grows with what was seen; there is no fixed table. The hot path
  * (an acquire or release touching known classes and known dependencies)
@@ -583,10 +588,6 @@ static __u32 class_get(struct engine *engine, const char *name, bool unclassifie
 	engine->stats.classes++;
 	return id;
 }
-
-struct versions_wanted {
-	const char *name;
-};
 
 static bool versions_eq(__u64 value, const void *wanted)
 {
@@ -1322,6 +1323,11 @@ static int check_recursion(struct engine *engine, struct task *task, __u32 edge_
 	return 0;
 }
 
+static bool closed_reported_cycle(const struct engine *engine, const struct edge *edge)
+{
+	return edge->cycle_finding && !engine->findings[edge->cycle_finding - 1]->pub.suppressed;
+}
+
 static int edge_hit(struct engine *engine, struct task *task, struct edge *edge,
 		    const struct site_view *from, const struct site_view *to)
 {
@@ -1356,9 +1362,12 @@ static int dependency_add(struct engine *engine, struct task *task, const struct
 	if (from->class_id == to->class_id)
 		return check_recursion(engine, task, index);
 	err = check_cycle(engine, task, index);
-	if (!err)
-		err = check_order(engine, task, index);
-	return err;
+	if (err)
+		return err;
+	/* A cycle is the stronger report of the same dependency: one edge, one report. */
+	if (closed_reported_cycle(engine, edge))
+		return 0;
+	return check_order(engine, task, index);
 }
 
 static inline bool same_ww_context(const struct site_view *a, const struct held_lock *held)
@@ -1540,7 +1549,7 @@ static int feed_exit(struct engine *engine, const struct ld_event *ev)
 	struct task *task = task_find(engine, ev->pid);
 
 	if (task)
-		;
+		task_drop(engine, task);
 	return 0;
 }
 

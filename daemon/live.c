@@ -984,10 +984,12 @@ static void name_page_alloc(struct live *live, struct ld_event *ev)
 	static const char *const tracing[] = { "__traceiter_", "trace_", "perf_trace_",
 					       "bpf_",	       "__bpf_", NULL };
 	static const char *const allocator[] = {
-		"__alloc_pages", "alloc_pages",	 "__folio_alloc",   "folio_alloc",
-		"__alloc_frozen", "alloc_frozen", "get_page_from_freelist", "__get_free_pages",
-		"get_zeroed_page", "alloc_pages_mpol", "prep_new_page", "post_alloc_hook",
-		NULL,
+		"__alloc_pages", "alloc_pages",	    "__folio_alloc",	"folio_alloc",
+		"__alloc_frozen", "alloc_frozen",   "get_page_from_freelist", "__get_free_pages",
+		"get_zeroed_page", "prep_new_page", "post_alloc_hook", "allocate_slab",
+		"new_slab",	   "alloc_slab_page", "___slab_alloc",	"__slab_alloc",
+		"slab_alloc",	   "kmem_cache_alloc", "__kmem_cache_alloc", "__kmalloc",
+		"kmalloc",	   "___kmalloc",      NULL,
 	};
 	__u64 *frames = (__u64 *)(ev + 1);
 	unsigned int skip = 0;

@@ -81,6 +81,15 @@ const char *trace_input__name(const struct trace_input *in)
 	return in->name;
 }
 
+bool trace_input__memory(const struct trace_input *in, const void **ret_buf, size_t *ret_len)
+{
+	if (in->file)
+		return false;
+	*ret_buf = in->mem + in->mem_pos;
+	*ret_len = in->mem_len - in->mem_pos;
+	return true;
+}
+
 static int input_peek(struct trace_input *in)
 {
 	while (in->peek_len < ZSTD_MAGIC_LEN) {
@@ -111,13 +120,20 @@ void trace_reader__free(struct trace_reader *reader)
 static int reader_start(struct trace_reader *reader, struct symtab *symtab,
 			struct trace_reader **ret_reader)
 {
+	bool binary;
 	int err;
 
 	err = input_peek(&reader->in);
 	if (err)
 		goto cleanup;
-	if (reader->in.peek_len == ZSTD_MAGIC_LEN &&
-	    memcmp(reader->in.peek, zstd_magic, ZSTD_MAGIC_LEN) == 0) {
+	binary = reader->in.peek_len == ZSTD_MAGIC_LEN &&
+		 memcmp(reader->in.peek, zstd_magic, ZSTD_MAGIC_LEN) == 0;
+	/* Memory needs no put-back: rewind, so readers can use it in place. */
+	if (!reader->in.file) {
+		reader->in.mem_pos = 0;
+		reader->in.peek_len = 0;
+	}
+	if (binary) {
 		reader->form = TRACE_FORM_BINARY;
 		err = binary_reader__open(&reader->in, symtab, &reader->binary);
 	} else {

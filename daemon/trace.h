@@ -112,6 +112,8 @@ struct trace_input;
 /* Up to len bytes; 0 at the end; a negative errno (logged) on a read error. */
 long trace_input__read(struct trace_input *in, void *buf, size_t len);
 const char *trace_input__name(const struct trace_input *in);
+/* For an input in memory, the unread rest, so it can be used without a copy. */
+bool trace_input__memory(const struct trace_input *in, const void **ret_buf, size_t *ret_len);
 
 struct text_reader;
 int text_reader__open(struct trace_input *in, struct symtab *symtab,

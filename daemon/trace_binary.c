@@ -304,9 +304,12 @@ int binary_reader__open(struct trace_input *in, struct symtab *symtab,
 	reader->symtab = symtab;
 	reader->out_cap = READER_OUT_SIZE;
 	reader->zds = ZSTD_createDStream();
-	reader->in_buf = malloc(READER_IN_SIZE);
 	reader->out_buf = malloc(reader->out_cap);
-	if (!reader->zds || !reader->in_buf || !reader->out_buf) {
+	if (trace_input__memory(in, &reader->zin.src, &reader->zin.size))
+		reader->input_eof = true; /* all of it is already there */
+	else
+		reader->in_buf = malloc(READER_IN_SIZE);
+	if (!reader->zds || (!reader->input_eof && !reader->in_buf) || !reader->out_buf) {
 		err = log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
 		goto cleanup;
 	}
