@@ -532,25 +532,118 @@ int tp_sched_process_exit(void *ctx)
 	return 0;
 }
 
-/* The host that builds the skeleton may have no modules: declared here. */
-struct trace_event_raw_module_load___ld {
-	struct trace_entry ent;
-	unsigned int taints;
-	__u32 __data_loc_name;
+/*
+ * A module's symbols, sent while it loads. Reading /proc/kallsyms when the
+ * live source gets round to it loses the race against a quick rmmod (an
+ * insmod, a test and an rmmod can all finish first), so the module's own
+ * symbol table is walked here, in the loading task, before its init runs:
+ * a MODULE_LOAD record (the name), one MODULE_SYM record per symbol, a
+ * MODULE_DONE record. The host that builds the skeleton may have no
+ * modules, so the types are declared here (CO-RE finds them on the target).
+ */
+struct mod_kallsyms___ld {
+	void *symtab;
+	unsigned int num_symtab;
+	char *strtab;
+	char *typetab;
 } __attribute__((preserve_access_index));
 
-SEC("tracepoint/module/module_load")
-int tp_module_load(struct trace_event_raw_module_load___ld *ctx)
-{
-	__u32 tid = current_tid();
-	__u32 loc = ctx->__data_loc_name;
-	struct ld_event *e;
+struct module___ld {
+	char name[56];
+	struct mod_kallsyms___ld *kallsyms;
+} __attribute__((preserve_access_index));
 
-	e = reserve(LD_TEXT_RECORD_SIZE, tid, false);
+/* Elf64_Sym: the ELF ABI's layout, not a kernel type. */
+struct elf64_sym___ld {
+	__u32 st_name;
+	__u8 st_info;
+	__u8 st_other;
+	__u16 st_shndx;
+	__u64 st_value;
+	__u64 st_size;
+};
+
+#define STT_OBJECT_ 1
+#define STT_FUNC_   2
+
+/* Symbol records that could not be written: their addresses stay unnamed. */
+__u64 lost_symbols = 0;
+
+struct sym_walk {
+	struct elf64_sym___ld *symtab;
+	const char *strtab;
+	const char *typetab;
+	__u32 tid;
+};
+
+static __always_inline struct ld_event *private_text_record(__u16 type, __u32 tid)
+{
+	struct ld_event *e = bpf_ringbuf_reserve(&events, LD_TEXT_RECORD_SIZE, 0);
+
+	if (!e) {
+		__sync_fetch_and_add(&lost_symbols, 1);
+		return NULL;
+	}
+	fill_header(e, type, tid);
+	return e;
+}
+
+static long send_module_symbol(__u32 i, void *data)
+{
+	struct sym_walk *walk = data;
+	struct elf64_sym___ld sym;
+	struct ld_event *e;
+	char type = 0;
+
+	if (bpf_probe_read_kernel(&sym, sizeof(sym), &walk->symtab[i]) || !sym.st_value ||
+	    !sym.st_name)
+		return 0;
+	if (walk->typetab)
+		bpf_probe_read_kernel(&type, 1, walk->typetab + i);
+	else if ((sym.st_info & 0xf) == STT_FUNC_)
+		type = 't';
+	else if ((sym.st_info & 0xf) == STT_OBJECT_)
+		type = 'd';
+	/* Code and data only: what stacks and static locks need. */
+	if (type != 't' && type != 'T' && type != 'd' && type != 'D' && type != 'b' &&
+	    type != 'B' && type != 'r' && type != 'R')
+		return 0;
+	e = private_text_record(LD_BPF_EV_MODULE_SYM, walk->tid);
 	if (!e)
 		return 0;
-	fill_header(e, LD_BPF_EV_MODULE_LOAD, tid);
-	finish_text(e, record_kernel_text(e, (void *)ctx + (loc & 0xffff)));
-	submit(e);
+	e->raw[0] = sym.st_value;
+	e->raw[1] = sym.st_size;
+	e->raw[2] = (__u8)type;
+	finish_text(e, record_kernel_text(e, walk->strtab + sym.st_name));
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("raw_tp/module_load")
+int raw_module_load(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct module___ld *mod = (struct module___ld *)ctx->args[0];
+	struct mod_kallsyms___ld *ks = BPF_CORE_READ(mod, kallsyms);
+	struct sym_walk walk = { .tid = current_tid() };
+	struct ld_event *e;
+	__u32 nr;
+
+	e = private_text_record(LD_BPF_EV_MODULE_LOAD, walk.tid);
+	if (!e)
+		return 0;
+	finish_text(e, record_kernel_text(e, mod->name));
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+
+	walk.symtab = BPF_CORE_READ(ks, symtab);
+	walk.strtab = BPF_CORE_READ(ks, strtab);
+	if (bpf_core_field_exists(ks->typetab))
+		walk.typetab = BPF_CORE_READ(ks, typetab);
+	nr = BPF_CORE_READ(ks, num_symtab);
+	if (walk.symtab && walk.strtab)
+		bpf_loop(nr < (1u << 20) ? nr : (1u << 20), send_module_symbol, &walk, 0);
+
+	e = private_text_record(LD_BPF_EV_MODULE_DONE, walk.tid);
+	if (e)
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }

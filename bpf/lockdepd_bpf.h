@@ -11,11 +11,18 @@
 
 /*
  * Records with a type at or above this value are messages from the probes
- * to the live source (a module was loaded: reload its symbols), consumed
- * there and never handed to the engine or written to a trace.
+ * to the live source (a module's symbols), consumed there and never handed
+ * to the engine or written to a trace.
  */
 #define LD_BPF_PRIVATE_BASE   0x8000
-#define LD_BPF_EV_MODULE_LOAD (LD_BPF_PRIVATE_BASE + 1) /* text: the module name */
+/*
+ * A module is loading: MODULE_LOAD (text: its name), then one MODULE_SYM
+ * per code or data symbol (raw[0] address, raw[1] size, raw[2] the
+ * kallsyms type letter; text: the name), then MODULE_DONE.
+ */
+#define LD_BPF_EV_MODULE_LOAD (LD_BPF_PRIVATE_BASE + 1)
+#define LD_BPF_EV_MODULE_SYM  (LD_BPF_PRIVATE_BASE + 2)
+#define LD_BPF_EV_MODULE_DONE (LD_BPF_PRIVATE_BASE + 3)
 
 /*
  * lockdepd_entry.bpf.c: function entry points that depend on what is

@@ -162,22 +162,21 @@ struct {
 	__type(value, struct pending_lockarg);
 } pending_lockargs SEC(".maps");
 
+/*
+ * Argument n (0-based) of a kprobe. Each register is read with a constant
+ * offset first: the verifier refuses a load through a computed ctx pointer.
+ */
 static __always_inline __u64 regs_arg(struct pt_regs *ctx, __u32 n)
 {
-	switch (n) {
-	case 0:
-		return PT_REGS_PARM1(ctx);
-	case 1:
-		return PT_REGS_PARM2(ctx);
-	case 2:
-		return PT_REGS_PARM3(ctx);
-	case 3:
-		return PT_REGS_PARM4(ctx);
-	case 4:
-		return PT_REGS_PARM5(ctx);
-	default:
-		return 0;
-	}
+	__u64 args[6] = {
+		PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx),
+		PT_REGS_PARM4(ctx), PT_REGS_PARM5(ctx),
+#if defined(__TARGET_ARCH_x86)
+		ctx->r9,
+#endif
+	};
+
+	return n < 6 ? args[n] : 0;
 }
 
 static __always_inline int kprobe_lockarg(struct pt_regs *ctx, __u32 slot)

@@ -16,5 +16,12 @@ int cmd_rules(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/*
+ * The daemon (service.c): the whole `run` option set, live or with
+ * --replay TRACE; `run` hands its arguments over unchanged (argv[0] "run").
+ */
+int cmd_service(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

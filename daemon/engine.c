@@ -62,6 +62,14 @@
  * dependency. The memalloc scope (flags) is kept: forgetting a NOFS scope
  * would make allocations look able to reclaim. An exit drops the task.
  *
+ * Graphs outlive the engine. The service saves classes and dependencies
+ * (with what was first seen) and imports them into the next engine; merge
+ * imports several machines' graphs into one. An imported dependency is
+ * checked exactly like one just seen, with no task: the closing edge then
+ * says who, when and in which test. Rules may change under a running
+ * engine: order, nesting and suppressions are re-read, and new taints are
+ * primed and checked against the graph already learned.
+ *
  * Memory grows with what was seen; there is no fixed table. The hot path
  * (an acquire or release touching known classes and known dependencies)
  * allocates nothing: a task lookup, a lock instance lookup, and one hash
@@ -405,6 +413,8 @@ struct finding_entry {
 	struct finding pub;
 	__u32 *class_ids; /* sorted: the identity with pub.kind */
 	__u32 nr_class_ids;
+	const char *own_reason; /* the reason when not suppressed (order: the rule broken) */
+	bool count_restored; /* engine__restore_finding() set the count already */
 };
 
 /* The sites an init name was used at, for lockdep's "name#N". */
@@ -916,10 +926,9 @@ static struct lock_site edge_lock_site(const struct engine *engine, __u32 class_
 	};
 }
 
-static void dependency_fill(const struct engine *engine, const struct edge *edge)
+static void dependency_view(const struct engine *engine, const struct edge *edge,
+			    struct dependency *dep)
 {
-	struct dependency *dep = edge->dep;
-
 	*dep = (struct dependency){
 		.from = engine->classes[edge->from].name,
 		.to = engine->classes[edge->to].name,
@@ -937,6 +946,11 @@ static void dependency_fill(const struct engine *engine, const struct edge *edge
 					? NULL
 					: ld_reclaim_kind_name((unsigned int)edge->reclaim_kind),
 	};
+}
+
+static void dependency_fill(const struct engine *engine, const struct edge *edge)
+{
+	dependency_view(engine, edge, edge->dep);
 }
 
 static const struct dependency *edge_dependency(struct engine *engine, struct edge *edge)
@@ -1088,6 +1102,28 @@ static int held_snapshot(struct engine *engine, struct task *task, struct findin
 	return err;
 }
 
+/*
+ * A finding no task completed: a dependency imported from a saved graph, or
+ * a taint primed by new rules. The closing edge says who and when, and its
+ * held side is what was held; its count is the finding's.
+ */
+static int finding_fill_untasked(struct engine *engine, struct finding *f,
+				 const struct edge *closing)
+{
+	f->count = closing->count ? closing->count : 1;
+	f->test = closing->test;
+	f->pid = closing->pid;
+	f->comm = closing->comm ? closing->comm : "";
+	f->time_ns = closing->time_ns;
+	f->held = NULL;
+	f->nr_held = 0;
+	if (!closing->primed) {
+		f->held = &f->edges[f->nr_edges - 1]->held;
+		f->nr_held = 1;
+	}
+	return 0;
+}
+
 static int finding_fill(struct engine *engine, struct finding_entry *entry, struct task *task,
 			const __u32 *cycle, const __u32 *edges, __u32 nr_classes, __u32 nr_edges,
 			const char *reason)
@@ -1110,17 +1146,19 @@ static int finding_fill(struct engine *engine, struct finding_entry *entry, stru
 	f->nr_classes = nr_classes;
 	f->edges = deps;
 	f->nr_edges = nr_edges;
-	f->count = 1;
-	f->test = igt_tracker__current(engine->igt);
-	f->pid = task->pid;
-	f->comm = task_comm(engine, task);
-	f->time_ns = engine->now_ns;
 	f->reason = reason;
 	suppress = rules__suppression_for(engine->rules, f->kind, classes, nr_classes);
 	if (suppress) {
 		f->suppressed = true;
 		f->reason = suppress->reason;
 	}
+	if (!task)
+		return finding_fill_untasked(engine, f, edge_at(engine, edges[nr_edges - 1]));
+	f->count = 1;
+	f->test = igt_tracker__current(engine->igt);
+	f->pid = task->pid;
+	f->comm = task_comm(engine, task);
+	f->time_ns = engine->now_ns;
 	if (!f->comm)
 		return -ENOMEM;
 	return held_snapshot(engine, task, f);
@@ -1169,6 +1207,7 @@ static int finding_add(struct engine *engine, struct task *task, enum finding_ki
 		.pub.kind = kind,
 		.class_ids = ids,
 		.nr_class_ids = nr_classes,
+		.own_reason = reason,
 	};
 	err = finding_fill(engine, entry, task, cycle, edges, nr_classes, nr_edges, reason);
 	if (err)
@@ -1341,6 +1380,26 @@ static int edge_hit(struct engine *engine, struct task *task, struct edge *edge,
 	return 0;
 }
 
+/* What a new dependency breaks. task: who made it, NULL for an import. */
+static int check_new_edge(struct engine *engine, struct task *task, __u32 index)
+{
+	const struct edge *edge = edge_at(engine, index);
+	int err;
+
+	if (edge->from == edge->to)
+		return check_recursion(engine, task, index);
+	err = check_cycle(engine, task, index);
+	if (err)
+		return err;
+	/* A cycle is the stronger report of the same dependency: one edge, one report. */
+	if (closed_reported_cycle(engine, edge))
+		return 0;
+	/* A taint is a rules file's statement, not an order someone followed. */
+	if (edge->primed)
+		return 0;
+	return check_order(engine, task, index);
+}
+
 /* Records from -> to (from == to: the recursion edge) and reports what it breaks. */
 static int dependency_add(struct engine *engine, struct task *task, const struct site_view *from,
 			  const struct site_view *to)
@@ -1359,15 +1418,7 @@ static int dependency_add(struct engine *engine, struct task *task, const struct
 	err = edge_fill_first_seen(engine, edge, task, from, to);
 	if (err)
 		return err;
-	if (from->class_id == to->class_id)
-		return check_recursion(engine, task, index);
-	err = check_cycle(engine, task, index);
-	if (err)
-		return err;
-	/* A cycle is the stronger report of the same dependency: one edge, one report. */
-	if (closed_reported_cycle(engine, edge))
-		return 0;
-	return check_order(engine, task, index);
+	return check_new_edge(engine, task, index);
 }
 
 static inline bool same_ww_context(const struct site_view *a, const struct held_lock *held)
@@ -1609,7 +1660,11 @@ int engine__feed(struct engine *engine, const struct ld_event *event)
 
 /* --- life cycle ------------------------------------------------------ */
 
-/* fs_reclaim -> class for each taint_reclaim class, as if seen before anything else. */
+/*
+ * fs_reclaim -> class for each taint_reclaim class, as if seen before
+ * anything else. A taint new to a graph already learned (new rules) can
+ * close a cycle at once, as i915_gem_shrinker_taints_mutex() would.
+ */
 static int prime_reclaim_taints(struct engine *engine)
 {
 	if (!engine->rules)
@@ -1619,6 +1674,7 @@ static int prime_reclaim_taints(struct engine *engine)
 		__u64 key = (__u64)engine->fs_reclaim << 32 | class_id;
 		struct edge *edge;
 		__u32 index;
+		int err;
 
 		if (class_id == NO_CLASS)
 			return -ENOMEM;
@@ -1630,6 +1686,9 @@ static int prime_reclaim_taints(struct engine *engine)
 			return -ENOMEM;
 		edge->primed = true;
 		edge->comm = "";
+		err = check_new_edge(engine, NULL, index);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -1740,4 +1799,211 @@ const struct finding *engine__finding(const struct engine *engine, size_t i)
 void engine__stats(const struct engine *engine, struct engine_stats *ret_stats)
 {
 	*ret_stats = engine->stats;
+}
+
+const char *engine__current_test(const struct engine *engine)
+{
+	return igt_tracker__current(engine->igt);
+}
+
+/* --- rules changes ------------------------------------------------------- */
+
+/* Suppression follows the rules in force; the counts move with it. */
+static void finding_resuppress(struct engine *engine, struct finding_entry *entry)
+{
+	struct finding *f = &entry->pub;
+	const struct rules_suppress *suppress =
+		rules__suppression_for(engine->rules, f->kind, f->classes, f->nr_classes);
+	bool was = f->suppressed;
+
+	f->suppressed = suppress != NULL;
+	f->reason = suppress ? suppress->reason : entry->own_reason;
+	if (was == f->suppressed)
+		return;
+	if (f->suppressed) {
+		engine->stats.findings--;
+		engine->stats.suppressed++;
+	} else {
+		engine->stats.suppressed--;
+		engine->stats.findings++;
+	}
+}
+
+int engine__set_rules(struct engine *engine, const struct rules *rules)
+{
+	engine->rules = rules;
+	for (__u32 id = 1; id < engine->nr_classes; id++) {
+		struct class *class = &engine->classes[id];
+
+		class->order_index = rules__order_index(rules, class->name);
+		class->allow_nesting = rules__allows_nesting(rules, class->name);
+	}
+	/*
+	 * Init names meet the new class rules from their next init on; a lock
+	 * instance already classified keeps its class until then.
+	 */
+	hmap_free(&engine->init_classes);
+	for (__u32 i = 0; i < engine->nr_findings; i++)
+		finding_resuppress(engine, engine->findings[i]);
+	return prime_reclaim_taints(engine);
+}
+
+/* --- the learned graph, out and in ------------------------------------------ */
+
+size_t engine__nr_classes(const struct engine *engine)
+{
+	return engine->nr_classes - 1;
+}
+
+const char *engine__class(const struct engine *engine, size_t i, bool *ret_unclassified)
+{
+	const struct class *class;
+
+	if (i + 1 >= engine->nr_classes)
+		return NULL;
+	class = &engine->classes[i + 1];
+	if (ret_unclassified)
+		*ret_unclassified = class->unclassified;
+	return class->name;
+}
+
+size_t engine__nr_dependencies(const struct engine *engine)
+{
+	return engine->nr_edges;
+}
+
+int engine__dependency(const struct engine *engine, size_t i, struct dependency *ret_dep)
+{
+	if (i >= engine->nr_edges)
+		return -ENOENT;
+	dependency_view(engine, edge_at(engine, (__u32)i), ret_dep);
+	return 0;
+}
+
+#define UNCLASSIFIED_PREFIX "unclassified@"
+
+int engine__import_class(struct engine *engine, const char *name, bool unclassified)
+{
+	return class_get(engine, name, unclassified) == NO_CLASS ? -ENOMEM : 0;
+}
+
+/* Copies what an imported dependency says it first saw into edge. */
+static int edge_fill_imported(struct engine *engine, struct edge *edge,
+			      const struct dependency *dep)
+{
+	int kind = dep->reclaim_kind ? ld_reclaim_kind_from_name(dep->reclaim_kind) : -1;
+	int err = 0;
+
+	edge->pid = dep->pid;
+	edge->comm = comm_intern(engine, dep->comm ? dep->comm : "");
+	edge->test = dep->test ? comm_intern(engine, dep->test) : NULL;
+	edge->time_ns = dep->time_ns;
+	edge->held = (struct edge_site){
+		.lock = dep->held.lock,
+		.ip = dep->held.ip,
+		.stack = stack_intern(engine, dep->held.stack, dep->held.nr_stack, &err),
+	};
+	edge->acquired = (struct edge_site){
+		.lock = dep->acquired.lock,
+		.ip = dep->acquired.ip,
+		.stack = stack_intern(engine, dep->acquired.stack, dep->acquired.nr_stack, &err),
+	};
+	edge->held_type = dep->held.lock_type < LD_LOCK_TYPE_MAX ? dep->held.lock_type : 0;
+	edge->acquired_type =
+		dep->acquired.lock_type < LD_LOCK_TYPE_MAX ? dep->acquired.lock_type : 0;
+	edge->held_trylock = dep->held.trylock;
+	edge->acquired_trylock = dep->acquired.trylock;
+	edge->reclaim_kind = edge->from == engine->fs_reclaim && kind >= 0 ? (__s8)kind : NO_KIND;
+	edge->primed = false;
+	edge->count = dep->count ? dep->count : 1;
+	if (!edge->comm || (dep->test && !edge->test))
+		err = -ENOMEM;
+	if (edge->dep)
+		dependency_fill(engine, edge);
+	return err;
+}
+
+int engine__import_dependency(struct engine *engine, const struct dependency *dep)
+{
+	__u32 from, to, index;
+	struct hmap_slot *slot;
+	struct edge *edge;
+	int err;
+
+	if (!dep->from || !dep->to || !*dep->from || !*dep->to)
+		return -EINVAL;
+	from = class_get(engine, dep->from,
+			 strncmp(dep->from, UNCLASSIFIED_PREFIX, strlen(UNCLASSIFIED_PREFIX)) == 0);
+	to = class_get(engine, dep->to,
+		       strncmp(dep->to, UNCLASSIFIED_PREFIX, strlen(UNCLASSIFIED_PREFIX)) == 0);
+	if (from == NO_CLASS || to == NO_CLASS)
+		return -ENOMEM;
+	slot = hmap_find(&engine->edge_by_classes, (__u64)from << 32 | to, NULL, NULL);
+	if (slot) {
+		edge = edge_at(engine, (__u32)(slot->value - 1));
+		if (dep->primed)
+			return 0;
+		if (edge->primed)
+			return edge_fill_imported(engine, edge, dep);
+		edge->count += dep->count ? dep->count : 1;
+		if (edge->dep)
+			edge->dep->count = edge->count;
+		return 0;
+	}
+	edge = edge_new(engine, from, to, &index);
+	if (!edge)
+		return -ENOMEM;
+	if (dep->primed) {
+		edge->primed = true;
+		edge->comm = "";
+	} else {
+		err = edge_fill_imported(engine, edge, dep);
+		if (err)
+			return err;
+	}
+	return check_new_edge(engine, NULL, index);
+}
+
+int engine__restore_finding(struct engine *engine, int kind, const char *const *classes,
+			    size_t nr_classes, __u64 count)
+{
+	struct finding_wanted wanted = { engine, kind, NULL, (__u32)nr_classes };
+	struct finding_entry *entry;
+	struct hmap_slot *slot;
+
+	if (kind < 0 || kind >= FINDING_KIND_MAX || !nr_classes || nr_classes > UINT32_MAX)
+		return 0;
+	while (engine->cap_scratch < nr_classes)
+		if (grow_array((void **)&engine->scratch, &engine->cap_scratch, engine->cap_scratch,
+			       sizeof(*engine->scratch)))
+			return -ENOMEM;
+	for (size_t i = 0; i < nr_classes; i++) {
+		struct class_wanted cw = { engine, classes[i] };
+
+		slot = hmap_find(&engine->class_by_name, hash_string(classes[i]), class_name_eq,
+				 &cw);
+		if (!slot)
+			return 0;
+		engine->scratch[i] = (__u32)slot->value;
+	}
+	qsort(engine->scratch, nr_classes, sizeof(*engine->scratch), compare_u32);
+	wanted.class_ids = engine->scratch;
+	slot = hmap_find(&engine->finding_by_identity,
+			 hash_bytes(engine->scratch, nr_classes * sizeof(*engine->scratch), kind),
+			 finding_eq, &wanted);
+	if (!slot)
+		return 0;
+	entry = engine->findings[slot->value - 1];
+	if (entry->count_restored) {
+		entry->pub.count += count;
+	} else {
+		entry->pub.count = count;
+		entry->count_restored = true;
+	}
+	return 1;
+}
+
+bool engine__finding_restored(const struct engine *engine, size_t i)
+{
+	return i < engine->nr_findings && engine->findings[i]->count_restored;
 }

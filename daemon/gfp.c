@@ -29,37 +29,42 @@ struct gfp_layout {
 	struct gfp_entry *entries;
 	size_t count;
 	size_t capacity;
+	/* The bits gfp_may_enter_fs_reclaim() needs, looked up once: it runs per allocation. */
+	__u64 direct_reclaim;
+	__u64 io;
+	__u64 fs;
+	__u64 nolockdep;
 };
 
 /* Linux 6.1's include/linux/gfp_types.h and __def_gfpflag_names order. */
-#define G_DMA		 0x01ULL
-#define G_HIGHMEM	 0x02ULL
-#define G_DMA32		 0x04ULL
-#define G_MOVABLE	 0x08ULL
-#define G_RECLAIMABLE	 0x10ULL
-#define G_HIGH		 0x20ULL
-#define G_IO		 0x40ULL
-#define G_FS		 0x80ULL
-#define G_ZERO		 0x100ULL
-#define G_ATOMIC	 0x200ULL
-#define G_DIRECT_RECLAIM 0x400ULL
-#define G_KSWAPD_RECLAIM 0x800ULL
-#define G_WRITE		 0x1000ULL
-#define G_NOWARN	 0x2000ULL
-#define G_RETRY_MAYFAIL	 0x4000ULL
-#define G_NOFAIL	 0x8000ULL
-#define G_NORETRY	 0x10000ULL
-#define G_MEMALLOC	 0x20000ULL
-#define G_COMP		 0x40000ULL
-#define G_NOMEMALLOC	 0x80000ULL
-#define G_HARDWALL	 0x100000ULL
-#define G_THISNODE	 0x200000ULL
-#define G_ACCOUNT	 0x400000ULL
-#define G_ZEROTAGS	 0x800000ULL
-#define G_RECLAIM	 (G_DIRECT_RECLAIM | G_KSWAPD_RECLAIM)
-#define G_KERNEL	 (G_RECLAIM | G_IO | G_FS)
-#define G_USER		 (G_RECLAIM | G_IO | G_FS | G_HARDWALL)
-#define G_HIGHUSER	 (G_USER | G_HIGHMEM)
+#define G_DMA		   0x01ULL
+#define G_HIGHMEM	   0x02ULL
+#define G_DMA32		   0x04ULL
+#define G_MOVABLE	   0x08ULL
+#define G_RECLAIMABLE	   0x10ULL
+#define G_HIGH		   0x20ULL
+#define G_IO		   0x40ULL
+#define G_FS		   0x80ULL
+#define G_ZERO		   0x100ULL
+#define G_ATOMIC	   0x200ULL
+#define G_DIRECT_RECLAIM   0x400ULL
+#define G_KSWAPD_RECLAIM   0x800ULL
+#define G_WRITE		   0x1000ULL
+#define G_NOWARN	   0x2000ULL
+#define G_RETRY_MAYFAIL	   0x4000ULL
+#define G_NOFAIL	   0x8000ULL
+#define G_NORETRY	   0x10000ULL
+#define G_MEMALLOC	   0x20000ULL
+#define G_COMP		   0x40000ULL
+#define G_NOMEMALLOC	   0x80000ULL
+#define G_HARDWALL	   0x100000ULL
+#define G_THISNODE	   0x200000ULL
+#define G_ACCOUNT	   0x400000ULL
+#define G_ZEROTAGS	   0x800000ULL
+#define G_RECLAIM	   (G_DIRECT_RECLAIM | G_KSWAPD_RECLAIM)
+#define G_KERNEL	   (G_RECLAIM | G_IO | G_FS)
+#define G_USER		   (G_RECLAIM | G_IO | G_FS | G_HARDWALL)
+#define G_HIGHUSER	   (G_USER | G_HIGHMEM)
 #define G_HIGHUSER_MOVABLE (G_HIGHUSER | G_MOVABLE)
 #define G_TRANSHUGE_LIGHT  ((G_HIGHUSER_MOVABLE | G_COMP | G_NOMEMALLOC | G_NOWARN) & ~G_RECLAIM)
 
@@ -202,6 +207,14 @@ int gfp_layout__add(struct gfp_layout *layout, const char *name, __u64 mask)
 		return -ENOMEM;
 	entry.mask = mask;
 	layout->entries[layout->count++] = entry;
+	if (strcmp(name, "__GFP_DIRECT_RECLAIM") == 0)
+		layout->direct_reclaim = mask;
+	else if (strcmp(name, "__GFP_IO") == 0)
+		layout->io = mask;
+	else if (strcmp(name, "__GFP_FS") == 0)
+		layout->fs = mask;
+	else if (strcmp(name, "__GFP_NOLOCKDEP") == 0)
+		layout->nolockdep = mask;
 	return 0;
 }
 
@@ -319,27 +332,20 @@ int gfp_layout__format(const struct gfp_layout *layout, __u64 gfp, char *buf, si
 	return (int)off;
 }
 
-static __u64 mask_or(const struct gfp_layout *layout, const char *name, __u64 fallback)
-{
-	__u64 mask = gfp_layout__mask(layout, name);
-
-	return mask ? mask : fallback;
-}
-
 bool gfp_may_enter_fs_reclaim(const struct gfp_layout *layout, __u64 gfp, __u32 task_flags)
 {
-	__u64 direct = mask_or(layout, "__GFP_DIRECT_RECLAIM", G_DIRECT_RECLAIM);
-	__u64 io = mask_or(layout, "__GFP_IO", G_IO);
-	__u64 fs = mask_or(layout, "__GFP_FS", G_FS);
-	/* Only lockdep kernels have the bit; elsewhere the mask is 0 and changes nothing. */
-	__u64 nolockdep = gfp_layout__mask(layout, "__GFP_NOLOCKDEP");
+	/* A layout that lacks a bit (none read from a kernel does) falls back to 6.1's. */
+	__u64 direct = layout->direct_reclaim ? layout->direct_reclaim : G_DIRECT_RECLAIM;
+	__u64 io = layout->io ? layout->io : G_IO;
+	__u64 fs = layout->fs ? layout->fs : G_FS;
 
 	/* current_gfp_context(): the task's scope narrows the request first. */
 	if (task_flags & LD_TASK_MEMALLOC_NOIO)
 		gfp &= ~(io | fs);
 	else if (task_flags & LD_TASK_MEMALLOC_NOFS)
 		gfp &= ~fs;
-	if (!(gfp & direct) || (task_flags & LD_TASK_MEMALLOC) || (gfp & nolockdep))
+	/* Only lockdep kernels have __GFP_NOLOCKDEP; elsewhere the mask is 0. */
+	if (!(gfp & direct) || (task_flags & LD_TASK_MEMALLOC) || (gfp & layout->nolockdep))
 		return false;
 	return gfp & fs;
 }
@@ -371,8 +377,8 @@ static bool expr_eat(struct expr *e, const char *op)
 	if ((size_t)(e->end - e->p) < len || memcmp(e->p, op, len) != 0)
 		return false;
 	/* "<" must not eat the first half of "<<", nor "|" of "||". */
-	if (len == 1 && e->p + 1 < e->end && e->p[1] == op[0] && (op[0] == '<' || op[0] == '>' ||
-								   op[0] == '|' || op[0] == '&'))
+	if (len == 1 && e->p + 1 < e->end && e->p[1] == op[0] &&
+	    (op[0] == '<' || op[0] == '>' || op[0] == '|' || op[0] == '&'))
 		return false;
 	e->p += len;
 	return true;

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -76,6 +77,12 @@ struct live {
 	__u64 events;
 	__u64 invalid;
 	__u64 untracked_seen;
+	/* A module's symbols, between its MODULE_LOAD and MODULE_DONE records. */
+	char module_name[64];
+	FILE *module_syms;
+	char *module_buf;
+	size_t module_buf_len;
+	unsigned int module_nr_syms;
 };
 
 /* --- libbpf messages ------------------------------------------------------- */
@@ -85,7 +92,8 @@ static char libbpf_last_warning[256];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	static char msg[65536];
+	char *line, *save = NULL;
 	size_t n;
 
 	if (level == LIBBPF_DEBUG && log_get_max_level() < LOG_LEVEL_DEBUG)
@@ -96,7 +104,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		msg[--n] = '\0';
 	if (level == LIBBPF_WARN)
 		snprintf(libbpf_last_warning, sizeof(libbpf_last_warning), "%s", msg);
-	log_debug("libbpf: %s", msg);
+	/* A verifier log is many lines: one message each. */
+	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		log_debug("%s", line);
 	return 0;
 }
 
@@ -430,10 +440,7 @@ static void record_lock_point(struct live *live, const struct lock_probe_def *de
 	}
 	snprintf(p->target, sizeof(p->target), "%s", target);
 	if (!err) {
-		probe_point__set(p, kind, PROBE_ATTACHED, 0, mode == LOCK_MODE_KPROBE &&
-								     def->kretprobe_prog
-								     ? "kprobe + kretprobe"
-								     : NULL);
+		probe_point__set(p, kind, PROBE_ATTACHED, 0, NULL);
 		return;
 	}
 	char what[192];
@@ -520,6 +527,7 @@ static void attach_tracepoints(struct live *live)
 		struct probe_point *p;
 		struct bpf_program *prog;
 		struct bpf_link *link;
+		enum probe_kind kind;
 
 		snprintf(name, sizeof(name), "%s:%s", defs[i].category, defs[i].name);
 		p = probe_table__add(live->table, name, defs[i].group, defs[i].essential,
@@ -527,9 +535,11 @@ static void attach_tracepoints(struct live *live)
 		if (!p)
 			return;
 		prog = program(live->core->obj, defs[i].prog);
+		kind = prog && bpf_program__type(prog) == BPF_PROG_TYPE_RAW_TRACEPOINT
+			       ? PROBE_KIND_RAW_TRACEPOINT
+			       : PROBE_KIND_TRACEPOINT;
 		if (!prog || !bpf_program__autoload(prog)) {
-			probe_point__set(p, PROBE_KIND_TRACEPOINT, PROBE_MISSING, 0,
-					 "no such tracepoint in tracefs");
+			probe_point__set(p, kind, PROBE_MISSING, 0, "no such tracepoint in tracefs");
 			continue;
 		}
 		link = bpf_program__attach(prog);
@@ -537,11 +547,11 @@ static void attach_tracepoints(struct live *live)
 			int err = -errno;
 
 			bpf_link__destroy(link);
-			probe_point__set(p, PROBE_KIND_TRACEPOINT,
-					 err == -EPERM ? PROBE_REFUSED : PROBE_FAILED, err, NULL);
+			probe_point__set(p, kind, err == -EPERM ? PROBE_REFUSED : PROBE_FAILED, err,
+					 NULL);
 			continue;
 		}
-		probe_point__set(p, PROBE_KIND_TRACEPOINT, PROBE_ATTACHED, 0, NULL);
+		probe_point__set(p, kind, PROBE_ATTACHED, 0, NULL);
 	}
 }
 
@@ -728,10 +738,10 @@ static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, 
 				 "only %d lock_args can be watched at once", LD_LOCKARG_SLOTS);
 		return false;
 	}
-	if (len >= LD_LOCKARG_CLASS_LEN || rule->arg < 1 || rule->arg > 5 ||
-	    rule->subclass_arg > 5) {
+	if (len >= LD_LOCKARG_CLASS_LEN || rule->arg < 1 || rule->arg > 6 ||
+	    rule->subclass_arg > 6) {
 		probe_point__set(p, PROBE_KIND_FEXIT, PROBE_FAILED, 0,
-				 "class name longer than %d bytes or argument past the fifth",
+				 "class name longer than %d bytes or argument past the sixth",
 				 LD_LOCKARG_CLASS_LEN - 1);
 		return false;
 	}
@@ -912,58 +922,115 @@ static int open_entry(struct live *live)
 
 /* --- records ------------------------------------------------------------------ */
 
-/* Copies the lines of one module from /proc/kallsyms into the symtab. */
-static int load_module_symbols(struct live *live, const char *module)
+/* Loads kallsyms-format lines into the symtab through a memfd. */
+static int load_symbol_lines(struct live *live, const char *lines, size_t len)
 {
-	char line[512], suffix[80], path[64];
-	size_t suffix_len;
-	FILE *in, *out;
+	char path[64];
 	int fd, err;
 
-	snprintf(suffix, sizeof(suffix), "[%s]", module);
-	suffix_len = strlen(suffix);
 	fd = memfd_create("lockdepd-kallsyms", MFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	out = fdopen(fd, "w");
-	in = fopen("/proc/kallsyms", "re");
-	if (!out || !in) {
-		err = -errno;
-		if (out)
-			fclose(out);
-		else
-			close(fd);
-		if (in)
-			fclose(in);
-		return err;
+	if (write(fd, lines, len) != (ssize_t)len) {
+		err = -EIO;
+		goto cleanup;
 	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	err = symtab__load_kallsyms(live->symtab, path);
+cleanup:
+	close(fd);
+	return err;
+}
+
+/* The lines of one module from /proc/kallsyms, when the probes sent none. */
+static int read_module_kallsyms(const char *module, FILE *out)
+{
+	char line[512], suffix[80];
+	unsigned int lines = 0;
+	size_t suffix_len;
+	FILE *in;
+
+	snprintf(suffix, sizeof(suffix), "[%s]", module);
+	suffix_len = strlen(suffix);
+	in = fopen("/proc/kallsyms", "re");
+	if (!in)
+		return -errno;
 	while (fgets(line, sizeof(line), in)) {
 		size_t n = strcspn(line, "\n");
 
 		line[n] = '\0';
-		if (n > suffix_len && strcmp(line + n - suffix_len, suffix) == 0)
+		if (n > suffix_len && strcmp(line + n - suffix_len, suffix) == 0) {
 			fprintf(out, "%s\n", line);
+			lines++;
+		}
 	}
 	fclose(in);
-	fflush(out);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	err = symtab__load_kallsyms(live->symtab, path);
-	fclose(out);
-	return err;
+	return (int)lines;
+}
+
+static void module_symbols_begin(struct live *live, const struct ld_event *ev)
+{
+	size_t len = ev->text_len < sizeof(live->module_name) - 1 ? ev->text_len
+								  : sizeof(live->module_name) - 1;
+
+	if (live->module_syms)
+		fclose(live->module_syms);
+	free(live->module_buf);
+	live->module_buf = NULL;
+	live->module_buf_len = 0;
+	live->module_nr_syms = 0;
+	memcpy(live->module_name, ld_event_text(ev), len);
+	live->module_name[len] = '\0';
+	live->module_syms = open_memstream(&live->module_buf, &live->module_buf_len);
+}
+
+static void module_symbol(struct live *live, const struct ld_event *ev)
+{
+	if (!live->module_syms)
+		return;
+	fprintf(live->module_syms, "%016llx %c %.*s\t[%s]\n", (unsigned long long)ev->raw[0],
+		(char)ev->raw[2], (int)ev->text_len, ld_event_text(ev), live->module_name);
+	live->module_nr_syms++;
+}
+
+static void module_symbols_end(struct live *live)
+{
+	int err;
+
+	if (!live->module_syms)
+		return;
+	/* No symbol table in the probes' view: ask /proc/kallsyms while the module is there. */
+	if (live->module_nr_syms == 0)
+		read_module_kallsyms(live->module_name, live->module_syms);
+	fclose(live->module_syms);
+	live->module_syms = NULL;
+	err = live->module_buf_len ? load_symbol_lines(live, live->module_buf, live->module_buf_len)
+				   : 0;
+	log_debug("module %s loaded: %u symbols%s", live->module_name, live->module_nr_syms,
+		  err ? " (not loaded)" : "");
+	free(live->module_buf);
+	live->module_buf = NULL;
+	live->module_buf_len = 0;
 }
 
 static void handle_private(struct live *live, const struct ld_event *ev, size_t size)
 {
-	char module[LD_MAX_TEXT + 1];
-	size_t len;
-
-	if (ev->type != LD_BPF_EV_MODULE_LOAD || size < LD_EVENT_FIXED_SIZE + ev->text_len)
+	if (size < LD_EVENT_FIXED_SIZE || ev->text_len > LD_MAX_TEXT ||
+	    size < LD_EVENT_FIXED_SIZE + ev->text_len)
 		return;
-	len = ev->text_len;
-	memcpy(module, (const char *)(ev + 1), len);
-	module[len] = '\0';
-	if (load_module_symbols(live, module) == 0)
-		log_debug("module %s loaded: symbols added", module);
+	switch (ev->type) {
+	case LD_BPF_EV_MODULE_LOAD:
+		module_symbols_begin(live, ev);
+		break;
+	case LD_BPF_EV_MODULE_SYM:
+		module_symbol(live, ev);
+		break;
+	case LD_BPF_EV_MODULE_DONE:
+		module_symbols_end(live);
+		break;
+	default:
+		break;
+	}
 }
 
 static bool has_prefix(const char *name, const char *const *prefixes)
@@ -981,8 +1048,11 @@ static bool has_prefix(const char *name, const char *const *prefixes)
  */
 static void name_page_alloc(struct live *live, struct ld_event *ev)
 {
-	static const char *const tracing[] = { "__traceiter_", "trace_", "perf_trace_",
-					       "bpf_",	       "__bpf_", NULL };
+	static const char *const tracing[] = {
+		"__traceiter_",	   "perf_trace_",     "trace_event_raw_event_", "bpf_prog_",
+		"bpf_trampoline_", "bpf_trace_run",   "__bpf_trace_",		"trace_call_bpf",
+		NULL,
+	};
 	static const char *const allocator[] = {
 		"__alloc_pages", "alloc_pages",	    "__folio_alloc",	"folio_alloc",
 		"__alloc_frozen", "alloc_frozen",   "get_page_from_freelist", "__get_free_pages",
@@ -1134,6 +1204,21 @@ static int read_kernel_facts(struct live *live)
 	return 0;
 }
 
+/* Says in one line when this user may not use BPF at all, before anything else fails. */
+static int check_bpf_permitted(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "lockdepd_probe", 4, 4, 1, NULL);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno == EPERM || errno == EACCES)
+		return log_error_errno(-EPERM,
+				       "BPF is not permitted for this user: lockdepd needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
+	return log_error_errno(-errno, "BPF is not available: %s", strerror(errno));
+}
+
 static void describe_lock_mode(struct live *live)
 {
 	const char *missing = NULL;
@@ -1177,6 +1262,9 @@ int live__open(const struct live_opts *opts, struct symtab *symtab, struct live 
 		goto fail;
 	}
 	libbpf_set_print(libbpf_print);
+	err = check_bpf_permitted();
+	if (err)
+		goto fail;
 
 	/* Before any probe exists, so the reads cannot be traced at all. */
 	err = symtab__load_kallsyms(symtab, "/proc/kallsyms");
@@ -1210,8 +1298,10 @@ void live__stats(const struct live *live, struct live_stats *ret_stats)
 {
 	struct live_stats s = { .events = live->events, .invalid = live->invalid };
 
-	if (live->core)
+	if (live->core) {
 		s.lost += live->core->bss->lost_total;
+		s.lost_symbols = live->core->bss->lost_symbols;
+	}
 	if (live->entry)
 		s.lost += live->entry->bss->lost_total;
 	*ret_stats = s;
@@ -1251,6 +1341,9 @@ void live__free(struct live *live)
 {
 	if (!live)
 		return;
+	if (live->module_syms)
+		fclose(live->module_syms);
+	free(live->module_buf);
 	ring_buffer__free(live->rb);
 	links_destroy(live);
 	lockdepd_entry_bpf__destroy(live->entry);

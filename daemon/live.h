@@ -48,6 +48,7 @@ struct live_stats {
 	__u64 events; /* records handed to the callback, lost events included */
 	__u64 lost; /* records the probes could not write */
 	__u64 invalid; /* records that failed validation (a bug if ever non-zero) */
+	__u64 lost_symbols; /* module symbols the probes could not send (names missing) */
 };
 
 /* Returning non-zero from the callback stops live__poll(), which returns that value. */

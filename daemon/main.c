@@ -24,6 +24,8 @@ static const struct cmd cmds[] = {
 	  "record -o FILE [--duration SEC] [--rules FILE] [-- COMMAND ...]" },
 	{ "run", cmd_run,
 	  "run [--rules FILE]... [--format text|json] [--json FILE] [--duration SEC]" },
+	{ "status", cmd_status, "status [--format text|json] [--runtime-dir DIR]" },
+	{ "merge", cmd_merge, "merge [--rules FILE]... [--format text|json] [-o STATE] STATE..." },
 };
 
 static void usage(FILE *out)

@@ -103,7 +103,7 @@ static const struct tracepoint_def tracepoint_defs[] = {
 	  "slab allocations under a lock are not seen: lock -> fs_reclaim dependencies missed" },
 	{ "kmem", "mm_page_alloc", "tp_mm_page_alloc", PROBE_GROUP_ALLOC, false,
 	  "page allocations under a lock are not seen: lock -> fs_reclaim dependencies missed" },
-	{ "module", "module_load", "tp_module_load", PROBE_GROUP_TASK, false,
+	{ "module", "module_load", "raw_module_load", PROBE_GROUP_TASK, false,
 	  "modules loaded while tracing stay unnamed in stacks (addresses only)" },
 };
 
@@ -257,6 +257,7 @@ static const char *const kind_names[PROBE_KIND_MAX] = {
 	[PROBE_KIND_NONE] = "-",	    [PROBE_KIND_FENTRY] = "fentry",
 	[PROBE_KIND_FEXIT] = "fexit",	    [PROBE_KIND_KPROBE] = "kprobe",
 	[PROBE_KIND_KRETPROBE] = "kretprobe", [PROBE_KIND_TRACEPOINT] = "tracepoint",
+	[PROBE_KIND_RAW_TRACEPOINT] = "raw_tp",
 };
 
 static const char *const status_names[PROBE_STATUS_MAX] = {
@@ -367,7 +368,10 @@ int probe_table__print_text(const struct probe_table *table, const struct probe_
 		if (p->status == PROBE_ATTACHED && strcmp(p->target, p->name) != 0)
 			fprintf(out, " (as %s)", p->target);
 		if (p->status == PROBE_ATTACHED && p->module[0])
-			fprintf(out, " [%s BTF]", p->module);
+			fprintf(out, " [%s%s]", p->module,
+				p->kind == PROBE_KIND_FENTRY || p->kind == PROBE_KIND_FEXIT ? " BTF" : "");
+		if (p->status == PROBE_ATTACHED && p->detail[0])
+			fprintf(out, ": %s", p->detail);
 		fputc('\n', out);
 		if (p->status != PROBE_ATTACHED && p->status != PROBE_NOT_NEEDED && p->cost[0])
 			fprintf(out, "%-*s  %-8s    cost: %s\n", (int)width, "", "", p->cost);

@@ -113,6 +113,12 @@ void rules__free(struct rules *rules)
 		free(la->class_name);
 	}
 	free(rules->lock_args);
+	for (size_t i = 0; i < rules->nr_alerts; i++) {
+		string_list_free(rules->alerts[i].classes, rules->alerts[i].nr_classes);
+		free(rules->alerts[i].exec);
+		free(rules->alerts[i].file);
+	}
+	free(rules->alerts);
 	free(rules->path);
 	free(rules);
 }
@@ -160,6 +166,7 @@ int rules__merge(struct rules *rules, struct rules *more)
 	APPEND_FIELD(rules, more, allow_nesting, nr_allow_nesting);
 	APPEND_FIELD(rules, more, suppress, nr_suppress);
 	APPEND_FIELD(rules, more, lock_args, nr_lock_args);
+	APPEND_FIELD(rules, more, alerts, nr_alerts);
 	return 0;
 }
 

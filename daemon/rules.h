@@ -12,6 +12,9 @@
  *   allow_nesting: []
  *   suppress:
  *     - {kind: circular, classes: [A, B], reason: "tracked upstream"}
+ *   alerts:
+ *     - {kinds: [circular], classes: [vm->mutex], actions: [journal, kmsg],
+ *        exec: "/usr/local/bin/notify-ci", exec_timeout: 10, rate_limit: 10/min}
  *
  * Unknown keys are errors: a typo must not silently disable a rule.
  */
@@ -56,6 +59,30 @@ struct rules_lock_arg {
 	unsigned int subclass_arg;
 };
 
+/* rules_alert.actions */
+#define RULES_ALERT_JOURNAL (1u << 0) /* a structured journal entry */
+#define RULES_ALERT_KMSG    (1u << 1) /* one KERN_WARNING line in the kernel log */
+#define RULES_ALERT_JSON    (1u << 2) /* a JSON line appended to the alerts file */
+
+#define RULES_ALERT_EXEC_TIMEOUT_DEFAULT 10 /* seconds */
+
+/*
+ * Where the service sends a new finding (suppressed ones never alert). A
+ * finding alerts through every rule it matches: its kind is in `kinds`
+ * and, when `classes` is not empty, one of its classes is listed there.
+ */
+struct rules_alert {
+	unsigned int kinds; /* 1u << enum finding_kind; every kind when the key is absent */
+	char **classes; /* none: any finding */
+	size_t nr_classes;
+	unsigned int actions; /* RULES_ALERT_* */
+	char *exec; /* a /bin/sh command line run with the finding on stdin, or NULL */
+	unsigned int exec_timeout; /* seconds before the command is killed */
+	unsigned int rate_count; /* at most rate_count alerts per rate_period; 0: no limit */
+	unsigned int rate_period; /* seconds */
+	char *file; /* the rules file it comes from: exec rules are checked against it */
+};
+
 struct rules {
 	char *path;
 	struct rules_class *classes;
@@ -70,6 +97,8 @@ struct rules {
 	size_t nr_suppress;
 	struct rules_lock_arg *lock_args;
 	size_t nr_lock_args;
+	struct rules_alert *alerts;
+	size_t nr_alerts;
 };
 
 /*

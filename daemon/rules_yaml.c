@@ -12,7 +12,8 @@
  * Each top-level key is a section with its own loader in `sections[]`, run
  * in table order whatever the order in the file: `classes` comes first so
  * that every later section can check the class names it refers to. A new
- * section (the service's `alerts:`) is a new entry and its function.
+ * section is a new entry and its function, as `alerts:` (the service's
+ * alert actions) was.
  *
  * A class reference (taint_reclaim, order, allow_nesting, suppress, and the
  * class of a lock_args rule) must name a class defined under `classes:`, or
@@ -659,6 +660,197 @@ static int load_lock_args(struct loader *ld, const yaml_node_t *node)
 	return 0;
 }
 
+/* --- alerts ------------------------------------------------------------------ */
+
+/* Indexed by bit number of RULES_ALERT_*. */
+static const char *const alert_actions[] = { "journal", "kmsg", "json" };
+
+#define ALERT_RATE_MAX	  1000000u
+#define ALERT_TIMEOUT_MAX 3600u
+#define ALL_FINDING_KINDS ((1u << FINDING_KIND_MAX) - 1)
+
+static int load_alert_kinds(const struct loader *ld, const yaml_node_t *node,
+			    struct rules_alert *alert)
+{
+	size_t length;
+	int err;
+
+	err = expect_sequence(ld, node, "finding kinds", &length);
+	if (err)
+		return err;
+	if (!length)
+		return fail(ld, node->start_mark,
+			    "expected at least one kind (leave 'kinds' out for every kind)");
+	alert->kinds = 0;
+	for (size_t i = 0; i < length; i++) {
+		const yaml_node_t *item = sequence_item(ld, node, i);
+		int kind = -1;
+
+		if (item->type == YAML_SCALAR_NODE)
+			kind = finding_kind_from_name(scalar_value(item));
+		if (kind < 0)
+			return fail(ld, item->start_mark,
+				    "expected kind circular, reclaim, order or recursive");
+		if (alert->kinds & (1u << kind))
+			return fail(ld, item->start_mark,
+				    "kind '%s' appears twice in the alert's kinds",
+				    scalar_value(item));
+		alert->kinds |= 1u << kind;
+	}
+	return 0;
+}
+
+static int load_alert_actions(const struct loader *ld, const yaml_node_t *node,
+			      struct rules_alert *alert)
+{
+	size_t length;
+	int err;
+
+	err = expect_sequence(ld, node, "actions", &length);
+	if (err)
+		return err;
+	for (size_t i = 0; i < length; i++) {
+		const yaml_node_t *item = sequence_item(ld, node, i);
+		unsigned int bit = 0;
+
+		for (size_t a = 0; a < sizeof(alert_actions) / sizeof(alert_actions[0]); a++)
+			if (item->type == YAML_SCALAR_NODE &&
+			    strcmp(scalar_value(item), alert_actions[a]) == 0)
+				bit = 1u << a;
+		if (!bit)
+			return fail(
+				ld, item->start_mark,
+				"expected action journal, kmsg or json (a command goes under exec:)");
+		if (alert->actions & bit)
+			return fail(ld, item->start_mark,
+				    "action '%s' appears twice in the alert's actions",
+				    scalar_value(item));
+		alert->actions |= bit;
+	}
+	return 0;
+}
+
+/* "10/min": count and period in seconds. */
+static bool parse_rate(const char *text, unsigned int *ret_count, unsigned int *ret_period)
+{
+	static const struct {
+		const char *unit;
+		unsigned int seconds;
+	} units[] = { { "s", 1 }, { "min", 60 }, { "hour", 3600 } };
+	unsigned long count = 0;
+	const char *p = text;
+
+	if (!isdigit((unsigned char)*p))
+		return false;
+	for (; isdigit((unsigned char)*p); p++) {
+		count = count * 10 + (unsigned long)(*p - '0');
+		if (count > ALERT_RATE_MAX)
+			return false;
+	}
+	if (*p++ != '/' || count == 0)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].unit) == 0) {
+			*ret_count = (unsigned int)count;
+			*ret_period = units[i].seconds;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int load_alert_rate(const struct loader *ld, const yaml_node_t *node,
+			   struct rules_alert *alert)
+{
+	const char *text = NULL;
+	int err;
+
+	err = expect_string(ld, node, "a rate like 10/min", &text);
+	if (err)
+		return err;
+	if (!parse_rate(text, &alert->rate_count, &alert->rate_period))
+		return fail(ld, node->start_mark,
+			    "expected a rate like 10/min (N/s, N/min or N/hour, N from 1 to %u), "
+			    "got '%s'",
+			    ALERT_RATE_MAX, text);
+	return 0;
+}
+
+static int load_alert(const struct loader *ld, const yaml_node_t *node, struct rules_alert *alert)
+{
+	static const char *const keys[] = { "kinds", "classes",	     "actions",
+					    "exec",  "exec_timeout", "rate_limit" };
+	const yaml_node_t *value;
+	int err;
+
+	alert->kinds = ALL_FINDING_KINDS;
+	alert->exec_timeout = RULES_ALERT_EXEC_TIMEOUT_DEFAULT;
+	alert->file = strdup(ld->name);
+	if (!alert->file)
+		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
+	err = expect_mapping(ld, node, "an alert", keys, sizeof(keys) / sizeof(keys[0]));
+	if (err)
+		return err;
+	value = mapping_get(ld, node, "kinds");
+	if (value && (err = load_alert_kinds(ld, value, alert)))
+		return err;
+	value = mapping_get(ld, node, "classes");
+	if (value) {
+		err = load_class_list(ld, value, "the alert's classes", true, true, &alert->classes,
+				      &alert->nr_classes);
+		if (err)
+			return err;
+		if (!alert->nr_classes)
+			return fail(
+				ld, value->start_mark,
+				"expected at least one class (leave 'classes' out for any class)");
+	}
+	value = mapping_get(ld, node, "actions");
+	if (value && (err = load_alert_actions(ld, value, alert)))
+		return err;
+	value = mapping_get(ld, node, "exec");
+	if (value && (err = expect_string_dup(ld, value, "a command line", &alert->exec)))
+		return err;
+	value = mapping_get(ld, node, "exec_timeout");
+	if (value) {
+		if (!alert->exec)
+			return fail(ld, value->start_mark,
+				    "expected exec_timeout only in an alert with exec");
+		err = expect_uint(ld, value, "a time limit in seconds", 1, ALERT_TIMEOUT_MAX,
+				  &alert->exec_timeout);
+		if (err)
+			return err;
+	}
+	value = mapping_get(ld, node, "rate_limit");
+	if (value && (err = load_alert_rate(ld, value, alert)))
+		return err;
+	if (!alert->actions && !alert->exec)
+		return fail(ld, node->start_mark,
+			    "expected an alert with 'actions' or 'exec': it would send nothing");
+	return 0;
+}
+
+static int load_alerts(struct loader *ld, const yaml_node_t *node)
+{
+	struct rules *rules = ld->rules;
+	size_t length;
+	int err;
+
+	err = expect_sequence(ld, node, "alerts", &length);
+	if (err || !length)
+		return err;
+	rules->alerts = calloc(length, sizeof(*rules->alerts));
+	if (!rules->alerts)
+		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
+	for (size_t i = 0; i < length; i++) {
+		err = load_alert(ld, sequence_item(ld, node, i),
+				 &rules->alerts[rules->nr_alerts++]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* --- the document ---------------------------------------------------------- */
 
 static const struct section {
@@ -671,6 +863,7 @@ static const struct section {
 	{ "allow_nesting", load_allow_nesting },
 	{ "suppress", load_suppress },
 	{ "lock_args", load_lock_args },
+	{ "alerts", load_alerts },
 };
 
 #define NR_SECTIONS (sizeof(sections) / sizeof(sections[0]))

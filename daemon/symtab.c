@@ -27,11 +27,11 @@
 #include "log.h"
 #include "symtab.h"
 
-#define POOL_CHUNK	   (64 * 1024)
-#define MAP_MIN_CAPACITY   64
-#define SYNTHETIC_SLOTS	   (1u << 20) /* 8 MiB of synthetic range, 8 bytes apart */
-#define SYNTHETIC_STRIDE   8
-#define KALLSYMS_LINE_MAX  1024
+#define POOL_CHUNK	  (64 * 1024)
+#define MAP_MIN_CAPACITY  64
+#define SYNTHETIC_SLOTS	  (1u << 20) /* 8 MiB of synthetic range, 8 bytes apart */
+#define SYNTHETIC_STRIDE  8
+#define KALLSYMS_LINE_MAX 1024
 
 struct pool_chunk {
 	struct pool_chunk *next;
@@ -164,8 +164,7 @@ static struct addr_slot *addr_find(const struct symtab *symtab, __u64 addr)
 	}
 }
 
-static void addr_insert_new(struct addr_slot *slots, size_t capacity, __u64 addr,
-			    const char *name)
+static void addr_insert_new(struct addr_slot *slots, size_t capacity, __u64 addr, const char *name)
 {
 	size_t mask = capacity - 1;
 	size_t i = hash_addr(addr) & mask;
@@ -420,8 +419,8 @@ static int ksyms_append(struct symtab *symtab, size_t *capacity, const struct ks
 }
 
 /* One "ffffffff81000000 T _stext [module]" line; 1 if kept, 0 if skipped. */
-static int ksyms_parse_line(struct symtab *symtab, size_t *capacity, char *line,
-			    const char *path, unsigned int lineno)
+static int ksyms_parse_line(struct symtab *symtab, size_t *capacity, char *line, const char *path,
+			    unsigned int lineno)
 {
 	char *end, *type, *name, *module;
 	struct ksym sym = { 0 };
@@ -484,9 +483,9 @@ int symtab__load_kallsyms(struct symtab *symtab, const char *path)
 		goto cleanup;
 	}
 	if (lines > 0 && symtab->nr_ksyms == before) {
-		err = log_error_errno(-EPERM,
-				      "%s: every address is zero (kptr_restrict hides them; run as root)",
-				      path);
+		err = log_error_errno(
+			-EPERM, "%s: every address is zero (kptr_restrict hides them; run as root)",
+			path);
 		goto cleanup;
 	}
 	qsort(symtab->ksyms, symtab->nr_ksyms, sizeof(*symtab->ksyms), ksym_cmp);

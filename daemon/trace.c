@@ -175,8 +175,8 @@ int trace_reader__open(const char *path, struct symtab *symtab, struct trace_rea
 	return reader_start(reader, symtab, ret_reader);
 }
 
-int trace_reader__open_memory(const void *buf, size_t len, const char *name,
-			      struct symtab *symtab, struct trace_reader **ret_reader)
+int trace_reader__open_memory(const void *buf, size_t len, const char *name, struct symtab *symtab,
+			      struct trace_reader **ret_reader)
 {
 	struct trace_reader *reader = calloc(1, sizeof(*reader));
 
@@ -272,7 +272,8 @@ int trace_dump(const char *path, FILE *out)
 	if (err)
 		goto cleanup;
 	while ((err = text_header__format(trace_reader__kernel_release(reader),
-					  trace_reader__gfp_layout(reader), line, len)) == -ENOSPC) {
+					  trace_reader__gfp_layout(reader), line, len)) ==
+	       -ENOSPC) {
 		char *bigger = realloc(line, len * 2);
 
 		if (!bigger) {
@@ -287,8 +288,9 @@ int trace_dump(const char *path, FILE *out)
 	while ((err = trace_reader__next(reader, &event)) > 0) {
 		err = format_line(event, symtab, trace_reader__gfp_layout(reader), &line, &len);
 		if (err < 0) {
-			err = log_error_errno(err, "%s: cannot format event %llu", path,
-					      (unsigned long long)trace_reader__events_read(reader));
+			err = log_error_errno(
+				err, "%s: cannot format event %llu", path,
+				(unsigned long long)trace_reader__events_read(reader));
 			goto cleanup;
 		}
 		fputs(line, out);

@@ -45,8 +45,8 @@ int trace_reader__open(const char *path, struct symtab *symtab, struct trace_rea
  * The same on a buffer the caller keeps alive until trace_reader__free()
  * (fuzzers, tests, a trace received whole); name is used in messages.
  */
-int trace_reader__open_memory(const void *buf, size_t len, const char *name,
-			      struct symtab *symtab, struct trace_reader **ret_reader);
+int trace_reader__open_memory(const void *buf, size_t len, const char *name, struct symtab *symtab,
+			      struct trace_reader **ret_reader);
 
 /*
  * The next event: 1 with *ret_event valid until the next call, 0 at the

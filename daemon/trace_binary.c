@@ -44,15 +44,15 @@
 #include "symtab.h"
 #include "trace.h"
 
-#define TRACE_MAGIC	    "LDTRACE"
-#define TRACE_MAGIC_LEN	    8
-#define TRACE_FORMAT_MINOR  0
-#define TRACE_CLOCK	    "monotonic"
-#define HEADER_FIXED_SIZE   32
-#define HEADER_MAX_SIZE	    65536
-#define RECORD_MAX_SIZE	    65528 /* __u16 size, multiple of 8 */
-#define SYMBOL_NAME_MAX	    4095
-#define KERNEL_RELEASE_MAX  255
+#define TRACE_MAGIC	   "LDTRACE"
+#define TRACE_MAGIC_LEN	   8
+#define TRACE_FORMAT_MINOR 0
+#define TRACE_CLOCK	   "monotonic"
+#define HEADER_FIXED_SIZE  32
+#define HEADER_MAX_SIZE	   65536
+#define RECORD_MAX_SIZE	   65528 /* __u16 size, multiple of 8 */
+#define SYMBOL_NAME_MAX	   4095
+#define KERNEL_RELEASE_MAX 255
 
 #define REC_FILE_FIRST 0x100
 #define REC_SYMBOL     0x100
@@ -61,6 +61,7 @@
 #define WRITER_FLUSH_BYTES (1024 * 1024)
 #define READER_IN_SIZE	   (1024 * 1024)
 #define READER_OUT_SIZE	   (1024 * 1024)
+#define ZSTD_BLOCK_MAX	   (128 * 1024) /* ZSTD_BLOCKSIZE_MAX, not in every zstd.h */
 
 struct file_header {
 	char magic[TRACE_MAGIC_LEN];
@@ -150,7 +151,12 @@ static int reader_fill(struct binary_reader *reader, size_t need)
 		ZSTD_outBuffer out;
 		size_t in_before, out_before, ret;
 
-		if (reader->out_end == reader->out_cap || reader->out_cap - reader->out_pos < need) {
+		/*
+		 * Keep a whole block of room behind the data: zstd then decodes
+		 * straight into our buffer instead of into its own and copying.
+		 */
+		if (reader->out_cap - reader->out_end < ZSTD_BLOCK_MAX ||
+		    reader->out_cap - reader->out_pos < need) {
 			size_t avail = reader->out_end - reader->out_pos;
 
 			memmove(reader->out_buf, reader->out_buf + reader->out_pos, avail);
@@ -175,11 +181,11 @@ static int reader_fill(struct binary_reader *reader, size_t need)
 		out_before = out.pos;
 		ret = ZSTD_decompressStream(reader->zds, &out, &reader->zin);
 		if (ZSTD_isError(ret))
-			return log_error_errno(-EINVAL, "%s: compressed byte %llu (record %llu): zstd: %s",
-					       reader->name,
-					       (unsigned long long)(reader->in_consumed + reader->zin.pos),
-					       (unsigned long long)reader->records,
-					       ZSTD_getErrorName(ret));
+			return log_error_errno(
+				-EINVAL, "%s: compressed byte %llu (record %llu): zstd: %s",
+				reader->name,
+				(unsigned long long)(reader->in_consumed + reader->zin.pos),
+				(unsigned long long)reader->records, ZSTD_getErrorName(ret));
 		reader->out_end = out.pos;
 		if (reader->input_eof && out.pos == out_before && reader->zin.pos == in_before)
 			return 0;
@@ -253,10 +259,11 @@ static int read_header(struct binary_reader *reader)
 	if (memcmp(header->magic, TRACE_MAGIC, TRACE_MAGIC_LEN) != 0)
 		return corrupt(reader, "not a lockdepd trace (bad magic)");
 	if (header->version_major > TRACE_FORMAT_VERSION)
-		return log_error_errno(-EINVAL,
-				       "%s: trace format version %u.%u is newer than this lockdepd reads (%u.%u); use a newer lockdepd",
-				       reader->name, header->version_major, header->version_minor,
-				       TRACE_FORMAT_VERSION, TRACE_FORMAT_MINOR);
+		return log_error_errno(
+			-EINVAL,
+			"%s: trace format version %u.%u is newer than this lockdepd reads (%u.%u); use a newer lockdepd",
+			reader->name, header->version_major, header->version_minor,
+			TRACE_FORMAT_VERSION, TRACE_FORMAT_MINOR);
 	if (header->version_major == 0)
 		return corrupt(reader, "unknown trace format version 0.%u", header->version_minor);
 	ret = reader_fill(reader, HEADER_FIXED_SIZE);
@@ -268,14 +275,12 @@ static int read_header(struct binary_reader *reader)
 	if (header->size < HEADER_FIXED_SIZE || header->size > HEADER_MAX_SIZE || header->size % 8)
 		return corrupt(reader, "bad header size %u", header->size);
 	if (header->event_abi != LD_EVENT_ABI_VERSION)
-		return log_error_errno(-EINVAL,
-				       "%s: event ABI version %u is %s than this lockdepd's (%u)%s",
-				       reader->name, header->event_abi,
-				       header->event_abi > LD_EVENT_ABI_VERSION ? "newer" : "older",
-				       LD_EVENT_ABI_VERSION,
-				       header->event_abi > LD_EVENT_ABI_VERSION ?
-					       "; use a newer lockdepd" :
-					       "");
+		return log_error_errno(
+			-EINVAL, "%s: event ABI version %u is %s than this lockdepd's (%u)%s",
+			reader->name, header->event_abi,
+			header->event_abi > LD_EVENT_ABI_VERSION ? "newer" : "older",
+			LD_EVENT_ABI_VERSION,
+			header->event_abi > LD_EVENT_ABI_VERSION ? "; use a newer lockdepd" : "");
 	ret = reader_fill(reader, header->size);
 	if (ret == 0)
 		return corrupt(reader, "file ends inside the header");
@@ -397,7 +402,8 @@ int binary_reader__next(struct binary_reader *reader, const struct ld_event **re
 		rec = (const void *)(reader->out_buf + reader->out_pos);
 		size = rec->size;
 		if (size < 8 || size % 8)
-			return corrupt(reader, "record size %zu is not a positive multiple of 8", size);
+			return corrupt(reader, "record size %zu is not a positive multiple of 8",
+				       size);
 		if (reader->out_end - reader->out_pos < size) {
 			ret = reader_fill(reader, size);
 			if (ret <= 0)
@@ -408,10 +414,11 @@ int binary_reader__next(struct binary_reader *reader, const struct ld_event **re
 			const struct ld_event *event = (const void *)rec;
 
 			if (ld_event_validate(event, size))
-				return corrupt(reader,
-					       "invalid %s event (size %zu, %u frames, %u text bytes)",
-					       ld_event_type_name(rec->type), size, event->nr_stack,
-					       event->text_len);
+				return corrupt(
+					reader,
+					"invalid %s event (size %zu, %u frames, %u text bytes)",
+					ld_event_type_name(rec->type), size, event->nr_stack,
+					event->text_len);
 			reader->out_pos += size;
 			reader->records++;
 			reader->events++;
@@ -750,7 +757,8 @@ int trace_writer__write(struct trace_writer *writer, const struct ld_event *even
 	if (writer->err)
 		return writer->err;
 	if (ld_event_validate(event, event->size))
-		return log_error_errno(-EINVAL, "%s: refusing to write an invalid event (type %u, size %u)",
+		return log_error_errno(-EINVAL,
+				       "%s: refusing to write an invalid event (type %u, size %u)",
 				       writer->path, event->type, event->size);
 	err = write_symbols(writer, event);
 	if (err)

@@ -41,9 +41,9 @@
 #include "symtab.h"
 #include "trace.h"
 
-#define TEXT_LINE_MAX	(64 * 1024)
-#define TEXT_READ_CHUNK (64 * 1024)
-#define TEXT_MAX_KEYS	16
+#define TEXT_LINE_MAX	   (64 * 1024)
+#define TEXT_READ_CHUNK	   (64 * 1024)
+#define TEXT_MAX_KEYS	   16
 #define KERNEL_RELEASE_MAX 255
 
 enum key_id {
@@ -71,10 +71,10 @@ enum key_id {
 };
 
 static const char *const key_names[K_MAX] = {
-	[K_T] = "t",	     [K_PID] = "pid",	  [K_LOCK] = "lock", [K_NAME] = "name",
-	[K_SITE] = "site",   [K_TYPE] = "type",	  [K_TRY] = "try",   [K_CTX] = "ctx",
+	[K_T] = "t",	     [K_PID] = "pid",	  [K_LOCK] = "lock",   [K_NAME] = "name",
+	[K_SITE] = "site",   [K_TYPE] = "type",	  [K_TRY] = "try",     [K_CTX] = "ctx",
 	[K_RET] = "ret",     [K_IP] = "ip",	  [K_STACK] = "stack", [K_COMM] = "comm",
-	[K_GFP] = "gfp",     [K_STATE] = "state", [K_KIND] = "kind", [K_FN] = "fn",
+	[K_GFP] = "gfp",     [K_STATE] = "state", [K_KIND] = "kind",   [K_FN] = "fn",
 	[K_VALUE] = "value", [K_TEXT] = "text",	  [K_COUNT] = "count",
 };
 
@@ -188,7 +188,8 @@ static int fill_buffer(struct text_reader *reader)
 		reader->buf = buf;
 		reader->capacity = capacity;
 	}
-	n = trace_input__read(reader->in, reader->buf + reader->end, reader->capacity - reader->end);
+	n = trace_input__read(reader->in, reader->buf + reader->end,
+			      reader->capacity - reader->end);
 	if (n < 0)
 		return (int)n;
 	if (n == 0)
@@ -303,9 +304,10 @@ static int unquote(const struct text_reader *reader, char **pp, size_t *ret_len)
 		default:
 			if (c == '\0')
 				return parse_error(reader, "missing closing '\"'");
-			return parse_error(reader,
-					   "unknown escape '\\%c' (expected \\\" \\\\ \\n \\t \\r or \\xHH)",
-					   c);
+			return parse_error(
+				reader,
+				"unknown escape '\\%c' (expected \\\" \\\\ \\n \\t \\r or \\xHH)",
+				c);
 		}
 	}
 	if (*p != '\0' && !is_blank(*p))
@@ -394,9 +396,10 @@ static int split_keys(const struct text_reader *reader, char *p, const char *eve
 			kv.value = p;
 			while (*p && !is_blank(*p)) {
 				if (*p == '"')
-					return parse_error(reader,
-							   "unexpected '\"' inside the value of '%s' (quote the whole value)",
-							   key);
+					return parse_error(
+						reader,
+						"unexpected '\"' inside the value of '%s' (quote the whole value)",
+						key);
 				p++;
 			}
 			kv.len = p - kv.value;
@@ -439,9 +442,10 @@ static int parse_address(struct text_reader *reader, const char *key, const char
 			int d = hex_digit(*s);
 
 			if (d < 0 || digits == 16)
-				return parse_error(reader,
-						   "bad address for %s (expected 0x and up to 16 hex digits, or a symbol)",
-						   key);
+				return parse_error(
+					reader,
+					"bad address for %s (expected 0x and up to 16 hex digits, or a symbol)",
+					key);
 			addr = addr << 4 | d;
 		}
 		if (!digits)
@@ -451,8 +455,8 @@ static int parse_address(struct text_reader *reader, const char *key, const char
 	}
 	if (!*s || isdigit((unsigned char)*s))
 		return parse_error(reader,
-				   "bad address '%.40s' for %s (expected 0x-hex or a symbol name)", s,
-				   key);
+				   "bad address '%.40s' for %s (expected 0x-hex or a symbol name)",
+				   s, key);
 	addr = symtab__intern(reader->symtab, s);
 	if (!addr)
 		return log_error_errno(-ENOMEM, "%s:%u: out of memory", reader->name,
@@ -474,7 +478,8 @@ static int parse_stack(struct text_reader *reader, char *s, struct parsed *parse
 		if (n == LD_MAX_STACK)
 			return parse_error(reader, "stack has more than %d frames", LD_MAX_STACK);
 		if (!*s)
-			return parse_error(reader, "empty frame in stack (frames are separated by ';')");
+			return parse_error(reader,
+					   "empty frame in stack (frames are separated by ';')");
 		err = parse_address(reader, "stack", s, &parsed->stack[n]);
 		if (err)
 			return err;
@@ -499,9 +504,10 @@ static int parse_ret(const struct text_reader *reader, const char *s, __u64 *ret
 		}
 	}
 	if (parse_decimal(s + negative, negative ? 2147483648ULL : 2147483647ULL, &magnitude))
-		return parse_error(reader,
-				   "bad ret '%.40s' (expected a 32-bit integer or -EDEADLK, -EINTR, -EBUSY, -EAGAIN)",
-				   s);
+		return parse_error(
+			reader,
+			"bad ret '%.40s' (expected a 32-bit integer or -EDEADLK, -EINTR, -EBUSY, -EAGAIN)",
+			s);
 	*ret_value = (__u64)(negative ? -(__s64)magnitude : (__s64)magnitude);
 	return 0;
 }
@@ -536,8 +542,8 @@ static int parse_value(struct text_reader *reader, const struct kv *kv, struct p
 	case K_T:
 	case K_COUNT:
 		if (parse_decimal(kv->value, UINT64_MAX, num))
-			return parse_error(reader, "bad %s '%.40s' (expected a decimal number)", key,
-					   kv->value);
+			return parse_error(reader, "bad %s '%.40s' (expected a decimal number)",
+					   key, kv->value);
 		return 0;
 	case K_PID:
 		if (parse_decimal(kv->value, UINT32_MAX, num))
@@ -561,8 +567,8 @@ static int parse_value(struct text_reader *reader, const struct kv *kv, struct p
 	case K_RET:
 		return parse_ret(reader, kv->value, num);
 	case K_TYPE:
-		return parse_enum(reader, key, kv->value, ld_lock_type_from_name,
-				  ld_lock_type_name, num);
+		return parse_enum(reader, key, kv->value, ld_lock_type_from_name, ld_lock_type_name,
+				  num);
 	case K_STATE:
 		return parse_enum(reader, key, kv->value, ld_reclaim_state_from_name,
 				  ld_reclaim_state_name, num);
@@ -571,16 +577,18 @@ static int parse_value(struct text_reader *reader, const struct kv *kv, struct p
 				  ld_reclaim_kind_name, num);
 	case K_GFP:
 		if (gfp_layout__parse(reader->gfp, kv->value, num))
-			return parse_error(reader,
-					   "bad gfp '%.60s' (expected GFP_*/__GFP_* names of the layout joined by '|', or hex)",
-					   kv->value);
+			return parse_error(
+				reader,
+				"bad gfp '%.60s' (expected GFP_*/__GFP_* names of the layout joined by '|', or hex)",
+				kv->value);
 		return 0;
 	case K_VALUE:
 		err = ld_task_flags_parse(kv->value, &flags);
 		if (err)
-			return parse_error(reader,
-					   "bad value '%.40s' (expected PF_MEMALLOC, PF_MEMALLOC_NOFS, PF_MEMALLOC_NOIO, PF_KSWAPD joined by '|', or 0)",
-					   kv->value);
+			return parse_error(
+				reader,
+				"bad value '%.40s' (expected PF_MEMALLOC, PF_MEMALLOC_NOFS, PF_MEMALLOC_NOIO, PF_KSWAPD joined by '|', or 0)",
+				kv->value);
 		*num = flags;
 		return 0;
 	case K_NAME:
@@ -752,8 +760,8 @@ static int parse_header_gfp(struct text_reader *reader, char *s)
 		__u64 mask;
 
 		if (!eq || eq == entry) {
-			err = parse_error(reader, "bad gfp layout entry '%.40s' (expected NAME=MASK)",
-					  entry);
+			err = parse_error(
+				reader, "bad gfp layout entry '%.40s' (expected NAME=MASK)", entry);
 			goto cleanup;
 		}
 		*eq = '\0';
@@ -772,8 +780,9 @@ static int parse_header_gfp(struct text_reader *reader, char *s)
 		}
 		err = gfp_layout__add(layout, entry, mask);
 		if (err == -EEXIST || err == -EINVAL) {
-			err = parse_error(reader, err == -EEXIST ? "gfp flag %s given twice" :
-								   "bad gfp flag name '%.40s'",
+			err = parse_error(reader,
+					  err == -EEXIST ? "gfp flag %s given twice"
+							 : "bad gfp flag name '%.40s'",
 					  entry);
 			goto cleanup;
 		}
@@ -969,8 +978,7 @@ static void sb_puts(struct sbuf *sb, const char *s)
 	sb->off += n;
 }
 
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *sb, const char *fmt,
-							    ...)
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *sb, const char *fmt, ...)
 {
 	size_t room = sb->off < sb->len ? sb->len - sb->off : 0;
 	va_list ap;

@@ -233,22 +233,24 @@ static void test_print_fmt_errors(void **state)
 
 	assert_int_equal(gfp_layout__parse_print_fmt(layout, "print fmt: \"%d\", REC->x"), -EINVAL);
 	assert_int_equal(gfp_layout__parse_print_fmt(layout, "__print_flags(x, \"|\", )"), -EINVAL);
-	assert_int_equal(gfp_layout__parse_print_fmt(
-				 layout, "__print_flags(x, \"|\", {(unsigned long)(0x40u |), \"A\"})"),
-			 -EINVAL);
+	assert_int_equal(
+		gfp_layout__parse_print_fmt(
+			layout, "__print_flags(x, \"|\", {(unsigned long)(0x40u |), \"A\"})"),
+		-EINVAL);
 	assert_int_equal(gfp_layout__parse_print_fmt(
 				 layout, "__print_flags(x, \"|\", {(unsigned long)(foo), \"A\"})"),
 			 -EINVAL);
-	assert_int_equal(gfp_layout__parse_print_fmt(
-				 layout, "__print_flags(x, \"|\", {1 << 64, \"A\"})"),
-			 -EINVAL);
+	assert_int_equal(
+		gfp_layout__parse_print_fmt(layout, "__print_flags(x, \"|\", {1 << 64, \"A\"})"),
+		-EINVAL);
 	assert_int_equal(gfp_layout__parse_print_fmt(layout, "__print_flags(x, \"|\", {0x40u"),
 			 -EINVAL);
 	/* Shifts, masks and complements as 6.18 writes them. */
-	assert_int_equal(gfp_layout__parse_print_fmt(
-				 layout,
-				 "__print_flags(REC->gfp_flags, \"|\", {( unsigned long)(((( gfp_t)((((1UL))) << (10)))) | ((( gfp_t)0xffUL) & ~(( gfp_t)0x0fUL))), \"X\"}, { 0, ((void *)0) } )"),
-			 0);
+	assert_int_equal(
+		gfp_layout__parse_print_fmt(
+			layout,
+			"__print_flags(REC->gfp_flags, \"|\", {( unsigned long)(((( gfp_t)((((1UL))) << (10)))) | ((( gfp_t)0xffUL) & ~(( gfp_t)0x0fUL))), \"X\"}, { 0, ((void *)0) } )"),
+		0);
 	assert_int_equal(gfp_layout__mask(layout, "X"), 0x4f0);
 	gfp_layout__free(layout);
 }
@@ -322,8 +324,8 @@ static void test_fs_reclaim_rule(void **state)
 	assert_false(gfp_may_enter_fs_reclaim(l, kernel, LD_TASK_MEMALLOC_NOFS));
 	assert_false(gfp_may_enter_fs_reclaim(l, kernel, LD_TASK_MEMALLOC_NOIO));
 	assert_false(gfp_may_enter_fs_reclaim(l, kernel, LD_TASK_MEMALLOC));
-	assert_false(gfp_may_enter_fs_reclaim(l, kernel,
-					      LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO));
+	assert_false(
+		gfp_may_enter_fs_reclaim(l, kernel, LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO));
 	gfp_layout__free(l);
 }
 

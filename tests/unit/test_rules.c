@@ -253,15 +253,15 @@ static const struct error_case error_cases[] = {
 	{ "just text\n", "t.yaml:1:1: expected the rules file (a mapping), got a string" },
 	{ "clases: []\n",
 	  "t.yaml:1:1: unknown key 'clases' in the rules file: expected one of classes, "
-	  "taint_reclaim, order, allow_nesting, suppress, lock_args" },
-	{ "alerts: []\n",
-	  "t.yaml:1:1: unknown key 'alerts' in the rules file: expected one of classes, "
-	  "taint_reclaim, order, allow_nesting, suppress, lock_args" },
+	  "taint_reclaim, order, allow_nesting, suppress, lock_args, alerts" },
+	{ "alert: []\n",
+	  "t.yaml:1:1: unknown key 'alert' in the rules file: expected one of classes, "
+	  "taint_reclaim, order, allow_nesting, suppress, lock_args, alerts" },
 	{ "order: []\norder: []\n",
 	  "t.yaml:2:1: duplicate key 'order' in the rules file (first at 1:1)" },
 	{ "? [a]\n: b\n",
 	  "t.yaml:1:3: expected a key of the rules file (classes, taint_reclaim, order, "
-	  "allow_nesting, suppress, lock_args), got a list" },
+	  "allow_nesting, suppress, lock_args, alerts), got a list" },
 	{ "order: []\n---\norder: []\n",
 	  "t.yaml:3:1: expected the end of the file: one YAML document only" },
 	/* YAML syntax, as libyaml words it */
@@ -394,6 +394,53 @@ static const struct error_case error_cases[] = {
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: m, class: fs_reclaim}\n",
 	  "t.yaml:4:54: expected a class defined under classes:, not fs_reclaim" },
+	/* alerts */
+	{ "alerts: {actions: [kmsg]}\n", "t.yaml:1:9: expected a list of alerts, got a mapping" },
+	{ "alerts:\n  - kmsg\n", "t.yaml:2:5: expected an alert (a mapping), got a string" },
+	{ "alerts:\n  - {action: [kmsg]}\n",
+	  "t.yaml:2:6: unknown key 'action' in an alert: expected one of kinds, classes, actions, "
+	  "exec, exec_timeout, rate_limit" },
+	{ "alerts:\n  - {kinds: [circular]}\n",
+	  "t.yaml:2:5: expected an alert with 'actions' or 'exec': it would send nothing" },
+	{ "alerts:\n  - {actions: []}\n",
+	  "t.yaml:2:5: expected an alert with 'actions' or 'exec': it would send nothing" },
+	{ "alerts:\n  - {actions: [kmsg, mail]}\n",
+	  "t.yaml:2:22: expected action journal, kmsg or json (a command goes under exec:)" },
+	{ "alerts:\n  - {actions: [kmsg, kmsg]}\n",
+	  "t.yaml:2:22: action 'kmsg' appears twice in the alert's actions" },
+	{ "alerts:\n  - {actions: kmsg}\n",
+	  "t.yaml:2:15: expected a list of actions, got a string" },
+	{ "alerts:\n  - {kinds: [], actions: [kmsg]}\n",
+	  "t.yaml:2:13: expected at least one kind (leave 'kinds' out for every kind)" },
+	{ "alerts:\n  - {kinds: [circular, deadlock], actions: [kmsg]}\n",
+	  "t.yaml:2:24: expected kind circular, reclaim, order or recursive" },
+	{ "alerts:\n  - {kinds: [order, order], actions: [kmsg]}\n",
+	  "t.yaml:2:21: kind 'order' appears twice in the alert's kinds" },
+	{ "alerts:\n  - {classes: [vm->mutex], actions: [kmsg]}\n",
+	  "t.yaml:2:16: unknown class 'vm->mutex': expected a class defined under classes: or "
+	  "fs_reclaim" },
+	{ "alerts:\n  - {classes: [], actions: [kmsg]}\n",
+	  "t.yaml:2:15: expected at least one class (leave 'classes' out for any class)" },
+	{ "alerts:\n  - {exec: \"\"}\n",
+	  "t.yaml:2:12: expected a command line, got an empty string" },
+	{ "alerts:\n  - {actions: [json], exec_timeout: 5}\n",
+	  "t.yaml:2:37: expected exec_timeout only in an alert with exec" },
+	{ "alerts:\n  - {exec: x, exec_timeout: 0}\n",
+	  "t.yaml:2:29: expected a time limit in seconds, a number from 1 to 3600" },
+	{ "alerts:\n  - {actions: [json], rate_limit: 10}\n",
+	  "t.yaml:2:35: expected a rate like 10/min (N/s, N/min or N/hour, N from 1 to 1000000), "
+	  "got '10'" },
+	{ "alerts:\n  - {actions: [json], rate_limit: 0/min}\n",
+	  "t.yaml:2:35: expected a rate like 10/min (N/s, N/min or N/hour, N from 1 to 1000000), "
+	  "got '0/min'" },
+	{ "alerts:\n  - {actions: [json], rate_limit: 5/day}\n",
+	  "t.yaml:2:35: expected a rate like 10/min (N/s, N/min or N/hour, N from 1 to 1000000), "
+	  "got '5/day'" },
+	{ "alerts:\n  - {actions: [json], rate_limit: 99999999/s}\n",
+	  "t.yaml:2:35: expected a rate like 10/min (N/s, N/min or N/hour, N from 1 to 1000000), "
+	  "got '99999999/s'" },
+	{ "alerts:\n  - {actions: [json], rate_limit: [1/s]}\n",
+	  "t.yaml:2:35: expected a rate like 10/min, got a list" },
 };
 
 static void test_errors(void **state)
@@ -549,6 +596,78 @@ static void test_suppression_matching(void **state)
 	rules__free(rules);
 }
 
+static void test_alerts(void **state)
+{
+	struct rules *rules =
+		load_ok("classes:\n  - {name: vm->mutex}\n"
+			"alerts:\n"
+			"  - kinds: [circular, reclaim, order]\n"
+			"    classes: [vm->mutex, fs_reclaim]\n"
+			"    actions: [journal, kmsg, json]\n"
+			"    exec: \"/usr/local/bin/notify-ci --machine x\"\n"
+			"    exec_timeout: 30\n"
+			"    rate_limit: 10/min\n"
+			"  - {actions: [kmsg], rate_limit: 1/s}\n"
+			"  - {exec: true, rate_limit: 1000000/hour}\n"
+			"  - {actions: [], exec: x}\n");
+	const struct rules_alert *a = &rules->alerts[0];
+
+	assert_int_equal(rules->nr_alerts, 4);
+	assert_int_equal(a->kinds, 1u << FINDING_CIRCULAR | 1u << FINDING_RECLAIM |
+					   1u << FINDING_ORDER);
+	assert_int_equal(a->nr_classes, 2);
+	assert_string_equal(a->classes[0], "vm->mutex");
+	assert_string_equal(a->classes[1], "fs_reclaim");
+	assert_int_equal(a->actions, RULES_ALERT_JOURNAL | RULES_ALERT_KMSG | RULES_ALERT_JSON);
+	assert_string_equal(a->exec, "/usr/local/bin/notify-ci --machine x");
+	assert_int_equal(a->exec_timeout, 30);
+	assert_int_equal(a->rate_count, 10);
+	assert_int_equal(a->rate_period, 60);
+	assert_string_equal(a->file, "t.yaml");
+
+	a = &rules->alerts[1];
+	assert_int_equal(a->kinds, (1u << FINDING_KIND_MAX) - 1);
+	assert_int_equal(a->nr_classes, 0);
+	assert_int_equal(a->actions, RULES_ALERT_KMSG);
+	assert_null(a->exec);
+	assert_int_equal(a->exec_timeout, RULES_ALERT_EXEC_TIMEOUT_DEFAULT);
+	assert_int_equal(a->rate_count, 1);
+	assert_int_equal(a->rate_period, 1);
+
+	a = &rules->alerts[2];
+	assert_int_equal(a->actions, 0);
+	assert_string_equal(a->exec, "true");
+	assert_int_equal(a->rate_count, 1000000);
+	assert_int_equal(a->rate_period, 3600);
+	assert_int_equal(rules->alerts[3].rate_count, 0);
+	rules__free(rules);
+}
+
+static void test_alerts_merge(void **state)
+{
+	char dir[] = "/tmp/lockdepd-rules-XXXXXX";
+	char a[PATH_MAX], b[PATH_MAX];
+	struct rules *rules = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a.yaml", dir);
+	snprintf(b, sizeof(b), "%s/b.yaml", dir);
+	write_file(a, "alerts:\n  - {actions: [kmsg]}\n");
+	write_file(b, "alerts:\n  - {exec: x}\n  - {actions: [json]}\n");
+
+	assert_int_equal(rules_load_all((char *[]){ a, b }, 2, &rules), 0);
+	assert_int_equal(rules->nr_alerts, 3);
+	/* Each alert remembers its own file: exec safety is checked per file. */
+	assert_string_equal(rules->alerts[0].file, a);
+	assert_string_equal(rules->alerts[1].file, b);
+	assert_string_equal(rules->alerts[1].exec, "x");
+	assert_int_equal(rules->alerts[2].actions, RULES_ALERT_JSON);
+	rules__free(rules);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+}
+
 static void test_free_null(void **state)
 {
 	rules__free(NULL);
@@ -567,6 +686,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_all_merges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_globs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suppression_matching, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_merge, setup, teardown),
 		cmocka_unit_test(test_free_null),
 	};
 

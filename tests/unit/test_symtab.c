@@ -185,9 +185,9 @@ static void test_function_name(void **state)
 
 	assert_int_equal(symbol_function_name("mutex_lock+0x1c/0x80", buf, sizeof(buf)), 10);
 	assert_string_equal(buf, "mutex_lock");
-	assert_int_equal(symbol_function_name("i915_gem_shrinker_scan+0x1c/0x80 [i915]", buf,
-					      sizeof(buf)),
-			 22);
+	assert_int_equal(
+		symbol_function_name("i915_gem_shrinker_scan+0x1c/0x80 [i915]", buf, sizeof(buf)),
+		22);
 	assert_string_equal(buf, "i915_gem_shrinker_scan");
 	assert_int_equal(symbol_function_name("console_lock", buf, sizeof(buf)), 12);
 	assert_string_equal(buf, "console_lock");
@@ -196,23 +196,22 @@ static void test_function_name(void **state)
 	assert_int_equal(symbol_function_name("mutex_lock", buf, 11), 10);
 }
 
-static const char sample_kallsyms[] =
-	"0000000000000000 A fixed_percpu_data\n"
-	"000000000001f000 D per_cpu_var\n"
-	"ffffffff81000000 T _stext\n"
-	"ffffffff81000000 T startup_64\n"
-	"ffffffff81001000 t helper\n"
-	"ffffffff81001100 T mutex_lock\n"
-	"ffffffff81001180 T mutex_unlock\n"
-	"ffffffff82000000 D console_mutex\n"
-	"ffffffff82000040 d static_lock\n"
-	"ffffffff82000080 b bss_thing\n"
-	"ffffffff82000100 T code_alias_of_data\n"
-	"ffffffff82000100 B data_at_same_address\n"
-	"ffffffffc0a01000 t i915_gem_shrinker_scan\t[i915]\n"
-	"ffffffffc0a01200 t i915_gem_shrinker_count\t[i915]\n"
-	"ffffffffc0a02000 d i915_static_mutex\t[i915]\n"
-	"ffffffffc0a03000 t last_fn\t[i915]\n";
+static const char sample_kallsyms[] = "0000000000000000 A fixed_percpu_data\n"
+				      "000000000001f000 D per_cpu_var\n"
+				      "ffffffff81000000 T _stext\n"
+				      "ffffffff81000000 T startup_64\n"
+				      "ffffffff81001000 t helper\n"
+				      "ffffffff81001100 T mutex_lock\n"
+				      "ffffffff81001180 T mutex_unlock\n"
+				      "ffffffff82000000 D console_mutex\n"
+				      "ffffffff82000040 d static_lock\n"
+				      "ffffffff82000080 b bss_thing\n"
+				      "ffffffff82000100 T code_alias_of_data\n"
+				      "ffffffff82000100 B data_at_same_address\n"
+				      "ffffffffc0a01000 t i915_gem_shrinker_scan\t[i915]\n"
+				      "ffffffffc0a01200 t i915_gem_shrinker_count\t[i915]\n"
+				      "ffffffffc0a02000 d i915_static_mutex\t[i915]\n"
+				      "ffffffffc0a03000 t last_fn\t[i915]\n";
 
 static void test_kallsyms_sample(void **state)
 {

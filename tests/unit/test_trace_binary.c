@@ -456,14 +456,16 @@ static void test_random_identity(void **state)
 
 		switch (r % 7) {
 		case 0:
-			off += sprintf(text + off, "acquire t=%d pid=%u lock=0x%llx stack=f%u;g%u;h\n", i,
-				       pid, lock, r % 13, r % 17);
+			off += sprintf(text + off,
+				       "acquire t=%d pid=%u lock=0x%llx stack=f%u;g%u;h\n", i, pid,
+				       lock, r % 13, r % 17);
 			break;
 		case 1:
 			off += sprintf(text + off, "release pid=%u lock=0x%llx\n", pid, lock);
 			break;
 		case 2:
-			off += sprintf(text + off, "acquire pid=%u lock=l%u type=spinlock try=1 ret=-EBUSY\n",
+			off += sprintf(text + off,
+				       "acquire pid=%u lock=l%u type=spinlock try=1 ret=-EBUSY\n",
 				       pid, r % 31);
 			break;
 		case 3:
@@ -474,7 +476,8 @@ static void test_random_identity(void **state)
 			off += sprintf(text + off, "mark text=\"line %d \\\"x\\\"\"\n", i);
 			break;
 		case 5:
-			off += sprintf(text + off, "init lock=0x%llx name=\"class%u\"\n", lock, r % 40);
+			off += sprintf(text + off, "init lock=0x%llx name=\"class%u\"\n", lock,
+				       r % 40);
 			break;
 		default:
 			off += sprintf(text + off, "reclaim pid=%u state=%s kind=direct\n", pid,
@@ -559,7 +562,8 @@ static void test_truncated_every_cut(void **state)
 			/* Never an invented event: a prefix of what was written. */
 			assert_true(out.n <= 4 * in.n);
 			for (size_t i = 0; i < out.n; i++)
-				assert_memory_equal(out.ev[i], in.ev[i % in.n], in.ev[i % in.n]->size);
+				assert_memory_equal(out.ev[i], in.ev[i % in.n],
+						    in.ev[i % in.n]->size);
 			/* Everything before the last flush the cut kept is there. */
 			for (size_t f = 0; f < nflushes; f++)
 				if (cut >= flushes[f].file_size)
@@ -775,7 +779,9 @@ static void test_crafted_versions(void **state)
 
 	craft_header(&c, 2, 0, LD_EVENT_ABI_VERSION, 0);
 	craft_end(&c, 0);
-	expect_error(&c, "trace format version 2.0 is newer than this lockdepd reads (1.0); use a newer lockdepd");
+	expect_error(
+		&c,
+		"trace format version 2.0 is newer than this lockdepd reads (1.0); use a newer lockdepd");
 
 	c.len = 0;
 	craft_header(&c, 0, 3, LD_EVENT_ABI_VERSION, 0);
@@ -783,7 +789,8 @@ static void test_crafted_versions(void **state)
 
 	c.len = 0;
 	craft_header(&c, 1, 0, LD_EVENT_ABI_VERSION + 1, 0);
-	expect_error(&c, "event ABI version 2 is newer than this lockdepd's (1); use a newer lockdepd");
+	expect_error(&c,
+		     "event ABI version 2 is newer than this lockdepd's (1); use a newer lockdepd");
 
 	/* A newer minor version's unknown file records are skipped... */
 	c.len = 0;
@@ -945,8 +952,8 @@ static void test_dump_truncated(void **state)
 		out = dump(copy, &err);
 		assert_int_equal(err, 0);
 		assert_string_equal(out, "exit pid=1\nexit pid=2\n");
-		snprintf(last_log, sizeof(last_log), "%s: truncated after 2 events (no end record)\n",
-			 copy);
+		snprintf(last_log, sizeof(last_log),
+			 "%s: truncated after 2 events (no end record)\n", copy);
 		assert_string_equal(warnings, last_log);
 		free(out);
 		free(file);

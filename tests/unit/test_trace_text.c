@@ -56,9 +56,9 @@ static void open_text(struct fixture *fx, const char *text)
 {
 	trace_reader__free(fx->reader);
 	fx->reader = NULL;
-	assert_int_equal(trace_reader__open_memory(text, strlen(text), "t.trace", fx->symtab,
-						   &fx->reader),
-			 0);
+	assert_int_equal(
+		trace_reader__open_memory(text, strlen(text), "t.trace", fx->symtab, &fx->reader),
+		0);
 	assert_int_equal(trace_reader__form(fx->reader), TRACE_FORM_TEXT);
 }
 
@@ -91,18 +91,19 @@ static void test_every_event_all_keys(void **state)
 	const struct ld_event *ev;
 	const __u64 *stack;
 
-	open_text(fx,
-		  "# a comment line\n"
-		  "\n"
-		  "init t=5 pid=7 lock=0xffff8880aa000010 name=\"&vm->mutex\" site=i915_address_space_init\n"
-		  "acquire t=10 pid=120 lock=0xffff8880aa000010 type=ww_mutex try=1 ctx=0xffff888012340000 ret=-EDEADLK ip=mutex_lock+0x1c stack=symA;symB;0xffffffff81000010 comm=gem_exec\n"
-		  "release t=11 pid=120 lock=0xffff8880aa000010 ip=mutex_unlock+0x4\n"
-		  "alloc t=12 pid=120 gfp=GFP_KERNEL|__GFP_ZERO site=kmalloc_site stack=a;b\n"
-		  "reclaim t=13 pid=130 state=enter kind=shrinker fn=i915_gem_shrinker_scan\n"
-		  "flags t=14 pid=120 value=PF_MEMALLOC_NOFS|PF_MEMALLOC\n"
-		  "exit t=15 pid=120\n"
-		  "mark t=16 pid=3 text=\"[IGT] gem_exec_whisper: starting subtest basic\"\n"
-		  "lost t=17 count=12 pid=120\n");
+	open_text(
+		fx,
+		"# a comment line\n"
+		"\n"
+		"init t=5 pid=7 lock=0xffff8880aa000010 name=\"&vm->mutex\" site=i915_address_space_init\n"
+		"acquire t=10 pid=120 lock=0xffff8880aa000010 type=ww_mutex try=1 ctx=0xffff888012340000 ret=-EDEADLK ip=mutex_lock+0x1c stack=symA;symB;0xffffffff81000010 comm=gem_exec\n"
+		"release t=11 pid=120 lock=0xffff8880aa000010 ip=mutex_unlock+0x4\n"
+		"alloc t=12 pid=120 gfp=GFP_KERNEL|__GFP_ZERO site=kmalloc_site stack=a;b\n"
+		"reclaim t=13 pid=130 state=enter kind=shrinker fn=i915_gem_shrinker_scan\n"
+		"flags t=14 pid=120 value=PF_MEMALLOC_NOFS|PF_MEMALLOC\n"
+		"exit t=15 pid=120\n"
+		"mark t=16 pid=3 text=\"[IGT] gem_exec_whisper: starting subtest basic\"\n"
+		"lost t=17 count=12 pid=120\n");
 
 	ev = next_event(fx);
 	assert_int_equal(ev->type, LD_EV_INIT);
@@ -219,9 +220,15 @@ static void test_ret_values(void **state)
 		const char *text;
 		int ret;
 	} cases[] = {
-		{ "0", 0 },		  { "-35", -EDEADLK }, { "-EDEADLK", -EDEADLK },
-		{ "-EINTR", -EINTR },	  { "-EBUSY", -EBUSY }, { "-EAGAIN", -EAGAIN },
-		{ "-2147483648", -2147483647 - 1 }, { "2147483647", 2147483647 }, { "-1", -1 },
+		{ "0", 0 },
+		{ "-35", -EDEADLK },
+		{ "-EDEADLK", -EDEADLK },
+		{ "-EINTR", -EINTR },
+		{ "-EBUSY", -EBUSY },
+		{ "-EAGAIN", -EAGAIN },
+		{ "-2147483648", -2147483647 - 1 },
+		{ "2147483647", 2147483647 },
+		{ "-1", -1 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -267,10 +274,12 @@ static void test_header(void **state)
 	struct fixture *fx = *state;
 	const struct gfp_layout *gfp;
 
-	open_text(fx, "# captured on a CI machine\n"
-		      "header kernel=\"6.1.0-56-amd64\" gfp=\"__GFP_IO=0x1,__GFP_FS=0x2,GFP_KERNEL=0x7,__GFP_DIRECT_RECLAIM=4\"\n"
-		      "alloc pid=1 gfp=GFP_KERNEL\n"
-		      "alloc pid=1 gfp=__GFP_FS|0x100\n");
+	open_text(
+		fx,
+		"# captured on a CI machine\n"
+		"header kernel=\"6.1.0-56-amd64\" gfp=\"__GFP_IO=0x1,__GFP_FS=0x2,GFP_KERNEL=0x7,__GFP_DIRECT_RECLAIM=4\"\n"
+		"alloc pid=1 gfp=GFP_KERNEL\n"
+		"alloc pid=1 gfp=__GFP_FS|0x100\n");
 	assert_string_equal(trace_reader__kernel_release(fx->reader), "6.1.0-56-amd64");
 	gfp = trace_reader__gfp_layout(fx->reader);
 	assert_int_equal(gfp_layout__count(gfp), 4);
@@ -309,7 +318,8 @@ static void test_errors(void **state)
 		const char *what;
 	} cases[] = {
 		{ "frobnicate pid=1\n", 1, "unknown event 'frobnicate'" },
-		{ "# c\nacquire pid=1 lock=0x10 foo=1\n", 2, "unknown key 'foo' for acquire (expected t, pid, lock" },
+		{ "# c\nacquire pid=1 lock=0x10 foo=1\n", 2,
+		  "unknown key 'foo' for acquire (expected t, pid, lock" },
 		{ "exit pid=1\nacquire pid=1 pid=2 lock=0x10\n", 2, "duplicate key 'pid'" },
 		{ "acquire lock=0x10\n", 1, "missing key 'pid' for acquire" },
 		{ "\n\nacquire pid=1\n", 3, "missing key 'lock'" },
@@ -324,7 +334,8 @@ static void test_errors(void **state)
 		{ "exit pid\n", 1, "expected key=value, got 'pid'" },
 		{ "exit t=1.5 pid=1\n", 1, "bad t" },
 		{ "lost count=18446744073709551616\n", 1, "bad count" },
-		{ "acquire pid=1 lock=0x10 type=semaphore\n", 1, "bad type 'semaphore' (expected mutex, ww_mutex" },
+		{ "acquire pid=1 lock=0x10 type=semaphore\n", 1,
+		  "bad type 'semaphore' (expected mutex, ww_mutex" },
 		{ "acquire pid=1 lock=0x10 try=2\n", 1, "bad try" },
 		{ "acquire pid=1 lock=0x10 ret=-EPERM\n", 1, "bad ret" },
 		{ "acquire pid=1 lock=0x10 ret=2147483648\n", 1, "bad ret" },
@@ -373,8 +384,9 @@ static void test_errors(void **state)
 		snprintf(prefix, sizeof(prefix), "t.trace:%d: ", cases[i].line);
 		if (ret != -EINVAL || strncmp(last_log, prefix, strlen(prefix)) != 0 ||
 		    !strstr(last_log, cases[i].what) || log_count != 1)
-			fail_msg("case %zu (%s): ret %d, %d messages, last '%s'; expected '%s...%s'",
-				 i, cases[i].text, ret, log_count, last_log, prefix, cases[i].what);
+			fail_msg(
+				"case %zu (%s): ret %d, %d messages, last '%s'; expected '%s...%s'",
+				i, cases[i].text, ret, log_count, last_log, prefix, cases[i].what);
 	}
 }
 
@@ -521,7 +533,8 @@ static void test_canonical_form(void **state)
 		{ "acquire   comm=x  lock=0x10 pid=1 t=3 type=mutex try=0 ret=0 ctx=0x0 # c",
 		  "acquire t=3 pid=1 lock=0x10 comm=x" },
 		{ "acquire pid=1 lock=0x10 ret=-35", "acquire pid=1 lock=0x10 ret=-EDEADLK" },
-		{ "alloc site=s gfp=__GFP_IO|__GFP_FS|__GFP_RECLAIM pid=2", "alloc pid=2 gfp=GFP_KERNEL site=s" },
+		{ "alloc site=s gfp=__GFP_IO|__GFP_FS|__GFP_RECLAIM pid=2",
+		  "alloc pid=2 gfp=GFP_KERNEL site=s" },
 		{ "alloc pid=2 gfp=0xcc0", "alloc pid=2 gfp=GFP_KERNEL" },
 		{ "init name=x lock=0x0010", "init lock=0x10 name=\"x\"" },
 		{ "mark text=plain", "mark text=\"plain\"" },
