@@ -6,24 +6,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${BENCH_EVENTS:-10000000}
-dir=${BENCH_DIR:-build/bench}
+dir=${BENCH_DIR:-${OUT:-build}/bench}
 mkdir -p "$dir"
 trace="$dir/synthetic-$events.ldt"
 
-[ -f "$trace" ] || build/bench-gen -n "$events" -o "$trace"
+[ -f "$trace" ] || ${OUT:-build}/bench-gen -n "$events" -o "$trace"
 size=$(stat -c %s "$trace")
 
 measure() { # measure NAME COMMAND...: prints seconds and peak KiB
 	local out="$dir/$1.time"
 	shift
 	/usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>"$dir/stderr.log" || true
-	cat "$out"
+	tail -n 1 "$out"
 }
 
 # Warm the page cache so both measure CPU, not the disk.
 cat "$trace" >/dev/null
 read -r zstd_s zstd_kb < <(measure zstd zstd -d -c -q "$trace")
-read -r report_s report_kb < <(measure report build/lockdepd report --format json "$trace")
+read -r report_s report_kb < <(measure report ${OUT:-build}/lockdepd report --format json "$trace")
 
 awk -v n="$events" -v size="$size" -v zs="$zstd_s" -v zk="$zstd_kb" -v rs="$report_s" -v rk="$report_kb" 'BEGIN {
 	printf "trace: %d events, %.1f MB compressed\n", n, size / 1e6

@@ -2,13 +2,29 @@
 /*
  * Helpers shared by the BPF objects: the ring buffer and per-task state
  * (declared here, shared at load time by reusing the core object's maps),
- * self-filtering, task flag translation, lost-event accounting and the
- * fixed-size record variants. BPF only: include after vmlinux.h and the
- * libbpf headers.
+ * self-filtering, task flag translation, lost-event accounting, the
+ * fixed-size record variants, and the per-task view of held locks. BPF
+ * only: include after vmlinux.h and the libbpf headers.
  *
  * Every record is reserved at one of three constant sizes (fixed part,
  * fixed part + LD_MAX_STACK frames, fixed part + LD_MAX_TEXT bytes) and its
  * `size` field says how much of it is used; the reader trusts `size`.
+ *
+ * Held locks. Each task's state mirrors what the engine will believe the
+ * task holds: a lock is added when an acquire succeeds, removed when the
+ * task releases it, and a release of a lock not in the list (taken before
+ * tracing began) changes nothing, as in the engine. Two savings rest on
+ * it, neither of which changes a finding:
+ *  - an allocation made while the task holds no traced lock and is not in
+ *    reclaim context cannot add a dependency, and is not sent;
+ *  - a stack is unwound only the first time a task does an operation at a
+ *    site with the same locks held (same lock instance, same caller, same
+ *    held set, same reclaim context and scope); repeats carry just the
+ *    caller's frame. The engine keeps a dependency's stack from its first
+ *    occurrence, which is the first occurrence of such a key.
+ * Where the view can be wrong it errs towards sending: a task holding more
+ * than LD_HELD_TRACK locks, or one whose state could not be stored, is
+ * never filtered.
  */
 #ifndef LOCKDEPD_COMMON_H
 #define LOCKDEPD_COMMON_H
@@ -17,7 +33,10 @@
 #include "lockdepd_bpf.h"
 
 #define LD_STACK_RECORD_SIZE (LD_EVENT_FIXED_SIZE + LD_MAX_STACK * 8)
+#define LD_SHORT_RECORD_SIZE (LD_EVENT_FIXED_SIZE + 8)
 #define LD_TEXT_RECORD_SIZE  (LD_EVENT_FIXED_SIZE + LD_MAX_TEXT)
+
+#define LD_HELD_TRACK 16
 
 /* Settings, written by user space before load. */
 const volatile __u32 targ_self_tgid = 0;
@@ -28,15 +47,23 @@ const volatile __u32 pf_memalloc_noio = 0;
 const volatile __u32 pf_kswapd = 0;
 /* Ask for a wake-up once this much is waiting; the reader also polls. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
+/* Unwind a stack only for the first occurrence of an operation (see above). */
+const volatile __u32 targ_stack_dedupe = 1;
 
 /* Counters user space reads. */
 __u64 lost_total = 0; /* every record that could not be reserved */
 __u64 lost_untracked = 0; /* ... of which no task could be charged */
+/* Set once a task's state could not be stored: absent tasks are then not filtered. */
+__u32 task_state_full = 0;
 
 struct task_state {
 	__u32 flags; /* LD_TASK_* last sent for this task */
-	__u32 pad;
+	__u32 nr_held; /* entries of held[] in use */
 	__u64 lost; /* records dropped since the last one that went through */
+	__u64 held_hash; /* XOR of held_mix() over held[] */
+	__u32 reclaim_depth; /* reclaim enters not yet exited */
+	__u32 overflow; /* more than LD_HELD_TRACK held at once: never filtered */
+	__u64 held[LD_HELD_TRACK];
 };
 
 struct {
@@ -45,15 +72,24 @@ struct {
 } events SEC(".maps");
 
 /*
- * Only tasks that have something to remember are in here: an absent task
- * last sent flags 0 (what the engine assumes) and lost nothing.
+ * Tasks that took a traced lock, changed scope, entered reclaim or lost
+ * records. An absent task holds nothing, last sent flags 0 (what the
+ * engine assumes) and lost nothing. Entries go at task exit.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__type(value, struct task_state);
 } task_states SEC(".maps");
+
+/* Keys of operations whose stack was already sent (see the top comment). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} stacks_sent SEC(".maps");
 
 static __always_inline __u32 current_tid(void)
 {
@@ -83,21 +119,141 @@ static __always_inline __u32 current_task_flags(void)
 	return value;
 }
 
+/* --- task state ------------------------------------------------------------ */
+
+static __always_inline struct task_state *task_state_find(__u32 tid)
+{
+	return bpf_map_lookup_elem(&task_states, &tid);
+}
+
+static __always_inline struct task_state *task_state_get(__u32 tid)
+{
+	struct task_state *st = bpf_map_lookup_elem(&task_states, &tid);
+	struct task_state fresh = {};
+
+	if (st)
+		return st;
+	if (bpf_map_update_elem(&task_states, &tid, &fresh, BPF_NOEXIST) != 0) {
+		task_state_full = 1;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&task_states, &tid);
+}
+
+static __always_inline __u64 mix(__u64 x, __u64 seed)
+{
+	x ^= seed;
+	x *= 0x9e3779b97f4a7c15ull;
+	return x ^ (x >> 29);
+}
+
+static __always_inline __u64 held_mix(__u64 lock)
+{
+	return mix(lock, 0x5bd1e9955bd1e995ull);
+}
+
+static __always_inline void held_add(__u32 tid, __u64 lock)
+{
+	struct task_state *st = task_state_get(tid);
+	__u32 n;
+
+	if (!st)
+		return;
+	n = st->nr_held;
+	if (n >= LD_HELD_TRACK) {
+		st->overflow = 1;
+		return;
+	}
+	st->held[n & (LD_HELD_TRACK - 1)] = lock;
+	st->nr_held = n + 1;
+	st->held_hash ^= held_mix(lock);
+}
+
+/* The most recent entry for lock goes; a lock never added is ignored. */
+static __always_inline void held_remove(__u32 tid, __u64 lock)
+{
+	struct task_state *st = task_state_find(tid);
+	__u32 n, last;
+
+	if (!st)
+		return;
+	n = st->nr_held;
+	if (n == 0 || n > LD_HELD_TRACK)
+		return;
+	last = (n - 1) & (LD_HELD_TRACK - 1);
+	for (__u32 i = 0; i < LD_HELD_TRACK; i++) {
+		__u32 at = (n - 1 - i) & (LD_HELD_TRACK - 1);
+
+		if (i >= n)
+			break;
+		if (st->held[at] != lock)
+			continue;
+		st->held[at] = st->held[last];
+		st->nr_held = n - 1;
+		st->held_hash ^= held_mix(lock);
+		return;
+	}
+}
+
+/* True when the engine can derive nothing from this task's allocation now. */
+static __always_inline bool holds_nothing(__u32 tid)
+{
+	struct task_state *st = task_state_find(tid);
+
+	if (!st)
+		return !task_state_full;
+	return !st->overflow && st->nr_held == 0 && st->reclaim_depth == 0;
+}
+
+/*
+ * The dedupe key of an operation at `site` on `lock` in the task's current
+ * context; 0 when the context is not known well enough to dedupe.
+ */
+static __always_inline __u64 op_key(__u32 tid, __u64 lock, __u64 site, __u64 extra)
+{
+	struct task_state *st = task_state_find(tid);
+	__u64 held = 0, ctx = 0;
+
+	if (!targ_stack_dedupe || !site)
+		return 0;
+	if (st) {
+		if (st->overflow)
+			return 0;
+		held = st->held_hash;
+		ctx = (__u64)st->reclaim_depth << 32 | st->flags;
+	} else if (task_state_full) {
+		return 0;
+	}
+	return held ^ mix(lock, 0x2545f4914f6cdd1dull) ^ mix(site, 0x9e6c63d0676a9a99ull) ^
+	       mix(extra, 0xd6e8feb86659fd93ull) ^ mix(ctx, 0x8ebc6af09c88c6e3ull) | 1;
+}
+
+/* True the first time key is seen (and remembers it); always true for key 0. */
+static __always_inline bool first_time(__u64 key)
+{
+	__u8 one = 1;
+
+	if (!key)
+		return true;
+	if (bpf_map_lookup_elem(&stacks_sent, &key))
+		return false;
+	bpf_map_update_elem(&stacks_sent, &key, &one, BPF_ANY);
+	return true;
+}
+
+/* --- records ---------------------------------------------------------------- */
+
 static __always_inline void count_lost(__u32 tid, bool chargeable)
 {
 	struct task_state *st;
 
 	__sync_fetch_and_add(&lost_total, 1);
 	if (chargeable) {
-		st = bpf_map_lookup_elem(&task_states, &tid);
+		st = task_state_get(tid);
 		if (st) {
 			__sync_fetch_and_add(&st->lost, 1);
 			return;
 		}
-		struct task_state fresh = { .lost = 1 };
-
-		if (bpf_map_update_elem(&task_states, &tid, &fresh, BPF_NOEXIST) == 0)
-			return;
 	}
 	__sync_fetch_and_add(&lost_untracked, 1);
 }
@@ -155,7 +311,7 @@ static __always_inline struct ld_event *event_new(__u16 type, __u32 tid, bool ch
  */
 static __always_inline bool task_sync(__u32 tid, bool with_flags)
 {
-	struct task_state *st = bpf_map_lookup_elem(&task_states, &tid);
+	struct task_state *st = task_state_find(tid);
 	struct ld_event *e;
 	__u32 now, last = 0;
 
@@ -183,16 +339,14 @@ static __always_inline bool task_sync(__u32 tid, bool with_flags)
 		return false;
 	e->task_flags.value = now;
 	submit(e);
-	if (st) {
+	/* Without a place to keep it, the next event sends the flags again: redundant, not wrong. */
+	st = task_state_get(tid);
+	if (st)
 		st->flags = now;
-	} else {
-		struct task_state fresh = { .flags = now };
-
-		/* On failure the next event sends the flags again: redundant, not wrong. */
-		bpf_map_update_elem(&task_states, &tid, &fresh, BPF_NOEXIST);
-	}
 	return true;
 }
+
+/* --- stacks and callers ------------------------------------------------------ */
 
 /*
  * Drops the frames up to and including the traced function's own return
@@ -269,14 +423,49 @@ static __always_inline void finish_stack(struct ld_event *e, __u32 nr)
 	e->size = LD_EVENT_FIXED_SIZE + nr * 8;
 }
 
+/*
+ * The caller of a function traced by fentry/fexit, read from the BPF
+ * trampoline's frame without unwinding. The x86 trampoline saves the
+ * arguments (and, when it calls the function, a return value slot) right
+ * below its frame pointer; above it sit the return address into the traced
+ * function (its fentry call) and, one slot higher, the return address into
+ * the caller. The layout is checked, not assumed: the slot must hold an
+ * address just past the function's start, or 0 is returned and the caller
+ * unwinds instead.
+ */
+static __always_inline __u64 trampoline_caller(void *ctx, __u64 func)
+{
+	__u64 nargs = bpf_get_func_arg_cnt(ctx);
+	__u64 slots[2] = {};
+	__u64 off;
+
+	if (nargs > 6)
+		return 0;
+	off = nargs * 8;
+	for (int ret_slot = 0; ret_slot < 2; ret_slot++) {
+		/* Frame pointer = ctx + arguments (+ the return value slot). */
+		__u64 fp = (__u64)ctx + off + ret_slot * 8;
+
+		if (bpf_probe_read_kernel(slots, sizeof(slots), (void *)(fp + 8)))
+			continue;
+		if (slots[0] - func < LD_FUNC_ENTRY_SPAN)
+			return slots[1];
+	}
+	return 0;
+}
+
 /* The caller of a function traced by fentry/fexit (see trim_to_caller). */
 static __always_inline __u64 fentry_caller(void *ctx)
 {
 	__u64 frames[LD_CALLER_FRAMES] = {};
 	__u64 func = bpf_get_func_ip(ctx);
-	long bytes = bpf_get_stack(ctx, frames, sizeof(frames), 0);
+	__u64 caller = trampoline_caller(ctx, func);
+	long bytes;
 	__u32 nr;
 
+	if (caller)
+		return caller;
+	bytes = bpf_get_stack(ctx, frames, sizeof(frames), 0);
 	if (bytes <= 0)
 		return 0;
 	nr = (__u32)bytes / 8;
@@ -329,19 +518,31 @@ static __always_inline int emit_init(__u64 lock, __u64 site, const void *name)
 static __always_inline int emit_reclaim(__u8 kind, __u8 state, __u64 fn)
 {
 	__u32 tid = current_tid();
+	struct task_state *st;
 	struct ld_event *e;
 
+	/* Before the record: an allocation right after an enter must not be dropped. */
+	if (state == LD_RECLAIM_ENTER) {
+		st = task_state_get(tid);
+		if (st)
+			st->reclaim_depth++;
+	}
 	if (!task_sync(tid, state == LD_RECLAIM_ENTER)) {
 		count_lost(tid, true);
-		return 0;
+	} else {
+		e = event_new(LD_EV_RECLAIM, tid, true);
+		if (e) {
+			e->reclaim.fn = fn;
+			e->reclaim.kind = kind;
+			e->reclaim.state = state;
+			submit(e);
+		}
 	}
-	e = event_new(LD_EV_RECLAIM, tid, true);
-	if (!e)
-		return 0;
-	e->reclaim.fn = fn;
-	e->reclaim.kind = kind;
-	e->reclaim.state = state;
-	submit(e);
+	if (state == LD_RECLAIM_EXIT) {
+		st = task_state_find(tid);
+		if (st && st->reclaim_depth)
+			st->reclaim_depth--;
+	}
 	return 0;
 }
 

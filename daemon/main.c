@@ -17,7 +17,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "report", cmd_report, "report [--rules FILE]... [--format text|json] TRACE" },
-	{ "dump", cmd_dump, "dump TRACE" },
+	{ "dump", cmd_dump, "dump [-o BINARY] TRACE" },
 	{ "rules", cmd_rules, "rules check FILE..." },
 	{ "probe", cmd_probe, "probe [--format text|json]" },
 	{ "record", cmd_record,
