@@ -103,24 +103,29 @@ static __always_inline __s32 acquire_result(enum acq_result rk, __s64 ret)
 }
 
 /*
- * One acquire record. func is the traced function's address when frames
+ * One acquire record. ip is the caller when known without unwinding (0
+ * otherwise); func is the traced function's address when unwound frames
  * start inside a trampoline (fexit), 0 when they start at the caller
- * (kretprobe).
+ * (kretprobe). The stack is unwound only for the first occurrence of the
+ * operation in its context (lockdepd_common.h), or when ip is unknown.
  */
 static __always_inline int emit_acquire(void *ctx, __u64 lock, __u64 wwctx, __s32 ret,
-					__u8 lock_type, bool trylock, __u64 func)
+					__u8 lock_type, bool trylock, __u64 ip, __u64 func)
 {
 	__u32 tid = current_tid();
+	struct task_state *st = task_state_find(tid);
+	bool unwind = !ip || first_time(op_key(st, lock, ip, (__u64)lock_type << 8 | trylock));
 	struct ld_event *e;
+	__u64 *frames;
 	__u32 nr;
 
-	if (!task_sync(tid, true)) {
+	if (!task_sync(tid, &st, true)) {
 		count_lost(tid, true);
-		return 0;
+		goto held;
 	}
-	e = reserve(LD_STACK_RECORD_SIZE, tid, true);
+	e = reserve(unwind ? LD_STACK_RECORD_SIZE : LD_SHORT_RECORD_SIZE, tid, true);
 	if (!e)
-		return 0;
+		goto held;
 	fill_header(e, LD_EV_ACQUIRE, tid);
 	e->acquire.lock = lock;
 	e->acquire.ctx = wwctx;
@@ -128,19 +133,33 @@ static __always_inline int emit_acquire(void *ctx, __u64 lock, __u64 wwctx, __s3
 	e->acquire.lock_type = lock_type;
 	e->acquire.trylock = trylock;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	nr = trim_to_caller((__u64 *)(e + 1), record_stack(ctx, e), func);
+	frames = (__u64 *)(e + 1);
+	if (unwind) {
+		nr = trim_to_caller(frames, record_stack(ctx, e), func);
+		if (!ip && nr)
+			ip = frames[0];
+	} else {
+		frames[0] = ip;
+		nr = 1;
+	}
 	finish_stack(e, nr);
-	e->acquire.ip = nr ? ((__u64 *)(e + 1))[0] : 0;
+	e->acquire.ip = ip;
 	submit(e);
+held:
+	/* What the engine will believe the task holds, record lost or not. */
+	if (ret == 0)
+		held_add(tid, &st, lock);
 	return 0;
 }
 
 static __always_inline int emit_release(__u64 lock, __u64 ip)
 {
 	__u32 tid = current_tid();
+	struct task_state *st = task_state_find(tid);
 	struct ld_event *e;
 
-	if (!task_sync(tid, false)) {
+	held_remove(st, lock);
+	if (!task_sync(tid, &st, false)) {
 		count_lost(tid, true);
 		return 0;
 	}
@@ -167,7 +186,8 @@ static __always_inline int fexit_acquire(void *ctx, __u8 lock_type, enum acq_res
 	if (rk != ACQ_VOID)
 		bpf_get_func_ret(ctx, &ret);
 	return emit_acquire(ctx, lock, wwctx, acquire_result(rk, (__s64)ret), lock_type,
-			    rk == ACQ_TRYLOCK, bpf_get_func_ip(ctx));
+			    rk == ACQ_TRYLOCK, trampoline_caller(ctx, bpf_get_func_ip(ctx)),
+			    bpf_get_func_ip(ctx));
 }
 
 static __always_inline int fentry_release(void *ctx)
@@ -210,7 +230,8 @@ int fx_mutex_lock(void *ctx)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
 	mark_set(MARK_ACQUIRE, current_tid(), lock);
-	return emit_acquire(ctx, lock, 0, 0, LD_LOCK_MUTEX, false, bpf_get_func_ip(ctx));
+	return emit_acquire(ctx, lock, 0, 0, LD_LOCK_MUTEX, false,
+			    trampoline_caller(ctx, bpf_get_func_ip(ctx)), bpf_get_func_ip(ctx));
 }
 
 SEC("fexit/mutex_lock_io")
@@ -223,7 +244,8 @@ int fx_mutex_lock_io(void *ctx)
 	bpf_get_func_arg(ctx, 0, &lock);
 	if (mark_take(MARK_ACQUIRE, current_tid(), lock))
 		return 0;
-	return emit_acquire(ctx, lock, 0, 0, LD_LOCK_MUTEX, false, bpf_get_func_ip(ctx));
+	return emit_acquire(ctx, lock, 0, 0, LD_LOCK_MUTEX, false,
+			    trampoline_caller(ctx, bpf_get_func_ip(ctx)), bpf_get_func_ip(ctx));
 }
 
 SEC("fentry/mutex_unlock")
@@ -344,8 +366,9 @@ static __always_inline int kret_acquire(struct pt_regs *ctx, __u8 lock_type, enu
 	lock = p->lock;
 	wwctx = has_ctx ? p->arg2 : 0;
 	bpf_map_delete_elem(&pending_acquires, &tid);
+	/* At a kretprobe the instruction pointer is the return address: the caller. */
 	return emit_acquire(ctx, lock, wwctx, acquire_result(rk, (__s64)PT_REGS_RC(ctx)), lock_type,
-			    rk == ACQ_TRYLOCK, 0);
+			    rk == ACQ_TRYLOCK, PT_REGS_IP(ctx), 0);
 }
 
 #define KRET_ACQUIRE(name, type, rk, has_ctx)             \
@@ -418,22 +441,35 @@ static __always_inline bool alloc_matters(__u64 gfp, __u32 task_flags)
 static __always_inline int emit_alloc(void *ctx, __u64 gfp, __u64 site)
 {
 	__u32 tid = current_tid();
+	struct task_state *st;
 	struct ld_event *e;
+	bool unwind;
 	__u32 nr;
 
 	if (is_self() || !alloc_matters(gfp, current_task_flags()))
 		return 0;
-	if (!task_sync(tid, true)) {
+	st = task_state_find(tid);
+	/* Nothing held, not in reclaim: no dependency can come of it. */
+	if (targ_alloc_filter && holds_nothing(st))
+		return 0;
+	/* Page allocations have no call site: the live source names it from the stack. */
+	unwind = !site || first_time(op_key(st, 0, site, gfp));
+	if (!task_sync(tid, &st, true)) {
 		count_lost(tid, true);
 		return 0;
 	}
-	e = reserve(LD_STACK_RECORD_SIZE, tid, true);
+	e = reserve(unwind ? LD_STACK_RECORD_SIZE : LD_SHORT_RECORD_SIZE, tid, true);
 	if (!e)
 		return 0;
 	fill_header(e, LD_EV_ALLOC, tid);
 	e->alloc.gfp = gfp;
 	e->alloc.site = site;
-	nr = trim_to_frame((__u64 *)(e + 1), record_stack(ctx, e), site);
+	if (unwind) {
+		nr = trim_to_frame((__u64 *)(e + 1), record_stack(ctx, e), site);
+	} else {
+		((__u64 *)(e + 1))[0] = site;
+		nr = 1;
+	}
 	finish_stack(e, nr);
 	submit(e);
 	return 0;

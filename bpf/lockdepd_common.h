@@ -55,6 +55,12 @@ __u64 lost_total = 0; /* every record that could not be reserved */
 __u64 lost_untracked = 0; /* ... of which no task could be charged */
 /* Set once a task's state could not be stored: absent tasks are then not filtered. */
 __u32 task_state_full = 0;
+/*
+ * Set by user space once the lock probes are attached: before that (or on a
+ * kernel that refuses them) nothing is known about held locks, and no
+ * allocation may be dropped for holding none.
+ */
+__u32 locks_traced = 0;
 
 struct task_state {
 	__u32 flags; /* LD_TASK_* last sent for this task */
@@ -152,9 +158,14 @@ static __always_inline __u64 held_mix(__u64 lock)
 	return mix(lock, 0x5bd1e9955bd1e995ull);
 }
 
-static __always_inline void held_add(__u32 tid, __u64 lock)
+/*
+ * The functions below take the task's state as found once per event
+ * (*stp may be NULL, and is filled in when they create it): one map lookup
+ * per event instead of one per step.
+ */
+static __always_inline void held_add(__u32 tid, struct task_state **stp, __u64 lock)
 {
-	struct task_state *st = task_state_get(tid);
+	struct task_state *st = *stp ? *stp : (*stp = task_state_get(tid));
 	__u32 n;
 
 	if (!st)
@@ -170,9 +181,8 @@ static __always_inline void held_add(__u32 tid, __u64 lock)
 }
 
 /* The most recent entry for lock goes; a lock never added is ignored. */
-static __always_inline void held_remove(__u32 tid, __u64 lock)
+static __always_inline void held_remove(struct task_state *st, __u64 lock)
 {
-	struct task_state *st = task_state_find(tid);
 	__u32 n, last;
 
 	if (!st)
@@ -196,10 +206,10 @@ static __always_inline void held_remove(__u32 tid, __u64 lock)
 }
 
 /* True when the engine can derive nothing from this task's allocation now. */
-static __always_inline bool holds_nothing(__u32 tid)
+static __always_inline bool holds_nothing(const struct task_state *st)
 {
-	struct task_state *st = task_state_find(tid);
-
+	if (!locks_traced)
+		return false;
 	if (!st)
 		return !task_state_full;
 	return !st->overflow && st->nr_held == 0 && st->reclaim_depth == 0;
@@ -209,9 +219,9 @@ static __always_inline bool holds_nothing(__u32 tid)
  * The dedupe key of an operation at `site` on `lock` in the task's current
  * context; 0 when the context is not known well enough to dedupe.
  */
-static __always_inline __u64 op_key(__u32 tid, __u64 lock, __u64 site, __u64 extra)
+static __always_inline __u64 op_key(const struct task_state *st, __u64 lock, __u64 site,
+				    __u64 extra)
 {
-	struct task_state *st = task_state_find(tid);
 	__u64 held = 0, ctx = 0;
 
 	if (!targ_stack_dedupe || !site)
@@ -309,9 +319,9 @@ static __always_inline struct ld_event *event_new(__u16 type, __u32 tid, bool ch
  * Returns false when the ring buffer is full: the caller's event would be
  * dropped anyway and is counted as lost instead.
  */
-static __always_inline bool task_sync(__u32 tid, bool with_flags)
+static __always_inline bool task_sync(__u32 tid, struct task_state **stp, bool with_flags)
 {
-	struct task_state *st = task_state_find(tid);
+	struct task_state *st = *stp;
 	struct ld_event *e;
 	__u32 now, last = 0;
 
@@ -340,7 +350,8 @@ static __always_inline bool task_sync(__u32 tid, bool with_flags)
 	e->task_flags.value = now;
 	submit(e);
 	/* Without a place to keep it, the next event sends the flags again: redundant, not wrong. */
-	st = task_state_get(tid);
+	if (!st)
+		st = *stp = task_state_get(tid);
 	if (st)
 		st->flags = now;
 	return true;
@@ -498,9 +509,10 @@ static __always_inline void finish_text(struct ld_event *e, __u32 len)
 static __always_inline int emit_init(__u64 lock, __u64 site, const void *name)
 {
 	__u32 tid = current_tid();
+	struct task_state *st = task_state_find(tid);
 	struct ld_event *e;
 
-	if (!task_sync(tid, false)) {
+	if (!task_sync(tid, &st, false)) {
 		count_lost(tid, true);
 		return 0;
 	}
@@ -518,16 +530,17 @@ static __always_inline int emit_init(__u64 lock, __u64 site, const void *name)
 static __always_inline int emit_reclaim(__u8 kind, __u8 state, __u64 fn)
 {
 	__u32 tid = current_tid();
-	struct task_state *st;
+	struct task_state *st = task_state_find(tid);
 	struct ld_event *e;
 
 	/* Before the record: an allocation right after an enter must not be dropped. */
 	if (state == LD_RECLAIM_ENTER) {
-		st = task_state_get(tid);
+		if (!st)
+			st = task_state_get(tid);
 		if (st)
 			st->reclaim_depth++;
 	}
-	if (!task_sync(tid, state == LD_RECLAIM_ENTER)) {
+	if (!task_sync(tid, &st, state == LD_RECLAIM_ENTER)) {
 		count_lost(tid, true);
 	} else {
 		e = event_new(LD_EV_RECLAIM, tid, true);
@@ -538,11 +551,8 @@ static __always_inline int emit_reclaim(__u8 kind, __u8 state, __u64 fn)
 			submit(e);
 		}
 	}
-	if (state == LD_RECLAIM_EXIT) {
-		st = task_state_find(tid);
-		if (st && st->reclaim_depth)
-			st->reclaim_depth--;
-	}
+	if (state == LD_RECLAIM_EXIT && st && st->reclaim_depth)
+		st->reclaim_depth--;
 	return 0;
 }
 

@@ -108,13 +108,14 @@ static __always_inline __u32 append_subclass(char *text, __u32 len, __u64 subcla
 static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, __u64 site)
 {
 	__u32 tid = current_tid();
+	struct task_state *st = task_state_find(tid);
 	struct ld_event *e;
 	char *text;
 	__u32 len;
 
 	if (!base || slot >= LD_LOCKARG_SLOTS)
 		return 0;
-	if (!task_sync(tid, false)) {
+	if (!task_sync(tid, &st, false)) {
 		count_lost(tid, true);
 		return 0;
 	}

@@ -335,8 +335,12 @@ static void send_kmsg(struct alerter *alerter, const struct finding *finding)
 	ssize_t n;
 
 	if (alerter->kmsg_fd < 0) {
-		alerter->kmsg_fd =
-			open(alerter->kmsg_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+		/* A file stands in for the kernel log in tests; /dev/kmsg itself is never created.
+		 */
+		int create = strncmp(alerter->kmsg_path, "/dev/", 5) ? O_CREAT : 0;
+
+		alerter->kmsg_fd = open(alerter->kmsg_path,
+					O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | create, 0644);
 		if (alerter->kmsg_fd < 0) {
 			char what[PATH_MAX];
 
@@ -707,16 +711,16 @@ void alerter__kill_overdue(struct alerter *alerter, double now)
 
 int path_check_root_only(const char *path, char *ret_unsafe, size_t len)
 {
-	char *real = realpath(path, NULL);
-	char *p;
+	/* Cut back one component per step: the file, its directory, ..., "/". */
+	char *p = realpath(path, NULL);
 	int err = 0;
 
-	if (!real)
+	if (!p)
 		return -errno;
-	p = real;
-	for (;;) {
+	for (bool first = true;; first = false) {
 		struct stat st;
 		bool others_write, sticky_dir;
+		char *slash;
 
 		if (stat(p, &st) < 0) {
 			err = -errno;
@@ -724,7 +728,7 @@ int path_check_root_only(const char *path, char *ret_unsafe, size_t len)
 		}
 		others_write = st.st_mode & (S_IWGRP | S_IWOTH);
 		/* Only what root owns inside it is relied on, and nobody else may move that. */
-		sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && p != real;
+		sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) && !first;
 		if (st.st_uid != 0 || (others_write && !sticky_dir)) {
 			snprintf(ret_unsafe, len, "%s (owner uid %u, mode %04o)", p,
 				 (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
@@ -733,17 +737,13 @@ int path_check_root_only(const char *path, char *ret_unsafe, size_t len)
 		}
 		if (strcmp(p, "/") == 0)
 			break;
-		/* The parent directory: cut at the last slash, keeping "/" itself. */
-		{
-			char *slash = strrchr(p, '/');
-
-			if (slash == p)
-				slash[1] = '\0';
-			else
-				*slash = '\0';
-		}
+		slash = strrchr(p, '/');
+		if (slash == p)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
 	}
-	free(real);
+	free(p);
 	return err;
 }
 

@@ -172,7 +172,8 @@ static int parse_duration(const char *arg, double *ret_seconds)
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: lockdepd record -o FILE [--duration SEC] [--rules FILE]... "
-		     "[--attach auto|fentry|kprobe] [--all-allocs] [-- COMMAND ...]\n");
+		     "[--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
+		     "       [-- COMMAND ...]\n");
 }
 
 int cmd_record(int argc, char **argv)
@@ -183,6 +184,7 @@ int cmd_record(int argc, char **argv)
 		{ "rules", required_argument, NULL, 'r' },
 		{ "attach", required_argument, NULL, 'a' },
 		{ "all-allocs", no_argument, NULL, 'A' },
+		{ "all-stacks", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -224,6 +226,9 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'A':
 			live_opts.all_allocs = true;
+			break;
+		case 'S':
+			live_opts.all_stacks = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -105,7 +105,7 @@ static int capture(struct live *live, struct engine *engine, double duration)
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: lockdepd run [--rules FILE]... [--format text|json] [--json FILE] "
-		     "[--duration SEC] [--attach auto|fentry|kprobe]\n");
+		     "[--duration SEC] [--attach auto|fentry|kprobe] [--all-stacks]\n");
 }
 
 int cmd_run(int argc, char **argv)
@@ -116,6 +116,7 @@ int cmd_run(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "attach", required_argument, NULL, 'a' },
+		{ "all-stacks", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -161,6 +162,9 @@ int cmd_run(int argc, char **argv)
 		case 'a':
 			if (live_parse_attach(optarg, &live_opts.attach))
 				goto cleanup;
+			break;
+		case 'S':
+			live_opts.all_stacks = true;
 			break;
 		case 'h':
 			usage(stdout);

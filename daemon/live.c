@@ -311,6 +311,7 @@ static __u64 wakeup_threshold(const struct live *live)
 		(ro)->pf_memalloc_noio = (live)->task_flags.memalloc_noio;  \
 		(ro)->pf_kswapd = (live)->task_flags.kswapd;                \
 		(ro)->wakeup_bytes = wakeup_threshold(live);                \
+		(ro)->targ_stack_dedupe = !(live)->opts.all_stacks;         \
 	} while (0)
 
 static unsigned int ringbuf_bytes(const struct live *live)
@@ -1281,6 +1282,9 @@ int live__open(const struct live_opts *opts, struct symtab *symtab, struct live 
 	if (err)
 		goto fail;
 	describe_lock_mode(live);
+	/* Held-lock tracking is complete from here on: allocations holding nothing may go. */
+	if (live__lock_probes_attached(live) && !opts->all_allocs)
+		live->core->bss->locks_traced = 1;
 
 	live->rb = ring_buffer__new(bpf_map__fd(live->core->maps.events), on_record, live, NULL);
 	if (!live->rb) {

@@ -40,8 +40,14 @@ struct live_opts {
 	enum live_attach attach;
 	const struct rules *rules; /* its lock_args are attached; NULL for none */
 	unsigned int ringbuf_mb; /* ring buffer size; 0: 16 MiB */
-	/* Keep allocations that cannot enter fs_reclaim (off: dropped in BPF, no finding changes). */
+	/*
+	 * Keep every allocation. Off, BPF drops those that cannot add a
+	 * dependency (gfp cannot enter fs_reclaim, or nothing held outside
+	 * reclaim): no finding changes.
+	 */
 	bool all_allocs;
+	/* A stack on every acquire and allocation; off, only on the first in each context. */
+	bool all_stacks;
 };
 
 struct live_stats {

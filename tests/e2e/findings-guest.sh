@@ -1,0 +1,67 @@
+# shellcheck shell=sh
+# Guest body of tests/e2e/findings.sh: the fixture's scenarios under
+# `lockdepd run` (live) and `lockdepd record` (replayed on the host). Only
+# runs things; the host decides what was right.
+#
+#   /out/rules.json     run --rules i915.yaml over the rules phase
+#   /out/rules.ldt      record over the same phase, for the host's report
+#   /out/trylock.json   run --rules no-taint.yaml: a trylocking shrinker ran
+#                       and then an allocation under vm->mutex: nothing
+#   /out/shrinker.json  run --rules no-taint.yaml: the locking shrinker ran
+#                       after an allocation under vm->mutex: reclaim
+#   /out/status.txt     "NAME EXIT-STATUS" for each lockdepd command
+
+L=/e2e/lockdepd
+
+cat >/tmp/phases.sh <<'EOS'
+# Must find: reclaim (taint), circular, cycle3 (circular), order.
+# Must not find: ww_backoff, nowait_atomic, nofs_scope.
+phase_rules() {
+	load_fixture || echo "findings: insmod failed"
+	for s in reclaim_taint circular cycle3 order ww_backoff nowait_atomic nofs_scope; do
+		scenario "$s" || echo "findings: scenario $s failed"
+	done
+	rmmod ldfix || echo "findings: rmmod failed"
+}
+# The shrinker only trylocks vm->mutex, then GFP_KERNEL under vm->mutex:
+# with no taint nothing says reclaim takes vm->mutex, so nothing is found.
+phase_trylock() {
+	load_fixture || echo "findings: insmod failed"
+	scenario shrinker_trylock && drop_caches
+	scenario reclaim_taint
+	rmmod ldfix || echo "findings: rmmod failed"
+}
+# GFP_KERNEL under vm->mutex, then the shrinker really takes vm->mutex.
+phase_shrinker() {
+	load_fixture || echo "findings: insmod failed"
+	scenario reclaim_shrinker && drop_caches
+	rmmod ldfix || echo "findings: rmmod failed"
+}
+EOS
+. /tmp/phases.sh
+
+# run_phase NAME RULES PHASE: `lockdepd run` around one phase.
+run_phase() {
+	$L run --rules "$2" --format json >"/out/$1.json" 2>"/out/$1.err" &
+	pid=$!
+	i=0
+	while [ $i -lt 120 ] && ! grep -q 'watching' "/out/$1.err"; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if grep -q 'watching' "/out/$1.err"; then
+		$3
+	else
+		echo "findings: run for $1 never attached"
+	fi
+	kill -INT $pid
+	wait $pid
+	echo "$1 $?" >>/out/status.txt
+}
+
+run_phase rules /e2e/i915.yaml phase_rules
+$L record -o /out/rules.ldt -- sh -c '. /e2e/lib.sh; . /tmp/phases.sh; phase_rules' \
+	2>/out/record.err
+echo "record $?" >>/out/status.txt
+run_phase trylock /e2e/no-taint.yaml phase_trylock
+run_phase shrinker /e2e/no-taint.yaml phase_shrinker
