@@ -174,7 +174,8 @@ static __always_inline int emit_release(__u64 lock, __u64 ip)
 
 /* --- fentry/fexit ------------------------------------------------------ */
 
-static __always_inline int fexit_acquire(void *ctx, __u8 lock_type, enum acq_result rk, bool has_ctx)
+static __always_inline int fexit_acquire(void *ctx, __u8 lock_type, enum acq_result rk,
+					 bool has_ctx)
 {
 	__u64 lock = 0, wwctx = 0, ret = 0;
 
@@ -200,10 +201,10 @@ static __always_inline int fentry_release(void *ctx)
 	return emit_release(lock, fentry_caller(ctx));
 }
 
-#define FEXIT_ACQUIRE(fn, type, rk, has_ctx)                 \
-	SEC("fexit/" #fn)                                    \
-	int fx_##fn(void *ctx)                               \
-	{                                                    \
+#define FEXIT_ACQUIRE(fn, type, rk, has_ctx)                  \
+	SEC("fexit/" #fn)                                     \
+	int fx_##fn(void *ctx)                                \
+	{                                                     \
 		return fexit_acquire(ctx, type, rk, has_ctx); \
 	}
 
@@ -371,10 +372,10 @@ static __always_inline int kret_acquire(struct pt_regs *ctx, __u8 lock_type, enu
 			    rk == ACQ_TRYLOCK, PT_REGS_IP(ctx), 0);
 }
 
-#define KRET_ACQUIRE(name, type, rk, has_ctx)             \
-	SEC("kretprobe")                                  \
-	int kr_##name(struct pt_regs *ctx)                \
-	{                                                 \
+#define KRET_ACQUIRE(name, type, rk, has_ctx)                \
+	SEC("kretprobe")                                     \
+	int kr_##name(struct pt_regs *ctx)                   \
+	{                                                    \
 		return kret_acquire(ctx, type, rk, has_ctx); \
 	}
 
@@ -434,8 +435,7 @@ static __always_inline bool alloc_matters(__u64 gfp, __u32 task_flags)
 		return true;
 	if (!(gfp & gfp_direct_reclaim) || !(gfp & gfp_fs))
 		return false;
-	return !(task_flags &
-		 (LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO));
+	return !(task_flags & (LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO));
 }
 
 static __always_inline int emit_alloc(void *ctx, __u64 gfp, __u64 site)

@@ -14,7 +14,7 @@
  * to the live source (a module's symbols), consumed there and never handed
  * to the engine or written to a trace.
  */
-#define LD_BPF_PRIVATE_BASE   0x8000
+#define LD_BPF_PRIVATE_BASE 0x8000
 /*
  * A module is loading: MODULE_LOAD (text: its name), then one MODULE_SYM
  * per code or data symbol (raw[0] address, raw[1] size, raw[2] the

@@ -235,7 +235,8 @@ static __always_inline __u64 op_key(const struct task_state *st, __u64 lock, __u
 		return 0;
 	}
 	return held ^ mix(lock, 0x2545f4914f6cdd1dull) ^ mix(site, 0x9e6c63d0676a9a99ull) ^
-	       mix(extra, 0xd6e8feb86659fd93ull) ^ mix(ctx, 0x8ebc6af09c88c6e3ull) | 1;
+		       mix(extra, 0xd6e8feb86659fd93ull) ^ mix(ctx, 0x8ebc6af09c88c6e3ull) |
+	       1;
 }
 
 /* True the first time key is seen (and remembers it); always true for key 0. */
@@ -349,7 +350,8 @@ static __always_inline bool task_sync(__u32 tid, struct task_state **stp, bool w
 		return false;
 	e->task_flags.value = now;
 	submit(e);
-	/* Without a place to keep it, the next event sends the flags again: redundant, not wrong. */
+	/* Without a place to keep it, the next event sends the flags again: redundant, not wrong.
+	 */
 	if (!st)
 		st = *stp = task_state_get(tid);
 	if (st)

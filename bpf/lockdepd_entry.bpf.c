@@ -43,26 +43,26 @@ static __always_inline int slot_reclaim(__u32 slot, __u8 state, __u64 fn)
 	return emit_reclaim(reclaim_kind[slot], state, fn);
 }
 
-#define RECLAIM_SLOT(n)                                                                      \
-	SEC("fentry")                                                                       \
-	int fe_reclaim_##n(void *ctx)                                                        \
-	{                                                                                    \
-		return slot_reclaim(n, LD_RECLAIM_ENTER, bpf_get_func_ip(ctx));              \
-	}                                                                                    \
-	SEC("fexit")                                                                        \
-	int fx_reclaim_##n(void *ctx)                                                        \
-	{                                                                                    \
-		return slot_reclaim(n, LD_RECLAIM_EXIT, bpf_get_func_ip(ctx));               \
-	}                                                                                    \
-	SEC("kprobe")                                                                       \
-	int kp_reclaim_##n(struct pt_regs *ctx)                                              \
-	{                                                                                    \
-		return slot_reclaim(n, LD_RECLAIM_ENTER, reclaim_fn[n]);                     \
-	}                                                                                    \
-	SEC("kretprobe")                                                                    \
-	int kr_reclaim_##n(struct pt_regs *ctx)                                              \
-	{                                                                                    \
-		return slot_reclaim(n, LD_RECLAIM_EXIT, reclaim_fn[n]);                      \
+#define RECLAIM_SLOT(n)                                                         \
+	SEC("fentry")                                                           \
+	int fe_reclaim_##n(void *ctx)                                           \
+	{                                                                       \
+		return slot_reclaim(n, LD_RECLAIM_ENTER, bpf_get_func_ip(ctx)); \
+	}                                                                       \
+	SEC("fexit")                                                            \
+	int fx_reclaim_##n(void *ctx)                                           \
+	{                                                                       \
+		return slot_reclaim(n, LD_RECLAIM_EXIT, bpf_get_func_ip(ctx));  \
+	}                                                                       \
+	SEC("kprobe")                                                           \
+	int kp_reclaim_##n(struct pt_regs *ctx)                                 \
+	{                                                                       \
+		return slot_reclaim(n, LD_RECLAIM_ENTER, reclaim_fn[n]);        \
+	}                                                                       \
+	SEC("kretprobe")                                                        \
+	int kr_reclaim_##n(struct pt_regs *ctx)                                 \
+	{                                                                       \
+		return slot_reclaim(n, LD_RECLAIM_EXIT, reclaim_fn[n]);         \
 	}
 
 RECLAIM_SLOT(0)
@@ -170,8 +170,11 @@ struct {
 static __always_inline __u64 regs_arg(struct pt_regs *ctx, __u32 n)
 {
 	__u64 args[6] = {
-		PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx),
-		PT_REGS_PARM4(ctx), PT_REGS_PARM5(ctx),
+		PT_REGS_PARM1(ctx),
+		PT_REGS_PARM2(ctx),
+		PT_REGS_PARM3(ctx),
+		PT_REGS_PARM4(ctx),
+		PT_REGS_PARM5(ctx),
 #if defined(__TARGET_ARCH_x86)
 		ctx->r9,
 #endif
@@ -213,21 +216,21 @@ static __always_inline int kretprobe_lockarg(__u32 slot)
 	return emit_lockarg(slot, base, subclass, fn);
 }
 
-#define LOCKARG_SLOT(n)                                 \
-	SEC("fexit")                                    \
-	int fx_lockarg_##n(void *ctx)                    \
-	{                                                \
-		return fexit_lockarg(ctx, n);            \
-	}                                                \
-	SEC("kprobe")                                   \
-	int kp_lockarg_##n(struct pt_regs *ctx)          \
-	{                                                \
-		return kprobe_lockarg(ctx, n);           \
-	}                                                \
-	SEC("kretprobe")                                \
-	int kr_lockarg_##n(struct pt_regs *ctx)          \
-	{                                                \
-		return kretprobe_lockarg(n);             \
+#define LOCKARG_SLOT(n)                         \
+	SEC("fexit")                            \
+	int fx_lockarg_##n(void *ctx)           \
+	{                                       \
+		return fexit_lockarg(ctx, n);   \
+	}                                       \
+	SEC("kprobe")                           \
+	int kp_lockarg_##n(struct pt_regs *ctx) \
+	{                                       \
+		return kprobe_lockarg(ctx, n);  \
+	}                                       \
+	SEC("kretprobe")                        \
+	int kr_lockarg_##n(struct pt_regs *ctx) \
+	{                                       \
+		return kretprobe_lockarg(n);    \
 	}
 
 LOCKARG_SLOT(0)

@@ -92,7 +92,7 @@ int cmd_probe(int argc, char **argv)
 	fflush(stdout);
 	if (!live__lock_probes_attached(live)) {
 		log_error("%s", live__lock_refusal(live) ? live__lock_refusal(live)
-							  : "lock probes do not attach");
+							 : "lock probes do not attach");
 		goto cleanup;
 	}
 	status = 0;

@@ -112,7 +112,7 @@ static int capture(struct live *live, struct recorder *rec, struct capture_state
 		   double duration)
 {
 	bool tty = isatty(STDERR_FILENO);
-	double start = now_seconds(), last_flush = start, last_show = start;
+	double start = now_seconds(), last_flush = start, last_show = start, elapsed;
 	__u64 last_events = 0;
 	struct live_stats stats;
 	int err;
@@ -154,7 +154,10 @@ static int capture(struct live *live, struct recorder *rec, struct capture_state
 	if (err < 0 && err != -EINTR)
 		return log_error_errno(err, "recording: %s", strerror(-err));
 	live__stats(live, &stats);
-	show_status(tty, now_seconds() - start, stats.events, 0, stats.lost, true);
+	elapsed = now_seconds() - start;
+	/* The last line gives the average rate over the whole recording. */
+	show_status(tty, elapsed, stats.events, elapsed > 0 ? (__u64)(stats.events / elapsed) : 0,
+		    stats.lost, true);
 	return 0;
 }
 
@@ -256,8 +259,9 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	if (probe_table__attached(live__probe_table(live), PROBE_GROUP_LOCK) == 0 &&
 	    probe_table__attached(live__probe_table(live), PROBE_GROUP_ALLOC) == 0) {
-		log_error("nothing to record: %s",
-			  live__lock_refusal(live) ? live__lock_refusal(live) : "no probe attaches");
+		log_error("nothing to record: %s", live__lock_refusal(live)
+							   ? live__lock_refusal(live)
+							   : "no probe attaches");
 		goto cleanup;
 	}
 	if (!live__lock_probes_attached(live))
@@ -276,7 +280,8 @@ int cmd_record(int argc, char **argv)
 
 	err = capture(live, &rec, &st, duration);
 	if (st.child > 0 && !st.child_done) {
-		/* Stopped by the duration or a signal: the command does not outlive the recording. */
+		/* Stopped by the duration or a signal: the command does not outlive the recording.
+		 */
 		kill(st.child, SIGTERM);
 		reap(&st, true);
 	}

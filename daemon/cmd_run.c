@@ -196,7 +196,7 @@ int cmd_run(int argc, char **argv)
 		goto cleanup;
 	if (!live__lock_probes_attached(live)) {
 		log_error("%s", live__lock_refusal(live) ? live__lock_refusal(live)
-							  : "lock probes do not attach");
+							 : "lock probes do not attach");
 		goto cleanup;
 	}
 

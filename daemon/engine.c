@@ -12,9 +12,10 @@
  *     init name "name/N" (N > 0) is lockdep subclass N: the class is
  *     "base/N", base being what 1. or 2. make of "name";
  *  3. a data symbol at exactly its address (a static lock);
- *  4. the function that first acquired it: "unclassified@function" (or
+ *  4. the call site that first acquired it: "unclassified@func+0x1c" (or
  *     "unclassified@0x<ip>", "unclassified@lock:0x<lock>" when nothing
- *     names it), flagged unclassified.
+ *     names it), flagged unclassified. Such a class is a guess, so it
+ *     only reports recursion when the very same lock is taken again.
  * fs_reclaim (FS_RECLAIM_CLASS) is a class with no instance: lockdep's
  * pseudo-lock for "this task may enter filesystem reclaim".
  *
@@ -723,6 +724,18 @@ static __u32 class_for_init(struct engine *engine, const char *name, __u64 site)
 	return init->class_id;
 }
 
+/* "func+0x1c/0x80 [mod]" -> "func+0x1c": where, without the function's length. */
+static int call_site_name(const char *symbol, char *buf, size_t len)
+{
+	size_t n = strcspn(symbol, "/ ");
+
+	if (n == 0 || n >= len)
+		return -ENOSPC;
+	memcpy(buf, symbol, n);
+	buf[n] = '\0';
+	return (int)n;
+}
+
 /* A lock seen without an init event: a static lock, or named after its first taker. */
 static __u32 class_for_uninitialised(struct engine *engine, __u64 lock, __u64 ip)
 {
@@ -735,8 +748,13 @@ static __u32 class_for_uninitialised(struct engine *engine, __u64 lock, __u64 ip
 
 		return class_get(engine, canonical ? canonical : symbol, false);
 	}
+	/*
+	 * The call site, not just the function: one function often takes two
+	 * different locks (n_tty_write: termios_rwsem, then output_lock), and
+	 * one class for both would invent recursion.
+	 */
 	symbol = ip ? symtab__lookup(engine->symtab, ip) : NULL;
-	if (symbol && symbol_function_name(symbol, function, sizeof(function)) > 0)
+	if (symbol && call_site_name(symbol, function, sizeof(function)) > 0)
 		snprintf(name, sizeof(name), "unclassified@%s", function);
 	else if (ip)
 		snprintf(name, sizeof(name), "unclassified@0x%llx", (unsigned long long)ip);
@@ -1446,8 +1464,14 @@ static int record_attempt(struct engine *engine, struct task *task, const struct
 		struct site_view from;
 
 		if (held->class_id == want->class_id) {
+			/*
+			 * An unclassified class is a guess: two locks first
+			 * taken at one call site need not be one class, so
+			 * only the very same lock again proves recursion.
+			 */
 			if (recursion_seen || same_ww_context(want, held) ||
-			    engine->classes[held->class_id].allow_nesting)
+			    engine->classes[held->class_id].allow_nesting ||
+			    (engine->classes[held->class_id].unclassified && held->lock != want->lock))
 				continue;
 			recursion_seen = true;
 		} else if (held->class_id == previous) {

@@ -197,6 +197,7 @@ static int parse_string_raw(struct parser *ps, char **ret)
 			*w++ = '\t';
 			break;
 		case 'u': {
+			const char *escape = ps->p - 2;
 			unsigned int cp;
 
 			if (read_escape_u(ps, &cp)) {
@@ -205,6 +206,7 @@ static int parse_string_raw(struct parser *ps, char **ret)
 			}
 			if (cp == 0) {
 				free(out);
+				ps->p = escape;
 				return fail(ps, "a NUL character inside a string");
 			}
 			/* json_write_string()'s bytes come back as bytes (see json.h). */
@@ -457,7 +459,9 @@ static int parse_value(struct parser *ps, struct json_value **ret, unsigned int 
 	case 'n':
 		return parse_literal(ps, "null", ret);
 	default:
-		return parse_number(ps, ret);
+		if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+			return parse_number(ps, ret);
+		return fail(ps, "expected a value");
 	}
 }
 

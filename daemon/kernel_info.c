@@ -143,8 +143,8 @@ static int add_btf_gfp_bits(const struct btf *btf, struct gfp_layout *layout)
 		if (!btf_is_enum(t))
 			continue;
 		e = btf_enum(t);
-		if (btf_vlen(t) == 0 || strcmp(btf__name_by_offset(btf, e->name_off),
-					      "___GFP_DMA_BIT") != 0)
+		if (btf_vlen(t) == 0 ||
+		    strcmp(btf__name_by_offset(btf, e->name_off), "___GFP_DMA_BIT") != 0)
 			continue;
 		for (__u16 i = 0; i < btf_vlen(t); i++, e++) {
 			if (!gfp_bit_name(btf__name_by_offset(btf, e->name_off), name,
@@ -175,10 +175,10 @@ static int add_composites(struct gfp_layout *layout, const struct gfp_layout *fr
 		mine = gfp_layout__mask(layout, name);
 		if (is_single_bit(mask)) {
 			if (mine && mine != mask)
-				return log_error_errno(-EPROTO,
-						       "gfp: BTF says %s=0x%llx, kmem/kmalloc's print fmt says 0x%llx",
-						       name, (unsigned long long)mine,
-						       (unsigned long long)mask);
+				return log_error_errno(
+					-EPROTO,
+					"gfp: BTF says %s=0x%llx, kmem/kmalloc's print fmt says 0x%llx",
+					name, (unsigned long long)mine, (unsigned long long)mask);
 			if (mine)
 				continue;
 		} else if (mine) {
@@ -220,16 +220,20 @@ int kernel_read_gfp_layout(const struct btf *vmlinux_btf, struct gfp_layout **re
 		source = nr_btf ? "BTF enum ___GFP_*_BIT + tracefs kmem/kmalloc print fmt"
 				: "tracefs kmem/kmalloc print fmt";
 	} else if (nr_btf) {
-		source = "BTF enum ___GFP_*_BIT (no composite names: kmem/kmalloc format unreadable)";
+		source =
+			"BTF enum ___GFP_*_BIT (no composite names: kmem/kmalloc format unreadable)";
 	} else {
-		err = log_error_errno(-ENOENT,
-				      "gfp: the kernel's BTF has no ___GFP_*_BIT enum and tracefs events/kmem/kmalloc/format is unreadable");
+		err = log_error_errno(
+			-ENOENT,
+			"gfp: the kernel's BTF has no ___GFP_*_BIT enum and tracefs events/kmem/kmalloc/format is unreadable");
 		goto cleanup;
 	}
 	if (!gfp_layout__mask(layout, "__GFP_FS") ||
 	    !gfp_layout__mask(layout, "__GFP_DIRECT_RECLAIM")) {
-		err = log_error_errno(-EPROTO, "gfp: the kernel's layout (%s) lacks __GFP_FS or __GFP_DIRECT_RECLAIM",
-				      source);
+		err = log_error_errno(
+			-EPROTO,
+			"gfp: the kernel's layout (%s) lacks __GFP_FS or __GFP_DIRECT_RECLAIM",
+			source);
 		goto cleanup;
 	}
 	*ret_layout = layout;
@@ -312,9 +316,10 @@ static int check_kswapd(__u32 memalloc, __u32 kswapd, int *ret_checked)
 		checked++;
 		if ((flags & (memalloc | kswapd)) != (memalloc | kswapd)) {
 			closedir(proc);
-			return log_error_errno(-EPROTO,
-					       "task flags: %s (pid %s) has flags 0x%x, without PF_MEMALLOC 0x%x or PF_KSWAPD 0x%x: the kernel's PF_* values differ from lockdepd's table",
-					       comm, de->d_name, flags, memalloc, kswapd);
+			return log_error_errno(
+				-EPROTO,
+				"task flags: %s (pid %s) has flags 0x%x, without PF_MEMALLOC 0x%x or PF_KSWAPD 0x%x: the kernel's PF_* values differ from lockdepd's table",
+				comm, de->d_name, flags, memalloc, kswapd);
 		}
 	}
 	closedir(proc);
@@ -331,9 +336,10 @@ static int check_ordinary(const char *pid, __u32 all)
 	if (read_stat_flags(pid, &flags, comm, sizeof(comm)) < 0)
 		return 0;
 	if (flags & all)
-		return log_error_errno(-EPROTO,
-				       "task flags: %s (pid %s) has flags 0x%x, overlapping the memalloc bits 0x%x: the kernel's PF_* values differ from lockdepd's table",
-				       comm, pid, flags, all);
+		return log_error_errno(
+			-EPROTO,
+			"task flags: %s (pid %s) has flags 0x%x, overlapping the memalloc bits 0x%x: the kernel's PF_* values differ from lockdepd's table",
+			comm, pid, flags, all);
 	return 0;
 }
 
@@ -356,9 +362,10 @@ static int check_io_flusher(__u32 noio)
 	if (err < 0)
 		return 0;
 	if (!(flags & noio))
-		return log_error_errno(-EPROTO,
-				       "task flags: PR_SET_IO_FLUSHER left flags 0x%x without PF_MEMALLOC_NOIO 0x%x: the kernel's PF_* values differ from lockdepd's table",
-				       flags, noio);
+		return log_error_errno(
+			-EPROTO,
+			"task flags: PR_SET_IO_FLUSHER left flags 0x%x without PF_MEMALLOC_NOIO 0x%x: the kernel's PF_* values differ from lockdepd's table",
+			flags, noio);
 	return 1;
 }
 
@@ -384,10 +391,11 @@ int kernel_read_task_flags(struct task_flag_values *ret_values)
 	noio = check_io_flusher(v.memalloc_noio);
 	if (noio < 0)
 		return noio;
-	snprintf(v.source, sizeof(v.source),
-		 "Linux 4.12-6.18 table; checked: %s, kthreadd and self%s; PF_MEMALLOC_NOFS unchecked",
-		 kswapds ? "kswapd's MEMALLOC|KSWAPD" : "no kswapd thread found",
-		 noio ? ", PR_SET_IO_FLUSHER's NOIO" : " (NOIO unchecked: no CAP_SYS_RESOURCE)");
+	snprintf(
+		v.source, sizeof(v.source),
+		"Linux 4.12-6.18 table; checked: %s, kthreadd and self%s; PF_MEMALLOC_NOFS unchecked",
+		kswapds ? "kswapd's MEMALLOC|KSWAPD" : "no kswapd thread found",
+		noio ? ", PR_SET_IO_FLUSHER's NOIO" : " (NOIO unchecked: no CAP_SYS_RESOURCE)");
 	*ret_values = v;
 	return 0;
 }

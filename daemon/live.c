@@ -211,8 +211,7 @@ static void all_autoload_off(struct bpf_object *obj)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, false);
+	bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, false);
 }
 
 /* The module BTF holding a function, loading module BTFs on first use. */
@@ -303,15 +302,15 @@ static __u64 wakeup_threshold(const struct live *live)
 }
 
 /* The settings both objects share (lockdepd_common.h); ro is either skeleton's rodata. */
-#define SET_COMMON_RODATA(live, ro)                                          \
-	do {                                                                 \
-		(ro)->targ_self_tgid = (__u32)getpid();                     \
-		(ro)->pf_memalloc = (live)->task_flags.memalloc;            \
-		(ro)->pf_memalloc_nofs = (live)->task_flags.memalloc_nofs;  \
-		(ro)->pf_memalloc_noio = (live)->task_flags.memalloc_noio;  \
-		(ro)->pf_kswapd = (live)->task_flags.kswapd;                \
-		(ro)->wakeup_bytes = wakeup_threshold(live);                \
-		(ro)->targ_stack_dedupe = !(live)->opts.all_stacks;         \
+#define SET_COMMON_RODATA(live, ro)                                        \
+	do {                                                               \
+		(ro)->targ_self_tgid = (__u32)getpid();                    \
+		(ro)->pf_memalloc = (live)->task_flags.memalloc;           \
+		(ro)->pf_memalloc_nofs = (live)->task_flags.memalloc_nofs; \
+		(ro)->pf_memalloc_noio = (live)->task_flags.memalloc_noio; \
+		(ro)->pf_kswapd = (live)->task_flags.kswapd;               \
+		(ro)->wakeup_bytes = wakeup_threshold(live);               \
+		(ro)->targ_stack_dedupe = !(live)->opts.all_stacks;        \
 	} while (0)
 
 static unsigned int ringbuf_bytes(const struct live *live)
@@ -540,7 +539,8 @@ static void attach_tracepoints(struct live *live)
 			       ? PROBE_KIND_RAW_TRACEPOINT
 			       : PROBE_KIND_TRACEPOINT;
 		if (!prog || !bpf_program__autoload(prog)) {
-			probe_point__set(p, kind, PROBE_MISSING, 0, "no such tracepoint in tracefs");
+			probe_point__set(p, kind, PROBE_MISSING, 0,
+					 "no such tracepoint in tracefs");
 			continue;
 		}
 		link = bpf_program__attach(prog);
@@ -609,9 +609,9 @@ static int open_core(struct live *live)
 
 		defs = probe_lock_defs(&nr);
 		for (size_t i = 0; i < nr; i++) {
-			struct probe_point *p = probe_table__add(live->table, defs[i].function,
-								 defs[i].group, defs[i].essential,
-								 defs[i].cost);
+			struct probe_point *p =
+				probe_table__add(live->table, defs[i].function, defs[i].group,
+						 defs[i].essential, defs[i].cost);
 
 			if (p)
 				probe_point__set(p, PROBE_KIND_NONE, PROBE_REFUSED, 0, "%s",
@@ -681,8 +681,9 @@ static int plan_drivers(struct live *live, struct slot_plan *plans, size_t *nr_p
 			for (size_t j = 0; j < i; j++)
 				said |= told[j] && strcmp(defs[j].module, defs[i].module) == 0;
 			if (!said)
-				log_info("module %s is not loaded: its reclaim entry points are not watched",
-					 defs[i].module);
+				log_info(
+					"module %s is not loaded: its reclaim entry points are not watched",
+					defs[i].module);
 			told[i] = true;
 			probe_point__set(p, PROBE_KIND_FENTRY, PROBE_MODULE_ABSENT, 0, "%s",
 					 defs[i].module);
@@ -730,8 +731,8 @@ static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, 
 	snprintf(p->module, sizeof(p->module), "%s", module);
 	err = btf_member_offset(btf, rule->type, rule->member, &offset);
 	if (err) {
-		probe_point__set(p, PROBE_KIND_FEXIT, PROBE_FAILED, err, "struct %s has no member %s",
-				 rule->type, rule->member);
+		probe_point__set(p, PROBE_KIND_FEXIT, PROBE_FAILED, err,
+				 "struct %s has no member %s", rule->type, rule->member);
 		return false;
 	}
 	if (slot >= LD_LOCKARG_SLOTS) {
@@ -773,8 +774,9 @@ static int plan_lock_args(struct live *live, struct slot_plan *plans, size_t *nr
 		struct probe_point *p;
 
 		snprintf(name, sizeof(name), "lock_args:%s", rule->function);
-		snprintf(cost, sizeof(cost), "the lock at %s.%s keeps its init name instead of class %s",
-			 rule->type, rule->member, rule->class_name);
+		snprintf(cost, sizeof(cost),
+			 "the lock at %s.%s keeps its init name instead of class %s", rule->type,
+			 rule->member, rule->class_name);
 		p = probe_table__add(live->table, name, PROBE_GROUP_LOCK_ARG, false, cost);
 		if (!p)
 			return -ENOMEM;
@@ -804,8 +806,8 @@ static int entry_attach_one(struct live *live, const char *prefix, const struct 
 	return links_add(live, link);
 }
 
-static void mark_entry_points(struct slot_plan *plans, size_t nr, enum probe_status status,
-			      int err, const char *detail)
+static void mark_entry_points(struct slot_plan *plans, size_t nr, enum probe_status status, int err,
+			      const char *detail)
 {
 	for (size_t i = 0; i < nr; i++)
 		probe_point__set(plans[i].point, plans[i].point->kind, status, err, "%s", detail);
@@ -887,7 +889,7 @@ static int open_entry(struct live *live)
 
 	for (size_t i = 0; i < nr_plans; i++) {
 		bool reclaim = i < nr_drivers;
-		enum probe_kind kind = kprobes ? PROBE_KIND_KPROBE
+		enum probe_kind kind = kprobes	 ? PROBE_KIND_KPROBE
 				       : reclaim ? PROBE_KIND_FENTRY
 						 : PROBE_KIND_FEXIT;
 		char detail[sizeof(plans[0].point->detail)];
@@ -914,8 +916,7 @@ static int open_entry(struct live *live)
 			probe_point__set(plans[i].point, kind,
 					 is_refusal(live->mode, err) ? PROBE_REFUSED : PROBE_FAILED,
 					 err, "%s", what);
-		}
-		else
+		} else
 			probe_point__set(plans[i].point, kind, PROBE_ATTACHED, 0, "%s", detail);
 	}
 	return 0;
@@ -1050,17 +1051,34 @@ static bool has_prefix(const char *name, const char *const *prefixes)
 static void name_page_alloc(struct live *live, struct ld_event *ev)
 {
 	static const char *const tracing[] = {
-		"__traceiter_",	   "perf_trace_",     "trace_event_raw_event_", "bpf_prog_",
-		"bpf_trampoline_", "bpf_trace_run",   "__bpf_trace_",		"trace_call_bpf",
-		NULL,
+		"__traceiter_", "perf_trace_",	   "trace_event_raw_event_",
+		"bpf_prog_",	"bpf_trampoline_", "bpf_trace_run",
+		"__bpf_trace_", "trace_call_bpf",  NULL,
 	};
 	static const char *const allocator[] = {
-		"__alloc_pages", "alloc_pages",	    "__folio_alloc",	"folio_alloc",
-		"__alloc_frozen", "alloc_frozen",   "get_page_from_freelist", "__get_free_pages",
-		"get_zeroed_page", "prep_new_page", "post_alloc_hook", "allocate_slab",
-		"new_slab",	   "alloc_slab_page", "___slab_alloc",	"__slab_alloc",
-		"slab_alloc",	   "kmem_cache_alloc", "__kmem_cache_alloc", "__kmalloc",
-		"kmalloc",	   "___kmalloc",      NULL,
+		"__alloc_pages",
+		"alloc_pages",
+		"__folio_alloc",
+		"folio_alloc",
+		"__alloc_frozen",
+		"alloc_frozen",
+		"get_page_from_freelist",
+		"__get_free_pages",
+		"get_zeroed_page",
+		"prep_new_page",
+		"post_alloc_hook",
+		"allocate_slab",
+		"new_slab",
+		"alloc_slab_page",
+		"___slab_alloc",
+		"__slab_alloc",
+		"slab_alloc",
+		"kmem_cache_alloc",
+		"__kmem_cache_alloc",
+		"__kmalloc",
+		"kmalloc",
+		"___kmalloc",
+		NULL,
 	};
 	__u64 *frames = (__u64 *)(ev + 1);
 	unsigned int skip = 0;
@@ -1108,8 +1126,9 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (ld_event_validate(ev, size) < 0) {
 		if (!live->invalid++)
-			log_warning("the probes wrote an invalid record (type %u, size %zu): skipped",
-				    size >= 2 ? ev->type : 0, size);
+			log_warning(
+				"the probes wrote an invalid record (type %u, size %zu): skipped",
+				size >= 2 ? ev->type : 0, size);
 		return 0;
 	}
 	if (ev->type == LD_EV_ALLOC && ev->alloc.site == 0 && ev->nr_stack &&
@@ -1189,8 +1208,9 @@ static int read_kernel_facts(struct live *live)
 		return err;
 	live->vmlinux_btf = btf__load_vmlinux_btf();
 	if (!live->vmlinux_btf)
-		return log_error_errno(-ENOENT,
-				       "this kernel exposes no BTF (/sys/kernel/btf/vmlinux): lockdepd's probes need CONFIG_DEBUG_INFO_BTF");
+		return log_error_errno(
+			-ENOENT,
+			"this kernel exposes no BTF (/sys/kernel/btf/vmlinux): lockdepd's probes need CONFIG_DEBUG_INFO_BTF");
 	/* Mounts tracefs when needed: the tracepoints' ids live there. */
 	tracefs_path();
 	err = kernel_read_gfp_layout(live->vmlinux_btf, &live->gfp, &gfp_source);
@@ -1215,8 +1235,9 @@ static int check_bpf_permitted(void)
 		return 0;
 	}
 	if (errno == EPERM || errno == EACCES)
-		return log_error_errno(-EPERM,
-				       "BPF is not permitted for this user: lockdepd needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
+		return log_error_errno(
+			-EPERM,
+			"BPF is not permitted for this user: lockdepd needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
 	return log_error_errno(-errno, "BPF is not available: %s", strerror(errno));
 }
 
@@ -1237,13 +1258,15 @@ static void describe_lock_mode(struct live *live)
 			missing = p->name;
 	}
 	if (probe_table__attached(live->table, PROBE_GROUP_LOCK) == 0)
-		snprintf(live->lock_refusal, sizeof(live->lock_refusal),
-			 "lock probes refused: %s: lockdepd cannot see lock operations on this kernel",
-			 live->mode_notes[0] ? live->mode_notes : "no lock function attaches");
+		snprintf(
+			live->lock_refusal, sizeof(live->lock_refusal),
+			"lock probes refused: %s: lockdepd cannot see lock operations on this kernel",
+			live->mode_notes[0] ? live->mode_notes : "no lock function attaches");
 	else
-		snprintf(live->lock_refusal, sizeof(live->lock_refusal),
-			 "essential lock probe %s is not attached: findings would be incomplete or wrong",
-			 missing ? missing : "?");
+		snprintf(
+			live->lock_refusal, sizeof(live->lock_refusal),
+			"essential lock probe %s is not attached: findings would be incomplete or wrong",
+			missing ? missing : "?");
 	live->info.lock_refusal = live->lock_refusal;
 }
 
@@ -1372,8 +1395,8 @@ int live_parse_attach(const char *arg, enum live_attach *ret_attach)
 	else if (strcmp(arg, "kprobe") == 0)
 		*ret_attach = LIVE_ATTACH_KPROBE;
 	else
-		return log_error_errno(-EINVAL, "--attach: expected auto, fentry or kprobe, got '%s'",
-				       arg);
+		return log_error_errno(-EINVAL,
+				       "--attach: expected auto, fentry or kprobe, got '%s'", arg);
 	return 0;
 }
 

@@ -22,7 +22,7 @@
 	"its releases are not seen: locks look held until the task exits, giving false dependencies"
 #define COST_ACQUIRE "acquisitions through it are not seen: dependencies through them are missed"
 #define COST_TRYLOCK \
-	"trylocks are not seen: locks taken under them are attributed to the outer lock"
+	"locks taken by trylock are not seen: dependencies from them to locks taken inside are missed"
 
 static const struct lock_probe_def lock_defs[] = {
 	/* Releases first. */
@@ -254,16 +254,22 @@ size_t probe_table__attached(const struct probe_table *table, enum probe_group g
 }
 
 static const char *const kind_names[PROBE_KIND_MAX] = {
-	[PROBE_KIND_NONE] = "-",	    [PROBE_KIND_FENTRY] = "fentry",
-	[PROBE_KIND_FEXIT] = "fexit",	    [PROBE_KIND_KPROBE] = "kprobe",
-	[PROBE_KIND_KRETPROBE] = "kretprobe", [PROBE_KIND_TRACEPOINT] = "tracepoint",
+	[PROBE_KIND_NONE] = "-",
+	[PROBE_KIND_FENTRY] = "fentry",
+	[PROBE_KIND_FEXIT] = "fexit",
+	[PROBE_KIND_KPROBE] = "kprobe",
+	[PROBE_KIND_KRETPROBE] = "kretprobe",
+	[PROBE_KIND_TRACEPOINT] = "tracepoint",
 	[PROBE_KIND_RAW_TRACEPOINT] = "raw_tp",
 };
 
 static const char *const status_names[PROBE_STATUS_MAX] = {
-	[PROBE_PENDING] = "not tried",	       [PROBE_ATTACHED] = "attached",
-	[PROBE_REFUSED] = "refused",	       [PROBE_MISSING] = "missing",
-	[PROBE_MODULE_ABSENT] = "module not loaded", [PROBE_FAILED] = "failed",
+	[PROBE_PENDING] = "not tried",
+	[PROBE_ATTACHED] = "attached",
+	[PROBE_REFUSED] = "refused",
+	[PROBE_MISSING] = "missing",
+	[PROBE_MODULE_ABSENT] = "module not loaded",
+	[PROBE_FAILED] = "failed",
 	[PROBE_NOT_NEEDED] = "not needed",
 };
 
@@ -369,7 +375,8 @@ int probe_table__print_text(const struct probe_table *table, const struct probe_
 			fprintf(out, " (as %s)", p->target);
 		if (p->status == PROBE_ATTACHED && p->module[0])
 			fprintf(out, " [%s%s]", p->module,
-				p->kind == PROBE_KIND_FENTRY || p->kind == PROBE_KIND_FEXIT ? " BTF" : "");
+				p->kind == PROBE_KIND_FENTRY || p->kind == PROBE_KIND_FEXIT ? " BTF"
+											    : "");
 		if (p->status == PROBE_ATTACHED && p->detail[0])
 			fprintf(out, ": %s", p->detail);
 		fputc('\n', out);

@@ -127,9 +127,9 @@ size_t probe_table__count(const struct probe_table *table);
 struct probe_point *probe_table__at(struct probe_table *table, size_t i);
 
 __attribute__((format(printf, 5, 6))) void probe_point__set(struct probe_point *point,
-							   enum probe_kind kind,
-							   enum probe_status status, int error,
-							   const char *detail_fmt, ...);
+							    enum probe_kind kind,
+							    enum probe_status status, int error,
+							    const char *detail_fmt, ...);
 
 /* Every essential point attached: lockdepd can see lock operations. */
 bool probe_table__essential_attached(const struct probe_table *table);

@@ -1050,6 +1050,7 @@ static void test_class_names(void **state)
 	struct fixture *f = fixture_new(rules);
 	__u64 static_lock = sym(f, "console_lock");
 	__u64 ruled_static = sym(f, "my_static_lock");
+	size_t nr_before_unclassified;
 	__u64 in_struct = sym(f, "some_object+0x40");
 	const struct finding *again;
 
@@ -1083,12 +1084,29 @@ static void test_class_names(void **state)
 	/* Static locks by symbol, through the rules too. */
 	assert_string_equal(class_of(f, static_lock), "console_lock");
 	assert_string_equal(class_of(f, ruled_static), "static_one");
-	/* Neither: named after the first function taking it. */
+	/* Neither: named after the call site first taking it. */
+	nr_before_unclassified = engine__nr_findings(f->engine);
 	acquire_ex(f, (struct acq){ .pid = 6, .lock = in_struct, .ip = "taker_fn+0x1c/0x80" });
 	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x900, .ip = "taker_fn+0x30/0x80" });
-	assert_non_null(find(f, FINDING_RECURSIVE, "unclassified@taker_fn"));
+	/* Two call sites, two classes: one function taking two locks is no recursion. */
+	assert_int_equal(engine__nr_findings(f->engine), nr_before_unclassified);
 	release(f, 6, 0x900);
 	release(f, 6, in_struct);
+	assert_string_equal(class_of(f, in_struct), "unclassified@taker_fn+0x1c");
+	assert_string_equal(class_of(f, 0x900), "unclassified@taker_fn+0x30");
+	/* Two locks first taken at one call site: a guessed class proves no recursion. */
+	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x980, .ip = "loop_fn+0x10" });
+	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x990, .ip = "loop_fn+0x10" });
+	assert_null(find(f, FINDING_RECURSIVE, "unclassified@loop_fn+0x10"));
+	release(f, 6, 0x990);
+	release(f, 6, 0x980);
+	assert_string_equal(class_of(f, 0x980), "unclassified@loop_fn+0x10");
+	/* The very same lock again is recursion whatever its class. */
+	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x9a0, .ip = "again_fn+0x30/0x80" });
+	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x9a0, .ip = "again_fn+0x30/0x80" });
+	assert_non_null(find(f, FINDING_RECURSIVE, "unclassified@again_fn+0x30"));
+	release(f, 6, 0x9a0);
+	release(f, 6, 0x9a0);
 	acquire_ex(f, (struct acq){ .pid = 7, .lock = 0xa00, .ip = "other_fn" });
 	release(f, 7, 0xa00);
 	/* The class sticks to the address even when another function takes it. */
@@ -1119,7 +1137,7 @@ static void test_init_starts_a_new_instance(void **state)
 	release(f, 2, LOCK_B);
 	acquire_ex(f, (struct acq){ .pid = 3, .lock = LOCK_B, .ip = "fresh_fn+0x4" });
 	acquire_ex(f, (struct acq){ .pid = 3, .lock = LOCK_B, .ip = "fresh_fn+0x8" });
-	assert_non_null(find(f, FINDING_RECURSIVE, "unclassified@fresh_fn"));
+	assert_non_null(find(f, FINDING_RECURSIVE, "unclassified@fresh_fn+0x4"));
 	fixture_free(f);
 }
 

@@ -150,9 +150,15 @@ static struct gfp_layout *layout_from_tracefs(void)
 
 static void assert_bits_agree(const struct gfp_layout *a, const struct gfp_layout *b)
 {
-	static const char *const names[] = { "__GFP_IO", "__GFP_FS", "__GFP_DIRECT_RECLAIM",
-					     "__GFP_KSWAPD_RECLAIM", "GFP_KERNEL", "GFP_NOFS",
-					     "GFP_NOIO", "GFP_ATOMIC", "GFP_NOWAIT" };
+	static const char *const names[] = { "__GFP_IO",
+					     "__GFP_FS",
+					     "__GFP_DIRECT_RECLAIM",
+					     "__GFP_KSWAPD_RECLAIM",
+					     "GFP_KERNEL",
+					     "GFP_NOFS",
+					     "GFP_NOIO",
+					     "GFP_ATOMIC",
+					     "GFP_NOWAIT" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		__u64 ma = gfp_layout__mask(a, names[i]), mb = gfp_layout__mask(b, names[i]);
@@ -242,9 +248,8 @@ static void test_task_flags_match_kswapd(void **state)
 	assert_int_equal(kernel_read_task_flags(&v), 0);
 	assert_true(single_bit(v.memalloc) && single_bit(v.memalloc_nofs) &&
 		    single_bit(v.memalloc_noio) && single_bit(v.kswapd));
-	assert_int_equal(__builtin_popcount(v.memalloc | v.memalloc_nofs | v.memalloc_noio |
-					    v.kswapd),
-			 4);
+	assert_int_equal(
+		__builtin_popcount(v.memalloc | v.memalloc_nofs | v.memalloc_noio | v.kswapd), 4);
 	assert_non_null(strstr(v.source, "checked"));
 	if (!stat_flags_of_comm("kswapd", &kswapd_flags))
 		fail_msg("no kswapd thread on this machine: the check has nothing to compare with");
@@ -317,18 +322,20 @@ static void test_probe_table_json_lines(void **state)
 	struct probe_table *t = sample_table();
 	char *out = print_to_string(t, true);
 
-	assert_non_null(strstr(out, "{\"probe\":\"mutex_lock\",\"group\":\"lock\",\"kind\":\"fexit\","
-				    "\"target\":\"mutex_lock\",\"module\":null,\"status\":\"attached\","
-				    "\"errno\":0,\"error\":null,\"detail\":null,\"essential\":true,"
-				    "\"cost\":\"acquisitions are missed\"}\n"));
+	assert_non_null(strstr(out,
+			       "{\"probe\":\"mutex_lock\",\"group\":\"lock\",\"kind\":\"fexit\","
+			       "\"target\":\"mutex_lock\",\"module\":null,\"status\":\"attached\","
+			       "\"errno\":0,\"error\":null,\"detail\":null,\"essential\":true,"
+			       "\"cost\":\"acquisitions are missed\"}\n"));
 	assert_non_null(strstr(out, "\"probe\":\"kmem:kmalloc\",\"group\":\"alloc\",\"kind\":"
 				    "\"tracepoint\",\"target\":\"kmem:kmalloc\",\"module\":null,"
 				    "\"status\":\"refused\",\"errno\":1,\"error\":\"EPERM\""));
 	/* Quotes in a cost are escaped. */
 	assert_non_null(strstr(out, "\"cost\":\"kmalloc \\\"unseen\\\"\""));
 	assert_non_null(strstr(out, "\"module\":\"i915\",\"status\":\"module not loaded\""));
-	assert_non_null(strstr(out, "{\"summary\":{\"kernel\":\"6.1.0-test\",\"lock_attach\":"
-				    "\"fentry\",\"lock_probes\":true,\"attached\":2,\"probes\":4,"));
+	assert_non_null(strstr(out,
+			       "{\"summary\":{\"kernel\":\"6.1.0-test\",\"lock_attach\":"
+			       "\"fentry\",\"lock_probes\":true,\"attached\":2,\"probes\":4,"));
 	free(out);
 	probe_table__free(t);
 }
