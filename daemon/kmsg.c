@@ -207,13 +207,15 @@ static int split_lines(struct kmsg_follower *follower, kmsg_line_fn fn, void *ct
 		size_t len;
 		int ret;
 
-		kmsg_record_text(follower->buf, follower->used, &text, &len);
+		follower->used = 0;
+		if (follower->skipping)
+			return 0;
+		follower->skipping = true;
+		kmsg_record_text(follower->buf, KMSG_LINE_MAX, &text, &len);
 		ret = fn(text, len, ctx);
 		if (ret)
 			return ret;
 		(*lines)++;
-		follower->used = 0;
-		follower->skipping = true;
 	}
 	return 0;
 }

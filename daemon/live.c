@@ -556,6 +556,25 @@ static void attach_tracepoints(struct live *live)
 	}
 }
 
+/* Every lock point says why when no lock mode could even load. */
+static void record_lock_points_refused(struct live *live)
+{
+	const struct lock_probe_def *defs;
+	size_t nr;
+
+	defs = probe_lock_defs(&nr);
+	for (size_t i = 0; i < nr; i++) {
+		struct probe_point *p = probe_table__find(live->table, defs[i].function);
+
+		if (!p)
+			p = probe_table__add(live->table, defs[i].function, defs[i].group,
+					     defs[i].essential, defs[i].cost);
+		if (p)
+			probe_point__set(p, PROBE_KIND_NONE, PROBE_REFUSED, 0, "%s",
+					 live->mode_notes);
+	}
+}
+
 /*
  * Tries the modes in order until every essential lock probe attaches. The
  * last mode that loaded is kept even if it attached nothing: its
@@ -603,21 +622,7 @@ static int open_core(struct live *live)
 		return log_error_errno(err, "loading the BPF probes: %s",
 				       refusal_reason(LOCK_MODE_NONE, err));
 	live->mode = LOCK_MODE_NONE;
-	{
-		const struct lock_probe_def *defs;
-		size_t nr;
-
-		defs = probe_lock_defs(&nr);
-		for (size_t i = 0; i < nr; i++) {
-			struct probe_point *p =
-				probe_table__add(live->table, defs[i].function, defs[i].group,
-						 defs[i].essential, defs[i].cost);
-
-			if (p)
-				probe_point__set(p, PROBE_KIND_NONE, PROBE_REFUSED, 0, "%s",
-						 live->mode_notes);
-		}
-	}
+	record_lock_points_refused(live);
 attached:
 	record_unprobed(live);
 	attach_tracepoints(live);

@@ -27,7 +27,7 @@ struct gfp_layout;
 struct trace_reader;
 struct trace_writer;
 
-#define TRACE_FORMAT_VERSION 1
+#define TRACE_FORMAT_VERSION 2
 
 enum trace_form {
 	TRACE_FORM_TEXT,

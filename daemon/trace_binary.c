@@ -1,38 +1,83 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The binary form of a trace: one zstd frame whose content is a sequence of
- * records, all little-endian (the host's layout; lockdepd runs on x86-64):
+ * The binary form of a trace: one zstd frame whose content is a header and
+ * a sequence of records, all little-endian (the host's layout; lockdepd
+ * runs on x86-64).
  *
  *   header   magic "LDTRACE\0", format version major.minor, header size,
  *            event ABI version, gfp entry count, creation time (realtime ns),
  *            then NUL-terminated strings: kernel release, clock name, and
  *            per gfp entry a __u64 mask followed by its NUL-terminated name;
- *            padded to a multiple of 8.
- *   records  each starts with __u16 type, __u16 size (whole record, multiple
- *            of 8). Types below LD_EV_TYPE_MAX are struct ld_event exactly as
- *            the BPF side writes it; 0x100 and up exist only in files:
- *            symbol {type, size, __u32 name_len, __u64 addr, name, NUL, pad}
- *            end    {type, size, __u32 0, __u64 events}
+ *            padded to a multiple of 8. The same in every version.
  *
- * A symbol record comes right before the first event that uses its address,
- * so a reader that stops anywhere has every name the events so far need.
+ * Version 2 (written): compact records, each a multiple of 4 bytes. A
+ * record whose first byte is an event type (1 .. LD_EV_TYPE_MAX - 1) is an
+ * event, with a fixed layout per type:
+ *
+ *   every event  u8 type, u8 flags (LD_EV_F_*), u16 aux, u32 time delta,
+ *                u32 pid
+ *   init         + u32 lock, u32 site, text (aux bytes)
+ *   acquire      + u32 lock, u32 ip, u32 ctx, u32 stack, u32 comm, s32 ret;
+ *                aux = lock type | trylock << 8
+ *   release      + u32 lock, u32 ip
+ *   alloc        + u64 gfp, u32 site, u32 stack
+ *   reclaim      + u32 fn; aux = kind | state << 8
+ *   flags        + u32 value
+ *   exit         (nothing)
+ *   mark         + text (aux bytes)
+ *   lost         + u64 count
+ *
+ * and text is padded with zeros to a multiple of 4. Addresses (lock, ip,
+ * ctx, site, fn, stack frames), stacks and comms are ids into dictionaries
+ * that file records build as the writer meets new values, always before the
+ * first event using them; id 0 is address 0, no stack, an empty comm. File
+ * records are u8 type, u8 0, u16 arg, u32 size (the whole record), then:
+ *
+ *   0x80 address  the next address id: u64 addr, then its symbol name
+ *                 (arg bytes, NUL-terminated, padded) when it has one
+ *   0x81 stack    the next stack id: arg frames as u32 address ids,
+ *                 innermost first
+ *   0x82 comm     the next comm id: char[16] as in struct ld_event
+ *   0x83 time     u64: the time in ns the next time delta counts from
+ *   0x84 end      u64: the number of events in the file; nothing follows
+ *
+ * The time of an event with LD_EV_F_TIME is the previous timed event's time
+ * (or the last time record) plus its delta; a gap that does not fit a u32,
+ * or time going backwards, gets a time record. So a typical acquire is 36
+ * bytes and a release 20, against 72 bytes and more for struct ld_event
+ * with its stack: few enough bytes that zstd is quick, in fixed places so
+ * that decoding is loads and bounds checks, not a byte-by-byte parse, and
+ * zstd squeezes out the zero bytes of the wide fields anyway. What the ABI
+ * leaves undefined is not stored and reads back as zero: padding, unused
+ * union words, the time of an event without LD_EV_F_TIME, comm outside
+ * acquire, stacks outside acquire and alloc, text outside init and mark,
+ * flag bits above the eighth, and a record size beyond the minimum.
+ *
+ * Version 1 (still read): records of __u16 type, __u16 size; events are
+ * struct ld_event exactly, file records a symbol {type 0x100, size,
+ * __u32 name_len, __u64 addr, name, NUL, pad} and an end {type 0x101,
+ * size, __u32 0, __u64 events}.
  *
  * Versioning: a new major version is a layout this reader cannot read, and
  * is refused with a clear message; a new minor version only adds file
- * record types, which older readers skip.
+ * record types (version 2: 0xc0 and up), which older readers skip.
  *
  * Crash safety: the writer ends a zstd block (ZSTD_e_flush) and flushes
  * stdio after the header and after every ~1 MiB of records, so a file cut
- * off anywhere decodes up to its last flush. The reader treats a missing
- * end record as truncation (warn, return what was there), and anything
- * inconsistent as corruption (one line with the byte offset, -EINVAL).
+ * off anywhere decodes up to its last flush; dictionary records always come
+ * before the events using them, so what was flushed is readable alone. The
+ * reader treats a missing end record as truncation (warn, return what was
+ * there), and anything inconsistent as corruption (one line with the byte
+ * offset in the decompressed stream and the record number, -EINVAL).
  *
- * Speed: records are decoded in place from a large decompression buffer;
- * only a record that straddles the end of the buffer is moved (to its
- * start) before more is decompressed behind it. No allocation per record.
+ * Speed: records are decoded from a large decompression buffer into one
+ * reused event; only a record that straddles the end of the buffer is
+ * moved (to its start) before more is decompressed behind it. No
+ * allocation per record, only when a dictionary grows.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +95,29 @@
 #define TRACE_CLOCK	   "monotonic"
 #define HEADER_FIXED_SIZE  32
 #define HEADER_MAX_SIZE	   65536
-#define RECORD_MAX_SIZE	   65528 /* __u16 size, multiple of 8 */
 #define SYMBOL_NAME_MAX	   4095
 #define KERNEL_RELEASE_MAX 255
 
-#define REC_FILE_FIRST 0x100
-#define REC_SYMBOL     0x100
-#define REC_END	       0x101
+/* Version 1 file records. */
+#define V1_REC_FILE_FIRST 0x100
+#define V1_REC_SYMBOL	  0x100
+#define V1_REC_END	  0x101
+
+/* Version 2 file records. */
+#define REC_FILE_FIRST	    0x80
+#define REC_ADDR	    0x80
+#define REC_STACK	    0x81
+#define REC_COMM	    0x82
+#define REC_TIME	    0x83
+#define REC_END		    0x84
+#define REC_EXTENSION_FIRST 0xc0 /* newer minor versions: skipped */
+#define FILE_HEADER_SIZE    8
+#define FILE_RECORD_MAX	    (FILE_HEADER_SIZE + 8 + 65536)
+#define EVENT_HEADER_SIZE   12
+#define EVENT_RECORD_MAX    (EVENT_HEADER_SIZE + 8 + LD_MAX_TEXT + 4)
+
+#define TASK_FLAGS_ALL \
+	(LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO | LD_TASK_KSWAPD)
 
 #define WRITER_FLUSH_BYTES (1024 * 1024)
 #define READER_IN_SIZE	   (1024 * 1024)
@@ -74,12 +135,12 @@ struct file_header {
 	__u64 created_ns;
 };
 
-struct record_header {
+struct v1_record_header {
 	__u16 type;
 	__u16 size;
 };
 
-struct symbol_record {
+struct v1_symbol_record {
 	__u16 type;
 	__u16 size;
 	__u32 name_len;
@@ -87,7 +148,7 @@ struct symbol_record {
 	/* char name[name_len], NUL, padding */
 };
 
-struct end_record {
+struct v1_end_record {
 	__u16 type;
 	__u16 size;
 	__u32 reserved;
@@ -95,10 +156,98 @@ struct end_record {
 };
 
 _Static_assert(sizeof(struct file_header) == HEADER_FIXED_SIZE, "header layout");
-_Static_assert(sizeof(struct symbol_record) == 16, "symbol record layout");
-_Static_assert(sizeof(struct end_record) == 16, "end record layout");
+_Static_assert(sizeof(struct v1_symbol_record) == 16, "symbol record layout");
+_Static_assert(sizeof(struct v1_end_record) == 16, "end record layout");
+
+/* Bytes of each event record before its text (0: not an event type). */
+static const unsigned char event_record_size[LD_EV_TYPE_MAX] = {
+	[LD_EV_INIT] = EVENT_HEADER_SIZE + 8,	 [LD_EV_ACQUIRE] = EVENT_HEADER_SIZE + 24,
+	[LD_EV_RELEASE] = EVENT_HEADER_SIZE + 8, [LD_EV_ALLOC] = EVENT_HEADER_SIZE + 16,
+	[LD_EV_RECLAIM] = EVENT_HEADER_SIZE + 4, [LD_EV_FLAGS] = EVENT_HEADER_SIZE + 4,
+	[LD_EV_EXIT] = EVENT_HEADER_SIZE,	 [LD_EV_MARK] = EVENT_HEADER_SIZE,
+	[LD_EV_LOST] = EVENT_HEADER_SIZE + 8,
+};
+
+static inline bool event_has_text(unsigned int type)
+{
+	return type == LD_EV_INIT || type == LD_EV_MARK;
+}
+
+static inline size_t align4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+static inline __u16 get16(const unsigned char *p)
+{
+	__u16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline __u32 get32(const unsigned char *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline __u64 get64(const unsigned char *p)
+{
+	__u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void put16(unsigned char *p, __u16 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void put32(unsigned char *p, __u32 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void put64(unsigned char *p, __u64 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* Makes room for `need` elements in a growable array. 0 or -ENOMEM. */
+static int array_reserve(void **array, __u32 *capacity, size_t need, size_t elem_size)
+{
+	size_t capacity_now = *capacity;
+	void *p;
+
+	if (need <= capacity_now)
+		return 0;
+	if (need > UINT32_MAX / 2)
+		return -ENOMEM;
+	while (capacity_now < need)
+		capacity_now = capacity_now ? capacity_now * 2 : 256;
+	p = realloc(*array, capacity_now * elem_size);
+	if (!p)
+		return -ENOMEM;
+	*array = p;
+	*capacity = (__u32)capacity_now;
+	return 0;
+}
 
 /* --- reader -------------------------------------------------------------- */
+
+struct stack_ref {
+	__u32 first; /* index of its innermost frame in frames[] */
+	__u32 nr;
+};
+
+union event_storage {
+	struct ld_event ev;
+	__u64 words[(LD_EVENT_FIXED_SIZE + LD_MAX_STACK * 8 + LD_MAX_TEXT + 7) / 8];
+};
 
 struct binary_reader {
 	struct trace_input *in;
@@ -119,9 +268,26 @@ struct binary_reader {
 
 	__u64 records; /* records after the header */
 	__u64 events;
+	unsigned int major;
 	unsigned int minor;
 	bool done;
 	bool truncated;
+
+	/* Version 2: the dictionaries so far, id 0 included, and the time base. */
+	__u64 *addrs;
+	__u32 nr_addrs;
+	__u32 cap_addrs;
+	struct stack_ref *stacks;
+	__u32 nr_stacks;
+	__u32 cap_stacks;
+	__u64 *frames;
+	__u32 nr_frames;
+	__u32 cap_frames;
+	char (*comms)[LD_COMM_LEN];
+	__u32 nr_comms;
+	__u32 cap_comms;
+	__u64 time;
+	union event_storage event;
 
 	struct gfp_layout *gfp;
 	char *kernel_release;
@@ -139,6 +305,11 @@ __attribute__((format(printf, 2, 3))) static int corrupt(const struct binary_rea
 	return log_error_errno(-EINVAL, "%s: byte %llu (record %llu): %s", reader->name,
 			       (unsigned long long)(reader->out_base + reader->out_pos),
 			       (unsigned long long)reader->records, msg);
+}
+
+static int reader_oom(const struct binary_reader *reader)
+{
+	return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
 }
 
 /*
@@ -217,7 +388,7 @@ static int parse_header_strings(struct binary_reader *reader, const struct file_
 	reader->kernel_release = strdup(release);
 	reader->gfp = gfp_layout__new();
 	if (!reader->kernel_release || !reader->gfp)
-		return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
+		return reader_oom(reader);
 	for (unsigned int i = 0; i < header->nr_gfp; i++) {
 		__u64 mask;
 
@@ -230,7 +401,7 @@ static int parse_header_strings(struct binary_reader *reader, const struct file_
 			return corrupt(reader, "gfp entry %u runs past the header", i);
 		err = gfp_layout__add(reader->gfp, p, mask);
 		if (err == -ENOMEM)
-			return log_error_errno(err, "%s: out of memory", reader->name);
+			return reader_oom(reader);
 		if (err)
 			return corrupt(reader, "bad gfp entry %u ('%.40s') in the header", i, p);
 		p += len + 1;
@@ -240,7 +411,7 @@ static int parse_header_strings(struct binary_reader *reader, const struct file_
 		gfp_layout__free(reader->gfp);
 		reader->gfp = gfp_layout__new_default();
 		if (!reader->gfp)
-			return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
+			return reader_oom(reader);
 	}
 	return 0;
 }
@@ -287,12 +458,28 @@ static int read_header(struct binary_reader *reader)
 	if (ret < 0)
 		return ret;
 	header = (const void *)(reader->out_buf + reader->out_pos);
+	reader->major = header->version_major;
 	reader->minor = header->version_minor;
 	ret = parse_header_strings(reader, header);
 	if (ret)
 		return ret;
 	reader->out_pos += header->size;
 	reader->records = 1;
+	return 0;
+}
+
+/* Version 2 dictionaries start with id 0: address 0, no stack, no comm. */
+static int reader_init_dictionaries(struct binary_reader *reader)
+{
+	if (array_reserve((void **)&reader->addrs, &reader->cap_addrs, 1, sizeof(*reader->addrs)) ||
+	    array_reserve((void **)&reader->stacks, &reader->cap_stacks, 1,
+			  sizeof(*reader->stacks)) ||
+	    array_reserve((void **)&reader->comms, &reader->cap_comms, 1, sizeof(*reader->comms)))
+		return reader_oom(reader);
+	reader->addrs[0] = 0;
+	reader->stacks[0] = (struct stack_ref){ 0, 0 };
+	memset(reader->comms[0], 0, LD_COMM_LEN);
+	reader->nr_addrs = reader->nr_stacks = reader->nr_comms = 1;
 	return 0;
 }
 
@@ -315,11 +502,13 @@ int binary_reader__open(struct trace_input *in, struct symtab *symtab,
 	else
 		reader->in_buf = malloc(READER_IN_SIZE);
 	if (!reader->zds || (!reader->input_eof && !reader->in_buf) || !reader->out_buf) {
-		err = log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
+		err = reader_oom(reader);
 		goto cleanup;
 	}
 	ZSTD_initDStream(reader->zds);
 	err = read_header(reader);
+	if (!err && reader->major >= 2)
+		err = reader_init_dictionaries(reader);
 	if (err)
 		goto cleanup;
 	*ret_reader = reader;
@@ -336,6 +525,10 @@ void binary_reader__free(struct binary_reader *reader)
 	ZSTD_freeDStream(reader->zds);
 	free(reader->in_buf);
 	free(reader->out_buf);
+	free(reader->addrs);
+	free(reader->stacks);
+	free(reader->frames);
+	free(reader->comms);
 	gfp_layout__free(reader->gfp);
 	free(reader->kernel_release);
 	free(reader);
@@ -350,30 +543,15 @@ static int reader_truncated(struct binary_reader *reader)
 	return 0;
 }
 
-static int read_symbol(struct binary_reader *reader, const struct symbol_record *rec)
-{
-	const char *name = (const char *)(rec + 1);
-
-	if (rec->size < sizeof(*rec) + 2 || rec->name_len == 0 ||
-	    rec->name_len >= rec->size - sizeof(*rec) || name[rec->name_len] != '\0' ||
-	    memchr(name, '\0', rec->name_len))
-		return corrupt(reader, "bad symbol record (size %u, name length %u)", rec->size,
-			       rec->name_len);
-	if (symtab__add(reader->symtab, rec->addr, name))
-		return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
-	return 0;
-}
-
-static int read_end(struct binary_reader *reader, const struct end_record *rec)
+/* An end record counting `events` was read (size bytes): checks it and that nothing follows. */
+static int read_end(struct binary_reader *reader, __u64 events, size_t size)
 {
 	int ret;
 
-	if (rec->size != sizeof(*rec))
-		return corrupt(reader, "bad end record size %u", rec->size);
-	if (rec->events != reader->events)
+	if (events != reader->events)
 		return corrupt(reader, "end record counts %llu events but the file holds %llu",
-			       (unsigned long long)rec->events, (unsigned long long)reader->events);
-	reader->out_pos += rec->size;
+			       (unsigned long long)events, (unsigned long long)reader->events);
+	reader->out_pos += size;
 	reader->records++;
 	/* Let zstd see the frame's end (and check its checksum); nothing may follow. */
 	ret = reader_fill(reader, 1);
@@ -385,10 +563,31 @@ static int read_end(struct binary_reader *reader, const struct end_record *rec)
 	return 0;
 }
 
-int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event)
+/* A symbol name of len bytes at name, NUL-terminated within avail bytes. */
+static bool symbol_name_ok(const char *name, size_t len, size_t avail)
+{
+	return len > 0 && len < avail && name[len] == '\0' && !memchr(name, '\0', len);
+}
+
+/* --- reader, version 1 --- */
+
+static int v1_read_symbol(struct binary_reader *reader, const struct v1_symbol_record *rec)
+{
+	const char *name = (const char *)(rec + 1);
+
+	if (rec->size < sizeof(*rec) + 2 ||
+	    !symbol_name_ok(name, rec->name_len, rec->size - sizeof(*rec)))
+		return corrupt(reader, "bad symbol record (size %u, name length %u)", rec->size,
+			       rec->name_len);
+	if (symtab__add(reader->symtab, rec->addr, name))
+		return reader_oom(reader);
+	return 0;
+}
+
+static int v1_next(struct binary_reader *reader, const struct ld_event **ret_event)
 {
 	for (;;) {
-		const struct record_header *rec;
+		const struct v1_record_header *rec;
 		size_t size;
 		int ret;
 
@@ -426,22 +625,338 @@ int binary_reader__next(struct binary_reader *reader, const struct ld_event **re
 			return 1;
 		}
 		switch (rec->type) {
-		case REC_SYMBOL:
-			ret = read_symbol(reader, (const void *)rec);
+		case V1_REC_SYMBOL:
+			ret = v1_read_symbol(reader, (const void *)rec);
 			if (ret)
 				return ret;
 			break;
-		case REC_END:
-			return read_end(reader, (const void *)rec);
+		case V1_REC_END:
+			if (size != sizeof(struct v1_end_record))
+				return corrupt(reader, "bad end record size %zu", size);
+			return read_end(reader, ((const struct v1_end_record *)rec)->events, size);
 		default:
 			/* Newer minor versions may add file records; skip them. */
-			if (rec->type < REC_FILE_FIRST || reader->minor <= TRACE_FORMAT_MINOR)
+			if (rec->type < V1_REC_FILE_FIRST || reader->minor <= TRACE_FORMAT_MINOR)
 				return corrupt(reader, "unknown record type 0x%x", rec->type);
 			break;
 		}
 		reader->out_pos += size;
 		reader->records++;
 	}
+}
+
+/* --- reader, version 2 --- */
+
+static int v2_read_addr(struct binary_reader *reader, const unsigned char *rec, size_t size)
+{
+	size_t name_len = get16(rec + 2);
+	const char *name = (const char *)rec + 16;
+	__u64 addr = get64(rec + 8);
+
+	if (size != (name_len ? align4(16 + name_len + 1) : 16) ||
+	    (name_len && !symbol_name_ok(name, name_len, size - 16)))
+		return corrupt(reader, "bad address record (size %zu, name length %zu)", size,
+			       name_len);
+	if (!addr)
+		return corrupt(reader, "address record for address 0");
+	if (array_reserve((void **)&reader->addrs, &reader->cap_addrs, (size_t)reader->nr_addrs + 1,
+			  sizeof(*reader->addrs)))
+		return reader_oom(reader);
+	reader->addrs[reader->nr_addrs++] = addr;
+	if (name_len && symtab__add(reader->symtab, addr, name))
+		return reader_oom(reader);
+	return 0;
+}
+
+static int v2_read_stack(struct binary_reader *reader, const unsigned char *rec, size_t size)
+{
+	size_t nr = get16(rec + 2);
+	__u64 *frames;
+
+	if (nr == 0 || nr > LD_MAX_STACK || size != FILE_HEADER_SIZE + 4 * nr)
+		return corrupt(reader, "bad stack record (size %zu, %zu frames)", size, nr);
+	if (array_reserve((void **)&reader->stacks, &reader->cap_stacks,
+			  (size_t)reader->nr_stacks + 1, sizeof(*reader->stacks)) ||
+	    array_reserve((void **)&reader->frames, &reader->cap_frames,
+			  (size_t)reader->nr_frames + nr, sizeof(*reader->frames)))
+		return reader_oom(reader);
+	frames = reader->frames + reader->nr_frames;
+	for (size_t i = 0; i < nr; i++) {
+		__u32 id = get32(rec + FILE_HEADER_SIZE + 4 * i);
+
+		if (id >= reader->nr_addrs)
+			return corrupt(reader, "stack frame %zu uses undefined address %u", i, id);
+		frames[i] = reader->addrs[id];
+	}
+	reader->stacks[reader->nr_stacks++] = (struct stack_ref){ reader->nr_frames, (__u32)nr };
+	reader->nr_frames += nr;
+	return 0;
+}
+
+static int v2_read_comm(struct binary_reader *reader, const unsigned char *rec, size_t size)
+{
+	if (size != FILE_HEADER_SIZE + LD_COMM_LEN || get16(rec + 2))
+		return corrupt(reader, "bad comm record (size %zu)", size);
+	if (array_reserve((void **)&reader->comms, &reader->cap_comms, (size_t)reader->nr_comms + 1,
+			  sizeof(*reader->comms)))
+		return reader_oom(reader);
+	memcpy(reader->comms[reader->nr_comms++], rec + FILE_HEADER_SIZE, LD_COMM_LEN);
+	return 0;
+}
+
+/* A file record (type >= REC_FILE_FIRST) of size bytes, all available. */
+static int v2_read_file_record(struct binary_reader *reader, const unsigned char *rec, size_t size)
+{
+	unsigned int type = rec[0];
+
+	if (rec[1])
+		return corrupt(reader, "bad record 0x%x (reserved byte set)", type);
+	switch (type) {
+	case REC_ADDR:
+		return v2_read_addr(reader, rec, size);
+	case REC_STACK:
+		return v2_read_stack(reader, rec, size);
+	case REC_COMM:
+		return v2_read_comm(reader, rec, size);
+	case REC_TIME:
+		if (size != 16 || get16(rec + 2))
+			return corrupt(reader, "bad time record (size %zu)", size);
+		reader->time = get64(rec + 8);
+		return 0;
+	default:
+		/* Newer minor versions may add file records; skip them. */
+		if (type < REC_EXTENSION_FIRST || reader->minor <= TRACE_FORMAT_MINOR)
+			return corrupt(reader, "unknown record type 0x%x", type);
+		return 0;
+	}
+}
+
+static int bad_id(const struct binary_reader *reader, const char *what, __u32 id)
+{
+	return corrupt(reader, "%s uses undefined %s %u",
+		       ld_event_type_name(reader->out_buf[reader->out_pos]), what, id);
+}
+
+/* The address whose id is at rec + offset. */
+static inline int addr_at(const struct binary_reader *reader, const unsigned char *rec,
+			  size_t offset, __u64 *ret_addr)
+{
+	__u32 id = get32(rec + offset);
+
+	if (id >= reader->nr_addrs)
+		return bad_id(reader, "address", id);
+	*ret_addr = reader->addrs[id];
+	return 0;
+}
+
+/* The stack whose id is at rec + offset, copied behind the event. */
+static inline int stack_at(struct binary_reader *reader, const unsigned char *rec, size_t offset,
+			   struct ld_event *ev)
+{
+	__u32 id = get32(rec + offset);
+	const struct stack_ref *ref;
+
+	if (id >= reader->nr_stacks)
+		return bad_id(reader, "stack", id);
+	ref = &reader->stacks[id];
+	ev->nr_stack = ref->nr;
+	memcpy(ev + 1, reader->frames + ref->first, ref->nr * sizeof(__u64));
+	return 0;
+}
+
+static int v2_decode_acquire(struct binary_reader *reader, const unsigned char *rec,
+			     struct ld_event *ev)
+{
+	unsigned int aux = get16(rec + 2);
+	__u32 comm = get32(rec + 28);
+	int err;
+
+	if ((aux & 0xff) >= LD_LOCK_TYPE_MAX || aux >> 8 > 1)
+		return corrupt(reader, "bad acquire (lock type %u, trylock %u)", aux & 0xff,
+			       aux >> 8);
+	if (comm >= reader->nr_comms)
+		return bad_id(reader, "comm", comm);
+	err = addr_at(reader, rec, 12, &ev->acquire.lock);
+	if (!err)
+		err = addr_at(reader, rec, 16, &ev->acquire.ip);
+	if (!err)
+		err = addr_at(reader, rec, 20, &ev->acquire.ctx);
+	if (!err)
+		err = stack_at(reader, rec, 24, ev);
+	if (err)
+		return err;
+	ev->acquire.ret = (__s32)get32(rec + 32);
+	ev->acquire.lock_type = aux & 0xff;
+	ev->acquire.trylock = aux >> 8;
+	memcpy(ev->comm, reader->comms[comm], LD_COMM_LEN);
+	return 0;
+}
+
+static int v2_decode_text(struct binary_reader *reader, const unsigned char *rec, size_t offset,
+			  size_t size, struct ld_event *ev)
+{
+	size_t len = get16(rec + 2);
+	char *text = (char *)(ev + 1);
+
+	for (size_t i = offset + len; i < size; i++)
+		if (rec[i])
+			return corrupt(reader, "nonzero padding after the text");
+	memcpy(text, rec + offset, len);
+	memset(text + len, 0, ld_event_size_for(0, len) - LD_EVENT_FIXED_SIZE - len);
+	ev->text_len = len;
+	return 0;
+}
+
+/* Rebuilds the event of a record of size bytes, all available. */
+static int v2_decode_event(struct binary_reader *reader, const unsigned char *rec, size_t size)
+{
+	struct ld_event *ev = &reader->event.ev;
+	unsigned int type = rec[0], aux = get16(rec + 2);
+	__u32 delta = get32(rec + 4);
+	int err = 0;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->pid = get32(rec + 8);
+	ev->flags = rec[1];
+	if (ev->flags & LD_EV_F_TIME) {
+		reader->time += delta;
+		ev->time_ns = reader->time;
+	} else if (delta) {
+		return corrupt(reader, "time delta %u on an event without a time", delta);
+	}
+	if (aux && !event_has_text(type) && type != LD_EV_ACQUIRE && type != LD_EV_RECLAIM)
+		return corrupt(reader, "bad %s (aux 0x%x)", ld_event_type_name(type), aux);
+	switch (type) {
+	case LD_EV_INIT:
+		err = addr_at(reader, rec, 12, &ev->init.lock);
+		if (!err)
+			err = addr_at(reader, rec, 16, &ev->init.site);
+		if (!err)
+			err = v2_decode_text(reader, rec, EVENT_HEADER_SIZE + 8, size, ev);
+		break;
+	case LD_EV_ACQUIRE:
+		err = v2_decode_acquire(reader, rec, ev);
+		break;
+	case LD_EV_RELEASE:
+		err = addr_at(reader, rec, 12, &ev->release.lock);
+		if (!err)
+			err = addr_at(reader, rec, 16, &ev->release.ip);
+		break;
+	case LD_EV_ALLOC:
+		ev->alloc.gfp = get64(rec + 12);
+		err = addr_at(reader, rec, 20, &ev->alloc.site);
+		if (!err)
+			err = stack_at(reader, rec, 24, ev);
+		break;
+	case LD_EV_RECLAIM:
+		if ((aux & 0xff) >= LD_RECLAIM_KIND_MAX || aux >> 8 > LD_RECLAIM_EXIT)
+			return corrupt(reader, "bad reclaim (kind %u, state %u)", aux & 0xff,
+				       aux >> 8);
+		err = addr_at(reader, rec, 12, &ev->reclaim.fn);
+		ev->reclaim.kind = aux & 0xff;
+		ev->reclaim.state = aux >> 8;
+		break;
+	case LD_EV_FLAGS:
+		ev->task_flags.value = get32(rec + 12);
+		if (ev->task_flags.value & ~TASK_FLAGS_ALL)
+			return corrupt(reader, "bad flags value 0x%x", ev->task_flags.value);
+		break;
+	case LD_EV_MARK:
+		err = v2_decode_text(reader, rec, EVENT_HEADER_SIZE, size, ev);
+		break;
+	case LD_EV_LOST:
+		ev->lost.count = get64(rec + 12);
+		break;
+	default: /* LD_EV_EXIT */
+		break;
+	}
+	ev->size = ld_event_size_for(ev->nr_stack, ev->text_len);
+	return err;
+}
+
+/* The size of the record at rec (at least FILE_HEADER_SIZE bytes there), or 0 if bad. */
+static size_t v2_record_size(const struct binary_reader *reader, const unsigned char *rec)
+{
+	unsigned int type = rec[0];
+
+	if (type && type < LD_EV_TYPE_MAX) {
+		size_t text = event_has_text(type) ? get16(rec + 2) : 0;
+
+		return text > LD_MAX_TEXT ? 0 : event_record_size[type] + align4(text);
+	}
+	if (type >= REC_FILE_FIRST) {
+		size_t size = get32(rec + 4);
+
+		return size < FILE_HEADER_SIZE || size % 4 || size > FILE_RECORD_MAX ? 0 : size;
+	}
+	return 0;
+}
+
+static int v2_bad_record(const struct binary_reader *reader, const unsigned char *rec)
+{
+	unsigned int type = rec[0];
+
+	if (type && type < LD_EV_TYPE_MAX)
+		return corrupt(reader, "bad %s (text length %u)", ld_event_type_name(type),
+			       get16(rec + 2));
+	if (type >= REC_FILE_FIRST)
+		return corrupt(reader, "record 0x%x has a bad size %u", type, get32(rec + 4));
+	return corrupt(reader, "unknown record type 0x%x", type);
+}
+
+static int v2_next(struct binary_reader *reader, const struct ld_event **ret_event)
+{
+	for (;;) {
+		const unsigned char *rec;
+		size_t size;
+		int ret;
+
+		if (reader->done)
+			return 0;
+		if (reader->out_end - reader->out_pos < FILE_HEADER_SIZE) {
+			ret = reader_fill(reader, FILE_HEADER_SIZE);
+			if (ret <= 0)
+				return ret < 0 ? ret : reader_truncated(reader);
+		}
+		rec = reader->out_buf + reader->out_pos;
+		size = v2_record_size(reader, rec);
+		if (!size)
+			return v2_bad_record(reader, rec);
+		if (reader->out_end - reader->out_pos < size) {
+			ret = reader_fill(reader, size);
+			if (ret <= 0)
+				return ret < 0 ? ret : reader_truncated(reader);
+			rec = reader->out_buf + reader->out_pos;
+		}
+		if (rec[0] < LD_EV_TYPE_MAX) {
+			ret = v2_decode_event(reader, rec, size);
+			if (ret)
+				return ret;
+			reader->out_pos += size;
+			reader->records++;
+			reader->events++;
+			*ret_event = &reader->event.ev;
+			return 1;
+		}
+		if (rec[0] == REC_END) {
+			if (size != 16 || rec[1] || get16(rec + 2))
+				return corrupt(reader, "bad end record (size %zu)", size);
+			return read_end(reader, get64(rec + 8), size);
+		}
+		ret = v2_read_file_record(reader, rec, size);
+		if (ret)
+			return ret;
+		reader->out_pos += size;
+		reader->records++;
+	}
+}
+
+int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event)
+{
+	if (reader->major >= 2)
+		return v2_next(reader, ret_event);
+	return v1_next(reader, ret_event);
 }
 
 const struct gfp_layout *binary_reader__gfp_layout(const struct binary_reader *reader)
@@ -461,12 +976,23 @@ bool binary_reader__truncated(const struct binary_reader *reader)
 
 /* --- writer -------------------------------------------------------------- */
 
-/* The addresses the file has already dealt with (named or found nameless). */
-struct addr_set {
-	__u64 *slots; /* 0 marks a free slot; address 0 is never named */
-	size_t capacity;
-	size_t count;
+/*
+ * A dictionary's index: open addressing over ids (0 marks a free slot),
+ * each slot keeping 32 bits of its value's hash to skip most comparisons.
+ */
+struct id_slot {
+	__u32 id;
+	__u32 hash;
 };
+
+struct id_map {
+	struct id_slot *slots;
+	__u32 mask; /* capacity - 1 */
+	__u32 count;
+};
+
+struct trace_writer;
+typedef bool (*id_eq_fn)(const struct trace_writer *writer, __u32 id, const void *wanted);
 
 struct trace_writer {
 	char *path;
@@ -474,55 +1000,89 @@ struct trace_writer {
 	bool close_file;
 	ZSTD_CCtx *cctx;
 	struct symtab *symtab;
-	struct addr_set named;
 
 	unsigned char *staging; /* records not yet compressed */
 	size_t staged;
 	unsigned char *out_buf;
 	size_t out_cap;
 
+	/* The dictionaries written so far; [0] is id 0. */
+	struct id_map addr_index;
+	__u64 *addrs;
+	__u32 nr_addrs;
+	__u32 cap_addrs;
+	struct id_map stack_index;
+	struct stack_ref *stacks;
+	__u32 nr_stacks;
+	__u32 cap_stacks;
+	__u64 *frames;
+	__u32 nr_frames;
+	__u32 cap_frames;
+	struct id_map comm_index;
+	char (*comms)[LD_COMM_LEN];
+	__u32 nr_comms;
+	__u32 cap_comms;
+	__u64 time;
+
 	__u64 events;
 	int err; /* sticky: the first failure, already logged */
 };
 
-static __u64 addr_hash(__u64 addr)
+static __u32 hash_u64(__u64 x, __u64 h)
 {
-	addr ^= addr >> 31;
-	addr *= 0x7fb5d329728ea185ULL;
-	addr ^= addr >> 27;
-	return addr;
+	h = (h ^ x) * 0x9e3779b97f4a7c15ULL;
+	return (__u32)(h ^ h >> 29 ^ h >> 47);
 }
 
-/* 1 when addr was new (and is now in the set), 0 when known, -ENOMEM. */
-static int addr_set_insert(struct addr_set *set, __u64 addr)
+static __u32 hash_words(const __u64 *words, size_t n)
 {
-	size_t mask, i;
+	__u64 h = n;
 
-	if ((set->count + 1) * 2 > set->capacity) {
-		size_t capacity = set->capacity ? set->capacity * 2 : 1024;
-		__u64 *slots = calloc(capacity, sizeof(*slots));
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ words[i] ^ h >> 31) * 0x9e3779b97f4a7c15ULL;
+	return hash_u64(h, 0);
+}
 
-		if (!slots)
-			return -ENOMEM;
-		for (size_t j = 0; j < set->capacity; j++) {
-			if (!set->slots[j])
-				continue;
-			for (i = addr_hash(set->slots[j]) & (capacity - 1); slots[i];
-			     i = (i + 1) & (capacity - 1))
-				;
-			slots[i] = set->slots[j];
-		}
-		free(set->slots);
-		set->slots = slots;
-		set->capacity = capacity;
+/* The slot of the value eq() accepts, or the free slot where it belongs. */
+static struct id_slot *id_map_slot(const struct trace_writer *writer, const struct id_map *map,
+				   __u32 hash, id_eq_fn eq, const void *wanted)
+{
+	for (__u32 i = hash & map->mask;; i = (i + 1) & map->mask) {
+		struct id_slot *slot = &map->slots[i];
+
+		if (!slot->id || (slot->hash == hash && eq(writer, slot->id, wanted)))
+			return slot;
 	}
-	mask = set->capacity - 1;
-	for (i = addr_hash(addr) & mask; set->slots[i]; i = (i + 1) & mask)
-		if (set->slots[i] == addr)
-			return 0;
-	set->slots[i] = addr;
-	set->count++;
-	return 1;
+}
+
+/* Room for one more entry: grows at half full. 0 or -ENOMEM. */
+static int id_map_reserve(struct id_map *map)
+{
+	size_t capacity = map->slots ? (size_t)map->mask + 1 : 0;
+	struct id_slot *slots;
+
+	if (((size_t)map->count + 1) * 2 <= capacity)
+		return 0;
+	capacity = capacity ? capacity * 2 : 1024;
+	if (capacity > (size_t)UINT32_MAX + 1)
+		return -ENOMEM;
+	slots = calloc(capacity, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t j = 0; map->slots && j <= map->mask; j++) {
+		size_t i;
+
+		if (!map->slots[j].id)
+			continue;
+		for (i = map->slots[j].hash & (capacity - 1); slots[i].id;
+		     i = (i + 1) & (capacity - 1))
+			;
+		slots[i] = map->slots[j];
+	}
+	free(map->slots);
+	map->slots = slots;
+	map->mask = (__u32)(capacity - 1);
+	return 0;
 }
 
 static int writer_fail(struct trace_writer *writer, int err, const char *what)
@@ -630,11 +1190,34 @@ static void writer_free(struct trace_writer *writer)
 	if (writer->close_file && writer->file)
 		fclose(writer->file);
 	ZSTD_freeCCtx(writer->cctx);
-	free(writer->named.slots);
+	free(writer->addr_index.slots);
+	free(writer->addrs);
+	free(writer->stack_index.slots);
+	free(writer->stacks);
+	free(writer->frames);
+	free(writer->comm_index.slots);
+	free(writer->comms);
 	free(writer->staging);
 	free(writer->out_buf);
 	free(writer->path);
 	free(writer);
+}
+
+/* Id 0 of every dictionary: address 0, no stack, the empty comm. */
+static int writer_init_dictionaries(struct trace_writer *writer)
+{
+	if (array_reserve((void **)&writer->addrs, &writer->cap_addrs, 1, sizeof(*writer->addrs)) ||
+	    array_reserve((void **)&writer->stacks, &writer->cap_stacks, 1,
+			  sizeof(*writer->stacks)) ||
+	    array_reserve((void **)&writer->comms, &writer->cap_comms, 1, sizeof(*writer->comms)) ||
+	    id_map_reserve(&writer->addr_index) || id_map_reserve(&writer->stack_index) ||
+	    id_map_reserve(&writer->comm_index))
+		return -ENOMEM;
+	writer->addrs[0] = 0;
+	writer->stacks[0] = (struct stack_ref){ 0, 0 };
+	memset(writer->comms[0], 0, LD_COMM_LEN);
+	writer->nr_addrs = writer->nr_stacks = writer->nr_comms = 1;
+	return 0;
 }
 
 int trace_writer__open(const char *path, const struct trace_writer_opts *opts,
@@ -652,7 +1235,8 @@ int trace_writer__open(const char *path, const struct trace_writer_opts *opts,
 	writer->out_cap = ZSTD_CStreamOutSize();
 	writer->out_buf = malloc(writer->out_cap);
 	writer->staging = malloc(WRITER_FLUSH_BYTES);
-	if (!writer->path || !writer->cctx || !writer->out_buf || !writer->staging) {
+	if (!writer->path || !writer->cctx || !writer->out_buf || !writer->staging ||
+	    writer_init_dictionaries(writer)) {
 		err = log_error_errno(-ENOMEM, "%s: out of memory", path);
 		goto cleanup;
 	}
@@ -681,77 +1265,297 @@ cleanup:
 	return err;
 }
 
-static int write_symbol(struct trace_writer *writer, __u64 addr)
+static void file_record_header(unsigned char *rec, unsigned int type, __u16 arg, size_t size)
 {
-	unsigned char buf[sizeof(struct symbol_record) + SYMBOL_NAME_MAX + 8]
-		__attribute__((aligned(8)));
-	struct symbol_record *rec = (struct symbol_record *)buf;
-	const char *name;
-	size_t len;
-	int ret;
-
-	if (!addr || !writer->symtab)
-		return 0;
-	ret = addr_set_insert(&writer->named, addr);
-	if (ret <= 0)
-		return ret < 0 ? writer_fail(writer, ret, "out of memory") : 0;
-	name = symtab__lookup(writer->symtab, addr);
-	/* Nameless addresses get no record; overlong names are not worth one. */
-	if (!name || !*name || (len = strlen(name)) > SYMBOL_NAME_MAX)
-		return 0;
-	rec->type = REC_SYMBOL;
-	rec->size = (sizeof(*rec) + len + 1 + 7) & ~(size_t)7;
-	rec->name_len = len;
-	rec->addr = addr;
-	memcpy(rec + 1, name, len);
-	memset((char *)(rec + 1) + len, 0, rec->size - sizeof(*rec) - len);
-	return writer_append(writer, buf, rec->size);
+	rec[0] = type;
+	rec[1] = 0;
+	put16(rec + 2, arg);
+	put32(rec + 4, (__u32)size);
 }
 
-static int write_symbols(struct trace_writer *writer, const struct ld_event *ev)
+static bool addr_eq(const struct trace_writer *writer, __u32 id, const void *wanted)
 {
-	const __u64 *stack = ld_event_stack(ev);
-	__u64 addrs[4] = { 0 };
+	return writer->addrs[id] == *(const __u64 *)wanted;
+}
+
+/* The address record of a new address, with its symbol name when it has one. */
+static int write_addr_record(struct trace_writer *writer, __u64 addr)
+{
+	unsigned char buf[16 + SYMBOL_NAME_MAX + 4] __attribute__((aligned(8)));
+	const char *name = writer->symtab ? symtab__lookup(writer->symtab, addr) : NULL;
+	size_t len = name ? strlen(name) : 0;
+	size_t size;
+
+	/* Overlong names are not worth a record of their own. */
+	if (len > SYMBOL_NAME_MAX)
+		len = 0;
+	size = len ? align4(16 + len + 1) : 16;
+	memset(buf, 0, size);
+	file_record_header(buf, REC_ADDR, (__u16)len, size);
+	put64(buf + 8, addr);
+	memcpy(buf + 16, name, len);
+	return writer_append(writer, buf, size);
+}
+
+/* The id of addr, written to the file first when new. 0 or a negative errno. */
+static int writer_addr_id(struct trace_writer *writer, __u64 addr, __u32 *ret_id)
+{
+	__u32 hash = hash_u64(addr, 0);
+	struct id_slot *slot;
 	int err;
 
-	switch (ev->type) {
-	case LD_EV_INIT:
-		addrs[0] = ev->init.lock;
-		addrs[1] = ev->init.site;
-		break;
-	case LD_EV_ACQUIRE:
-		addrs[0] = ev->acquire.lock;
-		addrs[1] = ev->acquire.ip;
-		addrs[2] = ev->acquire.ctx;
-		break;
-	case LD_EV_RELEASE:
-		addrs[0] = ev->release.lock;
-		addrs[1] = ev->release.ip;
-		break;
-	case LD_EV_ALLOC:
-		addrs[0] = ev->alloc.site;
-		break;
-	case LD_EV_RECLAIM:
-		addrs[0] = ev->reclaim.fn;
-		break;
-	default:
-		break;
+	if (!addr) {
+		*ret_id = 0;
+		return 0;
 	}
-	for (size_t i = 0; i < 4; i++) {
-		err = write_symbol(writer, addrs[i]);
+	slot = id_map_slot(writer, &writer->addr_index, hash, addr_eq, &addr);
+	if (slot->id) {
+		*ret_id = slot->id;
+		return 0;
+	}
+	if (id_map_reserve(&writer->addr_index) ||
+	    array_reserve((void **)&writer->addrs, &writer->cap_addrs, (size_t)writer->nr_addrs + 1,
+			  sizeof(*writer->addrs)))
+		return writer_fail(writer, -ENOMEM, "out of memory");
+	err = write_addr_record(writer, addr);
+	if (err)
+		return err;
+	slot = id_map_slot(writer, &writer->addr_index, hash, addr_eq, &addr);
+	slot->id = writer->nr_addrs;
+	slot->hash = hash;
+	writer->addr_index.count++;
+	writer->addrs[writer->nr_addrs] = addr;
+	*ret_id = writer->nr_addrs++;
+	return 0;
+}
+
+struct stack_wanted {
+	const __u64 *frames;
+	__u32 nr;
+};
+
+static bool stack_eq(const struct trace_writer *writer, __u32 id, const void *wanted)
+{
+	const struct stack_wanted *w = wanted;
+	const struct stack_ref *ref = &writer->stacks[id];
+
+	return ref->nr == w->nr &&
+	       memcmp(writer->frames + ref->first, w->frames, w->nr * sizeof(__u64)) == 0;
+}
+
+static int write_stack_record(struct trace_writer *writer, const __u64 *frames, __u32 nr)
+{
+	unsigned char buf[FILE_HEADER_SIZE + 4 * LD_MAX_STACK] __attribute__((aligned(8)));
+	size_t size = FILE_HEADER_SIZE + 4 * nr;
+
+	file_record_header(buf, REC_STACK, (__u16)nr, size);
+	for (__u32 i = 0; i < nr; i++) {
+		__u32 id;
+		int err = writer_addr_id(writer, frames[i], &id);
+
 		if (err)
 			return err;
+		put32(buf + FILE_HEADER_SIZE + 4 * i, id);
 	}
-	for (unsigned int i = 0; i < ev->nr_stack; i++) {
-		err = write_symbol(writer, stack[i]);
+	return writer_append(writer, buf, size);
+}
+
+/* The id of a stack, written to the file (frames first) when new. */
+static int writer_stack_id(struct trace_writer *writer, const __u64 *frames, __u32 nr,
+			   __u32 *ret_id)
+{
+	struct stack_wanted wanted = { frames, nr };
+	__u32 hash = hash_words(frames, nr);
+	struct id_slot *slot;
+	int err;
+
+	if (!nr) {
+		*ret_id = 0;
+		return 0;
+	}
+	slot = id_map_slot(writer, &writer->stack_index, hash, stack_eq, &wanted);
+	if (slot->id) {
+		*ret_id = slot->id;
+		return 0;
+	}
+	if (id_map_reserve(&writer->stack_index) ||
+	    array_reserve((void **)&writer->stacks, &writer->cap_stacks,
+			  (size_t)writer->nr_stacks + 1, sizeof(*writer->stacks)) ||
+	    array_reserve((void **)&writer->frames, &writer->cap_frames,
+			  (size_t)writer->nr_frames + nr, sizeof(*writer->frames)))
+		return writer_fail(writer, -ENOMEM, "out of memory");
+	err = write_stack_record(writer, frames, nr);
+	if (err)
+		return err;
+	slot = id_map_slot(writer, &writer->stack_index, hash, stack_eq, &wanted);
+	slot->id = writer->nr_stacks;
+	slot->hash = hash;
+	writer->stack_index.count++;
+	memcpy(writer->frames + writer->nr_frames, frames, nr * sizeof(__u64));
+	writer->stacks[writer->nr_stacks] = (struct stack_ref){ writer->nr_frames, nr };
+	writer->nr_frames += nr;
+	*ret_id = writer->nr_stacks++;
+	return 0;
+}
+
+static bool comm_eq(const struct trace_writer *writer, __u32 id, const void *wanted)
+{
+	return memcmp(writer->comms[id], wanted, LD_COMM_LEN) == 0;
+}
+
+/* The id of a comm, written to the file when new. */
+static int writer_comm_id(struct trace_writer *writer, const char comm[LD_COMM_LEN], __u32 *ret_id)
+{
+	static const char empty[LD_COMM_LEN];
+	unsigned char buf[FILE_HEADER_SIZE + LD_COMM_LEN];
+	__u64 words[LD_COMM_LEN / 8];
+	struct id_slot *slot;
+	__u32 hash;
+	int err;
+
+	if (memcmp(comm, empty, LD_COMM_LEN) == 0) {
+		*ret_id = 0;
+		return 0;
+	}
+	memcpy(words, comm, LD_COMM_LEN);
+	hash = hash_words(words, LD_COMM_LEN / 8);
+	slot = id_map_slot(writer, &writer->comm_index, hash, comm_eq, comm);
+	if (slot->id) {
+		*ret_id = slot->id;
+		return 0;
+	}
+	if (id_map_reserve(&writer->comm_index) ||
+	    array_reserve((void **)&writer->comms, &writer->cap_comms, (size_t)writer->nr_comms + 1,
+			  sizeof(*writer->comms)))
+		return writer_fail(writer, -ENOMEM, "out of memory");
+	file_record_header(buf, REC_COMM, 0, sizeof(buf));
+	memcpy(buf + FILE_HEADER_SIZE, comm, LD_COMM_LEN);
+	err = writer_append(writer, buf, sizeof(buf));
+	if (err)
+		return err;
+	slot = id_map_slot(writer, &writer->comm_index, hash, comm_eq, comm);
+	slot->id = writer->nr_comms;
+	slot->hash = hash;
+	writer->comm_index.count++;
+	memcpy(writer->comms[writer->nr_comms], comm, LD_COMM_LEN);
+	*ret_id = writer->nr_comms++;
+	return 0;
+}
+
+/* The time delta of a timed event, preceded by a time record when it does not fit. */
+static int writer_time_delta(struct trace_writer *writer, __u64 time_ns, __u32 *ret_delta)
+{
+	unsigned char buf[16];
+	int err;
+
+	if (time_ns >= writer->time && time_ns - writer->time <= UINT32_MAX) {
+		*ret_delta = (__u32)(time_ns - writer->time);
+		writer->time = time_ns;
+		return 0;
+	}
+	file_record_header(buf, REC_TIME, 0, sizeof(buf));
+	put64(buf + 8, time_ns);
+	err = writer_append(writer, buf, sizeof(buf));
+	if (err)
+		return err;
+	writer->time = time_ns;
+	*ret_delta = 0;
+	return 0;
+}
+
+/* The ids of up to three addresses, in order. */
+static int writer_addr_ids(struct trace_writer *writer, const __u64 *addrs, size_t n,
+			   __u32 *ret_ids)
+{
+	for (size_t i = 0; i < n; i++) {
+		int err = writer_addr_id(writer, addrs[i], &ret_ids[i]);
+
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
+/* The body of an event record after its header; its dictionary records go out first. */
+static int encode_body(struct trace_writer *writer, const struct ld_event *ev, unsigned char *rec,
+		       __u16 *ret_aux)
+{
+	const __u64 *stack = ld_event_stack(ev);
+	__u32 ids[3], stack_id, comm_id;
+	int err = 0;
+
+	*ret_aux = 0;
+	switch (ev->type) {
+	case LD_EV_INIT:
+		err = writer_addr_ids(writer, (const __u64[]){ ev->init.lock, ev->init.site }, 2,
+				      ids);
+		put32(rec + 12, ids[0]);
+		put32(rec + 16, ids[1]);
+		memcpy(rec + 20, ld_event_text(ev), ev->text_len);
+		*ret_aux = ev->text_len;
+		break;
+	case LD_EV_ACQUIRE:
+		err = writer_addr_ids(
+			writer,
+			(const __u64[]){ ev->acquire.lock, ev->acquire.ip, ev->acquire.ctx }, 3,
+			ids);
+		if (!err)
+			err = writer_stack_id(writer, stack, ev->nr_stack, &stack_id);
+		if (!err)
+			err = writer_comm_id(writer, ev->comm, &comm_id);
+		if (err)
+			break;
+		put32(rec + 12, ids[0]);
+		put32(rec + 16, ids[1]);
+		put32(rec + 20, ids[2]);
+		put32(rec + 24, stack_id);
+		put32(rec + 28, comm_id);
+		put32(rec + 32, (__u32)ev->acquire.ret);
+		*ret_aux = ev->acquire.lock_type | ev->acquire.trylock << 8;
+		break;
+	case LD_EV_RELEASE:
+		err = writer_addr_ids(writer, (const __u64[]){ ev->release.lock, ev->release.ip },
+				      2, ids);
+		put32(rec + 12, ids[0]);
+		put32(rec + 16, ids[1]);
+		break;
+	case LD_EV_ALLOC:
+		err = writer_addr_ids(writer, &ev->alloc.site, 1, ids);
+		if (!err)
+			err = writer_stack_id(writer, stack, ev->nr_stack, &stack_id);
+		if (err)
+			break;
+		put64(rec + 12, ev->alloc.gfp);
+		put32(rec + 20, ids[0]);
+		put32(rec + 24, stack_id);
+		break;
+	case LD_EV_RECLAIM:
+		err = writer_addr_ids(writer, &ev->reclaim.fn, 1, ids);
+		put32(rec + 12, ids[0]);
+		*ret_aux = ev->reclaim.kind | ev->reclaim.state << 8;
+		break;
+	case LD_EV_FLAGS:
+		put32(rec + 12, ev->task_flags.value);
+		break;
+	case LD_EV_MARK:
+		memcpy(rec + 12, ld_event_text(ev), ev->text_len);
+		*ret_aux = ev->text_len;
+		break;
+	case LD_EV_LOST:
+		put64(rec + 12, ev->lost.count);
+		break;
+	default: /* LD_EV_EXIT */
+		break;
+	}
+	return err;
+}
+
 int trace_writer__write(struct trace_writer *writer, const struct ld_event *event)
 {
+	unsigned char rec[EVENT_RECORD_MAX] __attribute__((aligned(8)));
+	size_t size;
+	__u32 delta = 0;
+	__u16 aux;
 	int err;
 
 	if (writer->err)
@@ -760,10 +1564,20 @@ int trace_writer__write(struct trace_writer *writer, const struct ld_event *even
 		return log_error_errno(-EINVAL,
 				       "%s: refusing to write an invalid event (type %u, size %u)",
 				       writer->path, event->type, event->size);
-	err = write_symbols(writer, event);
+	size = event_record_size[event->type] +
+	       (event_has_text(event->type) ? align4(event->text_len) : 0);
+	memset(rec, 0, size);
+	err = encode_body(writer, event, rec, &aux);
+	if (!err && (event->flags & LD_EV_F_TIME))
+		err = writer_time_delta(writer, event->time_ns, &delta);
 	if (err)
 		return err;
-	err = writer_append(writer, event, event->size);
+	rec[0] = event->type;
+	rec[1] = (unsigned char)event->flags;
+	put16(rec + 2, aux);
+	put32(rec + 4, delta);
+	put32(rec + 8, event->pid);
+	err = writer_append(writer, rec, size);
 	if (err)
 		return err;
 	writer->events++;
@@ -777,13 +1591,14 @@ int trace_writer__flush(struct trace_writer *writer)
 
 int trace_writer__close(struct trace_writer *writer)
 {
-	struct end_record end = { .type = REC_END, .size = sizeof(end) };
+	unsigned char end[16];
 	int err;
 
 	if (!writer)
 		return 0;
-	end.events = writer->events;
-	err = writer_append(writer, &end, sizeof(end));
+	file_record_header(end, REC_END, 0, sizeof(end));
+	put64(end + 8, writer->events);
+	err = writer_append(writer, end, sizeof(end));
 	if (!err)
 		err = writer_compress(writer, ZSTD_e_end);
 	if (writer->close_file) {

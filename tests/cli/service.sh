@@ -109,6 +109,21 @@ check "unit: Type=notify with a watchdog" grep -q '^Type=notify$' lockdepd.servi
 check "unit: capabilities limited to what BPF needs" \
 	grep -qx 'CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_SYS_ADMIN CAP_SYSLOG' lockdepd.service
 
+# --- the man page -----------------------------------------------------------------
+if command -v scdoc >/dev/null; then
+	check "scdoc builds lockdepd(8)" sh -c "scdoc <docs/lockdepd.8.scd >'$WORK/lockdepd.8'"
+	documents_run_options() {
+		local o
+		for o in rules replay exit-on-eof format json duration state-dir save-interval \
+			runtime-dir kmsg alert-kmsg alert-json attach; do
+			grep -qF "\\fB--$o\\fR" "$WORK/lockdepd.8" || { echo "# missing --$o"; return 1; }
+		done
+	}
+	check "lockdepd(8) documents every run option" documents_run_options
+else
+	not_ok "scdoc builds lockdepd(8)" "scdoc is missing (make deps installs it)"
+fi
+
 # --- notify protocol -----------------------------------------------------------
 "$LISTEN" "$WORK/notify.sock" "$WORK/notify.out" &
 listener=$!

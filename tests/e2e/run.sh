@@ -8,6 +8,8 @@ cd "$(dirname "$0")/../.." || exit 1
 
 parts=(
 	tests/e2e/smoke.sh
+	tests/e2e/live_checks.sh
+	tests/e2e/findings.sh
 )
 
 status=0
