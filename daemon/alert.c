@@ -335,8 +335,7 @@ static void send_kmsg(struct alerter *alerter, const struct finding *finding)
 	ssize_t n;
 
 	if (alerter->kmsg_fd < 0) {
-		/* A file stands in for the kernel log in tests; /dev/kmsg itself is never created.
-		 */
+		/* Tests write to a file; a missing /dev/kmsg is never created. */
 		int create = strncmp(alerter->kmsg_path, "/dev/", 5) ? O_CREAT : 0;
 
 		alerter->kmsg_fd = open(alerter->kmsg_path,

@@ -15,7 +15,6 @@ int cmd_dump(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_record(int argc, char **argv);
-int cmd_run(int argc, char **argv);
 /*
  * The daemon (service.c): the whole `run` option set, live or with
  * --replay TRACE; `run` hands its arguments over unchanged (argv[0] "run").

@@ -38,8 +38,9 @@ static const char *common_kernel(char (*kernels)[128], size_t n)
 }
 
 static int load_inputs(char **paths, size_t n, struct engine *engine, struct symtab *symtab,
-		       char (*kernels)[128])
+		       char (*kernels)[128], __u64 *ret_not_remade)
 {
+	*ret_not_remade = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct state_info info;
 		char error[1024];
@@ -52,6 +53,7 @@ static int load_inputs(char **paths, size_t n, struct engine *engine, struct sym
 		if (err)
 			return err;
 		snprintf(kernels[i], sizeof(kernels[i]), "%s", info.kernel_release);
+		*ret_not_remade += info.findings - info.findings_restored;
 		log_debug("%s: %llu classes, %llu dependencies, %llu findings from %s", paths[i],
 			  (unsigned long long)info.classes, (unsigned long long)info.dependencies,
 			  (unsigned long long)info.findings, info.host[0] ? info.host : "?");
@@ -100,6 +102,7 @@ int cmd_merge(int argc, char **argv)
 	size_t nr_rule_paths = 0, nr_inputs;
 	const char *output = NULL;
 	unsigned long printed, new_findings;
+	__u64 not_remade = 0;
 	int status = EXIT_BAD_INPUT;
 	int opt;
 
@@ -147,7 +150,7 @@ int cmd_merge(int argc, char **argv)
 		log_error("engine: %s", strerror(errno));
 		goto cleanup;
 	}
-	if (load_inputs(argv + optind, nr_inputs, engine, symtab, kernels))
+	if (load_inputs(argv + optind, nr_inputs, engine, symtab, kernels, &not_remade))
 		goto cleanup;
 	opts.kernel_release = common_kernel(kernels, nr_inputs);
 	meta.kernel_release = opts.kernel_release;
@@ -161,6 +164,12 @@ int cmd_merge(int argc, char **argv)
 		nr_inputs, (unsigned long long)stats.classes,
 		(unsigned long long)stats.dependencies, printed, new_findings,
 		(unsigned long long)stats.suppressed);
+	/* Orders and suppressions come from rules: a state file holds none. */
+	if (not_remade)
+		fprintf(stderr,
+			"lockdepd: %llu findings of the inputs were not made again: they need the "
+			"rules the machines ran with (--rules)\n",
+			(unsigned long long)not_remade);
 	status = printed ? EXIT_FINDINGS : 0;
 cleanup:
 	engine__free(engine);

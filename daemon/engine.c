@@ -320,6 +320,29 @@ struct stack {
 	__u64 frames[];
 };
 
+/*
+ * The hot path's index of a class's out-edges, by target class: open
+ * addressing, linear probing, at most 3/4 full. A hit on a plain edge
+ * (not primed, not in a finding, no struct dependency handed out) is only
+ * counted here, in a few bytes that stay in cache, and folded into
+ * edge->count when anything looks at the edge: edge->count + hits is the
+ * count (edge_count()). Every other edge is OUT_DIRECT and takes the slow
+ * path, which keeps edge->count and everything hanging off it exact.
+ */
+#define OUT_DIRECT	UINT32_MAX
+#define OUT_PENDING_MAX (UINT32_MAX / 2)
+
+struct out_slot {
+	__u32 to; /* NO_CLASS: a free slot */
+	__u32 hits; /* not yet in edge->count, or OUT_DIRECT */
+};
+
+/* An out-edge in creation order: the cycle search walks these, newest first. */
+struct out_edge {
+	__u32 to;
+	__u32 edge;
+};
+
 struct class
 {
 	const char *name;
@@ -329,6 +352,11 @@ struct class
 	__s32 order_index; /* in the rules' order, or -1 */
 	bool allow_nesting;
 	bool unclassified;
+	struct out_slot *out_slots; /* NULL until the first out-edge */
+	__u32 out_mask;
+	__u32 nr_out;
+	struct out_edge *out; /* nr_out of them, oldest first */
+	__u32 cap_out;
 };
 
 /* One side of a dependency as first seen; its class is the edge's. */
@@ -387,8 +415,7 @@ struct held_lock {
 	__u32 class_id;
 	__u8 lock_type;
 	bool trylock;
-	__u8 nr_stack;
-	__u64 stack[LD_MAX_STACK];
+	__u8 nr_stack; /* its frames: task->held_stacks[] at the same index */
 };
 
 struct reclaim_frame {
@@ -402,6 +429,8 @@ struct task {
 	char comm[LD_COMM_LEN];
 	const char *comm_name; /* comm interned, NULL until needed */
 	struct held_lock *held; /* outermost first */
+	/* held[i]'s stack, apart so that walking held stays within a cache line or two */
+	__u64 (*held_stacks)[LD_MAX_STACK];
 	__u32 nr_held;
 	__u32 cap_held;
 	struct reclaim_frame *reclaim; /* innermost last */
@@ -837,6 +866,7 @@ static void task_drop(struct engine *engine, struct task *task)
 static void task_free(struct task *task)
 {
 	free(task->held);
+	free(task->held_stacks);
 	free(task->reclaim);
 	free(task);
 }
@@ -864,8 +894,10 @@ static void task_set_comm(struct task *task, const char comm[LD_COMM_LEN])
 	task->comm_name = NULL;
 }
 
-static struct site_view held_view(const struct held_lock *held)
+static struct site_view held_view(const struct task *task, __u32 i)
 {
+	const struct held_lock *held = &task->held[i];
+
 	return (struct site_view){
 		.class_id = held->class_id,
 		.lock_type = held->lock_type,
@@ -875,7 +907,7 @@ static struct site_view held_view(const struct held_lock *held)
 		.lock = held->lock,
 		.ip = held->ip,
 		.ctx = held->ctx,
-		.stack = held->stack,
+		.stack = task->held_stacks[i],
 	};
 }
 
@@ -900,8 +932,19 @@ static int held_push(struct task *task, const struct site_view *view)
 {
 	struct held_lock *held;
 
-	if (grow_array((void **)&task->held, &task->cap_held, task->nr_held, sizeof(*task->held)))
-		return -ENOMEM;
+	if (task->nr_held == task->cap_held) {
+		__u32 capacity = task->cap_held;
+		void *stacks;
+
+		if (grow_array((void **)&task->held, &capacity, task->nr_held, sizeof(*task->held)))
+			return -ENOMEM;
+		stacks = realloc(task->held_stacks, capacity * sizeof(*task->held_stacks));
+		if (!stacks)
+			return -ENOMEM;
+		task->held_stacks = stacks;
+		task->cap_held = capacity;
+	}
+	memcpy(task->held_stacks[task->nr_held], view->stack, view->nr_stack * sizeof(__u64));
 	held = &task->held[task->nr_held++];
 	held->lock = view->lock;
 	held->ip = view->ip;
@@ -910,7 +953,6 @@ static int held_push(struct task *task, const struct site_view *view)
 	held->lock_type = view->lock_type;
 	held->trylock = view->trylock;
 	held->nr_stack = (__u8)view->nr_stack;
-	memcpy(held->stack, view->stack, view->nr_stack * sizeof(__u64));
 	return 0;
 }
 
@@ -922,6 +964,8 @@ static bool held_remove(struct task *task, __u64 lock)
 			continue;
 		memmove(&task->held[i], &task->held[i + 1],
 			(task->nr_held - i - 1) * sizeof(task->held[0]));
+		memmove(&task->held_stacks[i], &task->held_stacks[i + 1],
+			(task->nr_held - i - 1) * sizeof(task->held_stacks[0]));
 		task->nr_held--;
 		return true;
 	}
@@ -944,6 +988,102 @@ static struct lock_site edge_lock_site(const struct engine *engine, __u32 class_
 	};
 }
 
+static inline __u32 out_hash(__u32 to)
+{
+	__u32 h = to * 0x9e3779b1u;
+
+	return h ^ h >> 15;
+}
+
+/* The slot of from's edge to `to`, or NULL when there is none. */
+static inline struct out_slot *out_slot_find(const struct class *from, __u32 to)
+{
+	if (!from->out_slots)
+		return NULL;
+	for (__u32 i = out_hash(to) & from->out_mask;; i = (i + 1) & from->out_mask) {
+		struct out_slot *slot = &from->out_slots[i];
+
+		if (slot->to == to)
+			return slot;
+		if (slot->to == NO_CLASS)
+			return NULL;
+	}
+}
+
+static int out_slots_grow(struct class *class)
+{
+	__u32 capacity = class->out_slots ? (class->out_mask + 1) * 2 : 8;
+	struct out_slot *slots = calloc(capacity, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (__u32 j = 0; class->out_slots && j <= class->out_mask; j++) {
+		__u32 i;
+
+		if (class->out_slots[j].to == NO_CLASS)
+			continue;
+		for (i = out_hash(class->out_slots[j].to) & (capacity - 1); slots[i].to;
+		     i = (i + 1) & (capacity - 1))
+			;
+		slots[i] = class->out_slots[j];
+	}
+	free(class->out_slots);
+	class->out_slots = slots;
+	class->out_mask = capacity - 1;
+	return 0;
+}
+
+/* Indexes the new edge `index` from class to `to` (not indexed yet); it starts OUT_DIRECT. */
+static int out_insert(struct class *class, __u32 to, __u32 index)
+{
+	__u32 i;
+
+	if (!class->out_slots || (class->nr_out + 1) * 4 > (class->out_mask + 1) * 3) {
+		if (out_slots_grow(class))
+			return -ENOMEM;
+	}
+	if (grow_array((void **)&class->out, &class->cap_out, class->nr_out, sizeof(*class->out)))
+		return -ENOMEM;
+	for (i = out_hash(to) & class->out_mask; class->out_slots[i].to;
+	     i = (i + 1) & class->out_mask)
+		;
+	class->out_slots[i] = (struct out_slot){ to, OUT_DIRECT };
+	class->out[class->nr_out++] = (struct out_edge){ to, index };
+	return 0;
+}
+
+/* The hits of edge, those only counted in its slot included. */
+static __u64 edge_count(const struct engine *engine, const struct edge *edge)
+{
+	const struct out_slot *slot = out_slot_find(&engine->classes[edge->from], edge->to);
+
+	return edge->count + (slot && slot->hits != OUT_DIRECT ? slot->hits : 0);
+}
+
+/*
+ * Moves the hits only counted in edge's slot into edge->count; with
+ * direct, every later hit takes the slow path.
+ */
+static void edge_fold_hits(struct engine *engine, struct edge *edge, bool direct)
+{
+	struct out_slot *slot = out_slot_find(&engine->classes[edge->from], edge->to);
+
+	if (!slot || slot->hits == OUT_DIRECT)
+		return;
+	edge->count += slot->hits;
+	slot->hits = direct ? OUT_DIRECT : 0;
+}
+
+/* Lets the hot path count edge's hits alone once nothing else hangs off it. */
+static void edge_refresh_slot(struct engine *engine, const struct edge *edge)
+{
+	struct out_slot *slot = out_slot_find(&engine->classes[edge->from], edge->to);
+
+	if (slot && slot->hits == OUT_DIRECT && !edge->primed && !edge->dep &&
+	    !edge->cycle_finding && !edge->order_finding)
+		slot->hits = 0;
+}
+
 static void dependency_view(const struct engine *engine, const struct edge *edge,
 			    struct dependency *dep)
 {
@@ -958,7 +1098,7 @@ static void dependency_view(const struct engine *engine, const struct edge *edge
 				       edge->held_trylock),
 		.acquired = edge_lock_site(engine, edge->to, &edge->acquired, edge->acquired_type,
 					   edge->acquired_trylock),
-		.count = edge->count,
+		.count = edge_count(engine, edge),
 		.primed = edge->primed,
 		.reclaim_kind = edge->reclaim_kind == NO_KIND
 					? NULL
@@ -977,6 +1117,8 @@ static const struct dependency *edge_dependency(struct engine *engine, struct ed
 		edge->dep = arena_alloc(&engine->arena, sizeof(*edge->dep));
 		if (!edge->dep)
 			return NULL;
+		/* From now on edge->dep->count follows every hit. */
+		edge_fold_hits(engine, edge, true);
 		dependency_fill(engine, edge);
 	}
 	return edge->dep;
@@ -1036,7 +1178,8 @@ static struct edge *edge_new(struct engine *engine, __u32 from, __u32 to, __u32 
 			return NULL;
 		engine->edge_chunks[engine->nr_edge_chunks++] = edges;
 	}
-	if (hmap_insert(&engine->edge_by_classes, (__u64)from << 32 | to, (__u64)index + 1))
+	if (hmap_insert(&engine->edge_by_classes, (__u64)from << 32 | to, (__u64)index + 1) ||
+	    out_insert(&engine->classes[from], to, index))
 		return NULL;
 	edge = edge_at(engine, index);
 	*edge = (struct edge){
@@ -1103,7 +1246,8 @@ static int held_snapshot(struct engine *engine, struct task *task, struct findin
 	}
 	for (__u32 i = 0; i < task->nr_held; i++) {
 		const struct held_lock *held = &task->held[i];
-		const struct stack *stack = stack_intern(engine, held->stack, held->nr_stack, &err);
+		const struct stack *stack =
+			stack_intern(engine, task->held_stacks[i], held->nr_stack, &err);
 
 		sites[k++] = (struct lock_site){
 			.class_name = engine->classes[held->class_id].name,
@@ -1128,7 +1272,7 @@ static int held_snapshot(struct engine *engine, struct task *task, struct findin
 static int finding_fill_untasked(struct engine *engine, struct finding *f,
 				 const struct edge *closing)
 {
-	f->count = closing->count ? closing->count : 1;
+	f->count = closing->primed ? 1 : edge_count(engine, closing);
 	f->test = closing->test;
 	f->pid = closing->pid;
 	f->comm = closing->comm ? closing->comm : "";
@@ -1280,20 +1424,20 @@ static int search_path(struct engine *engine, __u32 start, __u32 target)
 	engine->classes[start].visit_gen = gen;
 	engine->queue[tail++] = start;
 	while (head < tail) {
-		__u32 class_id = engine->queue[head++];
+		const struct class *class = &engine->classes[engine->queue[head++]];
 
-		for (__u32 e = engine->classes[class_id].first_out; e != NO_EDGE;) {
-			const struct edge *edge = edge_at(engine, e);
-			struct class *next = &engine->classes[edge->to];
+		/* Newest first, the order the search has always used. */
+		for (__u32 i = class->nr_out; i-- > 0;) {
+			const struct out_edge *out = &class->out[i];
+			struct class *next = &engine->classes[out->to];
 
 			if (next->visit_gen != gen) {
 				next->visit_gen = gen;
-				next->bfs_edge = e;
-				if (edge->to == target)
+				next->bfs_edge = out->edge;
+				if (out->to == target)
 					return 1;
-				engine->queue[tail++] = edge->to;
+				engine->queue[tail++] = out->to;
 			}
-			e = edge->next_out;
 		}
 	}
 	return 0;
@@ -1418,25 +1562,62 @@ static int check_new_edge(struct engine *engine, struct task *task, __u32 index)
 	return check_order(engine, task, index);
 }
 
+/*
+ * Starts loading the slots of held -> to for every lock the task holds:
+ * they are far apart, and waiting for each in turn is most of the cost.
+ */
+static inline void out_prefetch(const struct engine *engine, const struct task *task, __u32 to)
+{
+	__u32 hash = out_hash(to);
+
+	for (__u32 i = 0; i < task->nr_held; i++) {
+		const struct class *from = &engine->classes[task->held[i].class_id];
+
+		if (from->out_slots)
+			__builtin_prefetch(&from->out_slots[hash & from->out_mask], 1);
+	}
+}
+
+/* A hit the slot of a plain edge can count alone; false when the slow path must. */
+static inline bool out_hit(const struct engine *engine, __u32 from, __u32 to)
+{
+	struct out_slot *slot = out_slot_find(&engine->classes[from], to);
+
+	if (!slot || slot->hits >= OUT_PENDING_MAX)
+		return false;
+	slot->hits++;
+	return true;
+}
+
 /* Records from -> to (from == to: the recursion edge) and reports what it breaks. */
 static int dependency_add(struct engine *engine, struct task *task, const struct site_view *from,
 			  const struct site_view *to)
 {
 	__u64 key = (__u64)from->class_id << 32 | to->class_id;
-	struct hmap_slot *slot = hmap_find(&engine->edge_by_classes, key, NULL, NULL);
+	struct hmap_slot *slot;
 	struct edge *edge;
 	__u32 index;
 	int err;
 
-	if (slot)
-		return edge_hit(engine, task, edge_at(engine, (__u32)(slot->value - 1)), from, to);
-	edge = edge_new(engine, from->class_id, to->class_id, &index);
-	if (!edge)
-		return -ENOMEM;
-	err = edge_fill_first_seen(engine, edge, task, from, to);
-	if (err)
-		return err;
-	return check_new_edge(engine, task, index);
+	if (out_hit(engine, from->class_id, to->class_id))
+		return 0;
+	slot = hmap_find(&engine->edge_by_classes, key, NULL, NULL);
+	if (slot) {
+		edge = edge_at(engine, (__u32)(slot->value - 1));
+		edge_fold_hits(engine, edge, false);
+		err = edge_hit(engine, task, edge, from, to);
+	} else {
+		edge = edge_new(engine, from->class_id, to->class_id, &index);
+		if (!edge)
+			return -ENOMEM;
+		err = edge_fill_first_seen(engine, edge, task, from, to);
+		if (!err)
+			err = check_new_edge(engine, task, index);
+		/* edge_new() may have moved the chunks' table, not the edge itself. */
+	}
+	if (!err)
+		edge_refresh_slot(engine, edge);
+	return err;
 }
 
 static inline bool same_ww_context(const struct site_view *a, const struct held_lock *held)
@@ -1452,6 +1633,7 @@ static int record_attempt(struct engine *engine, struct task *task, const struct
 	__u32 previous = NO_CLASS;
 	int err;
 
+	out_prefetch(engine, task, want->class_id);
 	if (task_in_reclaim(task)) {
 		struct site_view reclaim = reclaim_view(engine, task);
 
@@ -1471,7 +1653,8 @@ static int record_attempt(struct engine *engine, struct task *task, const struct
 			 */
 			if (recursion_seen || same_ww_context(want, held) ||
 			    engine->classes[held->class_id].allow_nesting ||
-			    (engine->classes[held->class_id].unclassified && held->lock != want->lock))
+			    (engine->classes[held->class_id].unclassified &&
+			     held->lock != want->lock))
 				continue;
 			recursion_seen = true;
 		} else if (held->class_id == previous) {
@@ -1479,7 +1662,9 @@ static int record_attempt(struct engine *engine, struct task *task, const struct
 			continue;
 		}
 		previous = held->class_id;
-		from = held_view(held);
+		if (out_hit(engine, held->class_id, want->class_id))
+			continue;
+		from = held_view(task, i);
 		err = dependency_add(engine, task, &from, want);
 		if (err)
 			return err;
@@ -1575,12 +1760,15 @@ static int feed_alloc(struct engine *engine, const struct ld_event *ev)
 	};
 	/* In reclaim context fs_reclaim is held too, but never depends on itself. */
 	for (__u32 i = 0; i < task->nr_held; i++) {
-		struct site_view from = held_view(&task->held[i]);
+		struct site_view from;
 		int err;
 
-		if (from.class_id == previous)
+		if (task->held[i].class_id == previous)
 			continue;
-		previous = from.class_id;
+		previous = task->held[i].class_id;
+		if (out_hit(engine, previous, engine->fs_reclaim))
+			continue;
+		from = held_view(task, i);
 		err = dependency_add(engine, task, &from, &reclaim);
 		if (err)
 			return err;
@@ -1779,6 +1967,10 @@ void engine__free(struct engine *engine)
 	hmap_free(&engine->comms);
 	hmap_free(&engine->tasks);
 	hmap_free(&engine->finding_by_identity);
+	for (__u32 i = 0; i < engine->nr_classes; i++) {
+		free(engine->classes[i].out_slots);
+		free(engine->classes[i].out);
+	}
 	free(engine->classes);
 	free(engine->findings);
 	free(engine->queue);
@@ -1967,25 +2159,34 @@ int engine__import_dependency(struct engine *engine, const struct dependency *de
 		edge = edge_at(engine, (__u32)(slot->value - 1));
 		if (dep->primed)
 			return 0;
-		if (edge->primed)
-			return edge_fill_imported(engine, edge, dep);
-		edge->count += dep->count ? dep->count : 1;
-		if (edge->dep)
-			edge->dep->count = edge->count;
-		return 0;
-	}
-	edge = edge_new(engine, from, to, &index);
-	if (!edge)
-		return -ENOMEM;
-	if (dep->primed) {
-		edge->primed = true;
-		edge->comm = "";
+		if (edge->primed) {
+			err = edge_fill_imported(engine, edge, dep);
+		} else {
+			/* Hits only counted in the edge's slot stay there: edge_count() adds them.
+			 */
+			edge->count += dep->count ? dep->count : 1;
+			if (edge->dep)
+				edge->dep->count = edge->count;
+			err = 0;
+		}
 	} else {
-		err = edge_fill_imported(engine, edge, dep);
-		if (err)
-			return err;
+		edge = edge_new(engine, from, to, &index);
+		if (!edge)
+			return -ENOMEM;
+		if (dep->primed) {
+			edge->primed = true;
+			edge->comm = "";
+			err = 0;
+		} else {
+			err = edge_fill_imported(engine, edge, dep);
+		}
+		if (!err)
+			err = check_new_edge(engine, NULL, index);
 	}
-	return check_new_edge(engine, NULL, index);
+	/* A restored graph takes the same fast path as one learned live. */
+	if (!err)
+		edge_refresh_slot(engine, edge);
+	return err;
 }
 
 int engine__restore_finding(struct engine *engine, int kind, const char *const *classes,

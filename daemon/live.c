@@ -1169,6 +1169,11 @@ static int deliver_untracked_lost(struct live *live)
 	return deliver(live, &ev);
 }
 
+int live__fd(const struct live *live)
+{
+	return ring_buffer__epoll_fd(live->rb);
+}
+
 int live__poll(struct live *live, int timeout_ms, live_event_fn fn, void *ctx)
 {
 	__u64 before = live->events;

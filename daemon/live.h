@@ -74,6 +74,8 @@ int live__open(const struct live_opts *opts, struct symtab *symtab, struct live 
  * for the caller), or the callback's non-zero value.
  */
 int live__poll(struct live *live, int timeout_ms, live_event_fn fn, void *ctx);
+/* The ring buffer's epoll fd: readable when live__poll(live, 0, ...) has work. */
+int live__fd(const struct live *live);
 
 /* Delivers whatever is still buffered, without waiting. Same returns as live__poll(). */
 int live__drain(struct live *live, live_event_fn fn, void *ctx);

@@ -22,8 +22,11 @@ static const struct cmd cmds[] = {
 	{ "probe", cmd_probe, "probe [--format text|json]" },
 	{ "record", cmd_record,
 	  "record -o FILE [--duration SEC] [--rules FILE] [-- COMMAND ...]" },
-	{ "run", cmd_run,
-	  "run [--rules FILE]... [--format text|json] [--json FILE] [--duration SEC]" },
+	{ "run", cmd_service,
+	  "run [--rules FILE]... [--format text|json] [--json FILE] [--duration SEC]\n"
+	  "               [--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
+	  "               [--replay TRACE [--exit-on-eof]] [--state-dir DIR|none]\n"
+	  "               [--runtime-dir DIR|none] [--kmsg PATH|none] [--save-interval SEC]" },
 	{ "status", cmd_status, "status [--format text|json] [--runtime-dir DIR]" },
 	{ "merge", cmd_merge, "merge [--rules FILE]... [--format text|json] [-o STATE] STATE..." },
 };

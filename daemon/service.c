@@ -46,7 +46,6 @@
 /* Events per dispatch: large enough to be cheap, small enough to stay responsive. */
 #define DISPATCH_BUDGET 8192
 /* The live ring buffer is polled this often (it offers no descriptor to wait on). */
-#define LIVE_POLL_MS 50
 /* A regular file followed as the kernel log is re-read this often. */
 #define KMSG_FILE_POLL_MS 100
 /* STATUS= is refreshed at most this often. */
@@ -224,8 +223,9 @@ int event_source_live_open(const struct live_opts *opts, struct symtab *symtab,
 	}
 	source->ops = &live_ops;
 	source->ctx = live;
-	source->fd = -1;
-	source->poll_ms = LIVE_POLL_MS;
+	/* The ring buffer's epoll fd wakes the loop: no polling delay. */
+	source->fd = live__fd(live);
+	source->poll_ms = 0;
 	source->gfp = live__gfp_layout(live);
 	source->kernel_release = live__kernel_release(live);
 	snprintf(source->description, sizeof(source->description), "live %s (%s)",
@@ -253,6 +253,12 @@ struct status_connection {
 struct service {
 	const struct service_opts *opts;
 	struct rules *rules;
+	/*
+	 * The rules the live source was opened with: it keeps a pointer for
+	 * its lock_args probes, so they live until the end (a reload changes
+	 * what the engine and the alerts do, not which probes are attached).
+	 */
+	struct rules *source_rules;
 	struct symtab *symtab;
 	struct engine *engine;
 	struct event_source *source;
@@ -802,7 +808,8 @@ static void reload(struct service *svc)
 			log_error_errno(err, "reload: %s", strerror(-err));
 			svc->fatal = svc->stopping = true;
 		}
-		rules__free(svc->rules);
+		if (svc->rules != svc->source_rules)
+			rules__free(svc->rules);
 		svc->rules = rules;
 		svc->reloads++;
 		log_info("rules reloaded (%zu files); the graph is kept", svc->opts->nr_rule_paths);
@@ -1001,11 +1008,23 @@ static void wait_for_children(struct service *svc)
 
 /* --- set up and tear down ------------------------------------------------------------- */
 
-/* Creates dir (one level) when missing. */
+/* Creates dir and its missing parents (mkdir -p); the last level is private. */
 static int ensure_directory(const char *dir, const char *what)
 {
+	char path[PATH_MAX];
 	struct stat st;
 
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return log_error_errno(-ENAMETOOLONG, "%s directory %s: name too long", what, dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return log_error_errno(-errno, "%s directory %s: %s: %s", what, dir, path,
+					       strerror(errno));
+		*p = '/';
+	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return log_error_errno(-errno, "%s directory %s: %s", what, dir, strerror(errno));
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -1016,13 +1035,20 @@ static int ensure_directory(const char *dir, const char *what)
 static int open_source(struct service *svc)
 {
 	const struct service_opts *opts = svc->opts;
-	struct live_opts live_opts = { .attach = opts->attach, .rules = svc->rules };
+	struct live_opts live_opts = {
+		.attach = opts->attach,
+		.rules = svc->rules,
+		.all_allocs = opts->all_allocs,
+		.all_stacks = opts->all_stacks,
+	};
 	int err;
 
-	if (opts->replay_path)
+	if (opts->replay_path) {
 		err = event_source_replay_open(opts->replay_path, svc->symtab, &svc->source);
-	else
+	} else {
 		err = event_source_live_open(&live_opts, svc->symtab, &svc->source);
+		svc->source_rules = svc->rules;
+	}
 	if (err)
 		return err;
 	svc->stdout_opts.kernel_release = svc->source->kernel_release;
@@ -1093,8 +1119,13 @@ static int setup(struct service *svc)
 		return err;
 	if (opts->kmsg_path) {
 		err = kmsg_follower__open(opts->kmsg_path, &svc->kmsg);
-		if (err)
+		if (err && opts->kmsg_optional)
+			log_warning("findings will not name IGT tests: the kernel log cannot be "
+				    "followed");
+		else if (err)
 			return err;
+	}
+	if (svc->kmsg) {
 		if (kmsg_follower__pollable(svc->kmsg)) {
 			err = epoll_add(svc, kmsg_follower__fd(svc->kmsg), TAG_KMSG);
 			if (err)
@@ -1130,6 +1161,8 @@ static void teardown(struct service *svc)
 	engine__free(svc->engine);
 	event_source_free(svc->source);
 	symtab__free(svc->symtab);
+	if (svc->source_rules != svc->rules)
+		rules__free(svc->source_rules);
 	rules__free(svc->rules);
 	if (svc->json)
 		fclose(svc->json);
@@ -1269,6 +1302,8 @@ int cmd_service(int argc, char **argv)
 		OPT_ALERT_KMSG,
 		OPT_ALERT_JSON,
 		OPT_SAVE_INTERVAL,
+		OPT_ALL_ALLOCS,
+		OPT_ALL_STACKS,
 	};
 	static const struct option options[] = {
 		{ "rules", required_argument, NULL, 'r' },
@@ -1276,6 +1311,8 @@ int cmd_service(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "attach", required_argument, NULL, 'a' },
+		{ "all-allocs", no_argument, NULL, OPT_ALL_ALLOCS },
+		{ "all-stacks", no_argument, NULL, OPT_ALL_STACKS },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "exit-on-eof", no_argument, NULL, OPT_EXIT_ON_EOF },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -1288,7 +1325,11 @@ int cmd_service(int argc, char **argv)
 		{},
 	};
 	struct service_opts opts = {
-		.state_dir = env_or("STATE_DIRECTORY", SERVICE_STATE_DIR_DEFAULT),
+		/*
+		 * Only a service remembers: systemd's StateDirectory= sets
+		 * $STATE_DIRECTORY. A one-off run starts fresh unless asked.
+		 */
+		.state_dir = env_or("STATE_DIRECTORY", NULL),
 		.runtime_dir = env_or("RUNTIME_DIRECTORY", SERVICE_RUNTIME_DIR_DEFAULT),
 		.save_interval = 300,
 	};
@@ -1326,6 +1367,12 @@ int cmd_service(int argc, char **argv)
 		case 'a':
 			if (live_parse_attach(optarg, &opts.attach))
 				goto cleanup;
+			break;
+		case OPT_ALL_ALLOCS:
+			opts.all_allocs = true;
+			break;
+		case OPT_ALL_STACKS:
+			opts.all_stacks = true;
 			break;
 		case OPT_REPLAY:
 			opts.replay_path = optarg;
@@ -1374,6 +1421,8 @@ int cmd_service(int argc, char **argv)
 	}
 	/* A replayed trace carries its own markers: the host's log is not its test's. */
 	opts.kmsg_path = kmsg_given ? kmsg : (opts.replay_path ? NULL : "/dev/kmsg");
+	/* Only the default may be missing: a path asked for must work. */
+	opts.kmsg_optional = !kmsg_given;
 	if (alert_json_given) {
 		opts.alert_json_path = alert_json;
 	} else if (opts.state_dir) {

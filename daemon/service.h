@@ -89,11 +89,14 @@ struct service_opts {
 	size_t nr_rule_paths;
 	const char *replay_path; /* NULL: live capture */
 	enum live_attach attach; /* live */
+	bool all_allocs; /* live: send allocations BPF could tell are harmless */
+	bool all_stacks; /* live: unwind every stack, even of sites already seen */
 	enum report_format format; /* findings on stdout */
 	const char *json_path; /* every finding as JSON lines too; NULL: none */
 	const char *state_dir; /* NULL: no persistence */
 	const char *runtime_dir; /* NULL: no status socket */
 	const char *kmsg_path; /* followed for IGT markers; NULL: none */
+	bool kmsg_optional; /* kmsg_path cannot be opened: carry on without attribution */
 	const char *alert_kmsg_path; /* the kmsg alert action writes here; NULL: /dev/kmsg */
 	const char *alert_json_path; /* the json alert action appends here; NULL: none */
 	double duration; /* seconds; 0: until SIGINT/SIGTERM */
@@ -109,7 +112,6 @@ struct service_opts {
 int service_run(const struct service_opts *opts);
 
 /* The default directories: $STATE_DIRECTORY / $RUNTIME_DIRECTORY as systemd sets them. */
-#define SERVICE_STATE_DIR_DEFAULT   "/var/lib/lockdepd"
 #define SERVICE_RUNTIME_DIR_DEFAULT "/run/lockdepd"
 #define SERVICE_SOCKET_NAME	    "status.sock"
 

@@ -449,6 +449,32 @@ run_lockdepd "$WORK/out" "$WORK/err" run --replay "$WORK/ab.trace" --rules "$WOR
 expect_status "exec safety: the same file, root's and 0644, is accepted" 0
 
 # --- odds and ends --------------------------------------------------------------------------
+# Bad input in a replayed trace: what came before it is kept, the line is named.
+{ cat "$WORK/ab.trace"; echo 'acquire pid=1 lokc=0x10'; } >"$WORK/bad.trace"
+start badtrace --replay "$WORK/bad.trace" --rules "$WORK/rules.yaml" --state-dir "$WORK/bad-trace-state" \
+	--runtime-dir none --exit-on-eof
+finish "$pid"
+expect_status "bad trace: exit 2" 2
+check "bad trace: the error names file and line" grep -q 'bad.trace:9: ' "$WORK/badtrace.err"
+check "bad trace: the graph learned before the bad line is saved" \
+	file_has "$WORK/bad-trace-state/state.jsonl" '"dep":\["A","B"\]'
+run_lockdepd "$WORK/out" "$WORK/err" merge "$WORK/crash-state/state.jsonl" "$WORK/machine-ab/state.jsonl"
+expect_status "merge: findings the inputs hold come back" 1
+cat >"$WORK/order-rules.yaml" <<'Y'
+classes:
+  - {name: A, match: ["&a->lock"]}
+  - {name: B, match: ["&b->lock"]}
+order: [B, A]
+Y
+start ordered --replay "$WORK/ab.trace" --rules "$WORK/order-rules.yaml" --state-dir "$WORK/ordered" \
+	--runtime-dir none --exit-on-eof
+finish "$pid"
+run_lockdepd "$WORK/out" "$WORK/err" merge "$WORK/ordered/state.jsonl"
+expect_status "merge: an order finding needs the rules it was made with" 0
+check "merge: ... and says so" grep -q '1 findings of the inputs were not made again: they need the rules the machines ran with (--rules)' "$WORK/err"
+run_lockdepd "$WORK/out" "$WORK/err" merge --rules "$WORK/order-rules.yaml" "$WORK/ordered/state.jsonl"
+expect_status "merge: with --rules the order finding is back" 1
+
 start duration --replay "$WORK/ab.trace" --state-dir none --runtime-dir none --duration 0.3
 finish "$pid"
 expect_status "--duration ends the daemon" 0

@@ -340,6 +340,25 @@ static void test_counts_continue(void **state)
 		     "acquire pid=9 lock=0x50 ip=x+0x2\n");
 	assert_int_equal(find(h->engine, FINDING_CIRCULAR)->count, 3);
 	assert_int_equal(h->callbacks, 2); /* nothing new was found */
+	/* A plain restored edge (C -> fs_reclaim) keeps counting, and its count is saved. */
+	feed_text(h, "init lock=0x70 name=\"&c->lock\" site=c_init\n"
+		     "acquire pid=8 lock=0x70 ip=y+0x1\n"
+		     "alloc pid=8 gfp=GFP_KERNEL site=y+0x2\n"
+		     "alloc pid=8 gfp=GFP_KERNEL site=y+0x3\n");
+	for (size_t i = 0; i < engine__nr_dependencies(h->engine); i++) {
+		struct dependency dep;
+
+		assert_int_equal(engine__dependency(h->engine, i, &dep), 0);
+		if (strcmp(dep.from, "C") == 0 && strcmp(dep.to, FS_RECLAIM_CLASS) == 0)
+			assert_int_equal(dep.count, 3);
+	}
+	assert_int_equal(state_save(path, h->engine, h->symtab, NULL), 0);
+	{
+		char *text = read_file(path);
+
+		assert_non_null(strstr(text, "{\"dep\":[\"C\",\"fs_reclaim\"],\"count\":3,"));
+		free(text);
+	}
 	graph_free(g);
 	graph_free(h);
 }
