@@ -17,7 +17,7 @@ OUT      := build
 
 CFLAGS   ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-CPPFLAGS := -D_GNU_SOURCE -Iinclude -Idaemon -I$(OUT)
+CPPFLAGS := -D_GNU_SOURCE -Iinclude -Idaemon -Ibpf -I$(OUT)
 LIBS     := -lbpf -lelf -lz -lzstd -lyaml -lsystemd -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -138,13 +138,21 @@ bench-live: deps
 	./bench/live.sh
 
 # --- install -----------------------------------------------------------
+# The unit goes where systemd looks for locally installed units; /etc/lockdepd
+# gets the rules once (an operator's edits survive reinstalls) and must stay
+# root-owned: the daemon refuses exec alerts from a file others can write.
 install: all
 	install -D -m 0755 $(OUT)/lockdepd $(DESTDIR)$(PREFIX)/bin/lockdepd
-	install -d $(DESTDIR)$(PREFIX)/share/lockdepd/rules
+	install -d $(DESTDIR)$(PREFIX)/share/lockdepd/rules $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)/etc/lockdepd $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 rules/*.yaml $(DESTDIR)$(PREFIX)/share/lockdepd/rules/
+	sed 's|/usr/local/bin/lockdepd|$(PREFIX)/bin/lockdepd|' lockdepd.service \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/lockdepd.service
+	[ -e $(DESTDIR)/etc/lockdepd/i915.yaml ] || install -m 0644 rules/i915.yaml $(DESTDIR)/etc/lockdepd/i915.yaml
+	scdoc <docs/lockdepd.8.scd >$(DESTDIR)$(PREFIX)/share/man/man8/lockdepd.8
 
 format:
-	clang-format -i $(wildcard daemon/*.c daemon/*.h include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c)
+	clang-format -i $(wildcard daemon/*.c daemon/*.h include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c bench/*.c)
 
 clean:
 	rm -rf $(OUT)

@@ -29,7 +29,7 @@
 #include "kernel_info.h"
 #include "live.h"
 #include "lockdepd.skel.h"
-#include "../bpf/lockdepd_bpf.h"
+#include "lockdepd_bpf.h"
 #include "lockdepd_entry.skel.h"
 #include "log.h"
 #include "probe.h"
