@@ -9,6 +9,9 @@
 #                       and then an allocation under vm->mutex: nothing
 #   /out/shrinker.json  run --rules no-taint.yaml: the locking shrinker ran
 #                       after an allocation under vm->mutex: reclaim
+#   /out/service1.json  `status --format json` of a service run (state and
+#                       runtime directories) after the circular scenario
+#   /out/service2.json  the same after kill -9 and a restart on that state
 #   /out/status.txt     "NAME EXIT-STATUS" for each lockdepd command
 
 L=/e2e/lockdepd
@@ -40,6 +43,48 @@ phase_shrinker() {
 EOS
 . /tmp/phases.sh
 
+# wait_watching ERR: until a background lockdepd says its probes are attached.
+wait_watching() {
+	i=0
+	while [ $i -lt 120 ] && ! grep -q 'watching' "$1"; do
+		sleep 1
+		i=$((i + 1))
+	done
+	grep -q 'watching' "$1"
+}
+
+# The service path with live probes: what it learned survives a kill -9.
+phase_service() {
+	mkdir -p /tmp/state /tmp/runtime
+	$L run --rules /e2e/i915.yaml --format json --state-dir /tmp/state \
+		--runtime-dir /tmp/runtime --save-interval 1 >/out/service1.out 2>/out/service1.err &
+	pid=$!
+	if wait_watching /out/service1.err; then
+		load_fixture || echo "findings: insmod failed"
+		scenario circular || echo "findings: scenario circular failed"
+		sleep 3
+		$L status --format json --runtime-dir /tmp/runtime >/out/service1.json
+		echo "status1 $?" >>/out/status.txt
+	else
+		echo "findings: service never attached"
+	fi
+	kill -9 $pid
+	wait $pid
+	rmmod ldfix || echo "findings: rmmod failed"
+	$L run --rules /e2e/i915.yaml --format json --state-dir /tmp/state \
+		--runtime-dir /tmp/runtime >/out/service2.out 2>/out/service2.err &
+	pid=$!
+	if wait_watching /out/service2.err; then
+		$L status --format json --runtime-dir /tmp/runtime >/out/service2.json
+		echo "status2 $?" >>/out/status.txt
+	else
+		echo "findings: restarted service never attached"
+	fi
+	kill -TERM $pid
+	wait $pid
+	echo "service $?" >>/out/status.txt
+}
+
 # run_phase NAME RULES PHASE: `lockdepd run` around one phase.
 run_phase() {
 	$L run --rules "$2" --format json >"/out/$1.json" 2>"/out/$1.err" &
@@ -65,3 +110,4 @@ $L record -o /out/rules.ldt -- sh -c '. /e2e/lib.sh; . /tmp/phases.sh; phase_rul
 echo "record $?" >>/out/status.txt
 run_phase trylock /e2e/no-taint.yaml phase_trylock
 run_phase shrinker /e2e/no-taint.yaml phase_shrinker
+phase_service

@@ -121,6 +121,20 @@ else
 	tap_not_ok findings-reclaim-through-shrinker "no fs_reclaim -> vm->mutex edge seen in ldfix_shrinker_scan"
 fi
 
+# The service path with live probes: the circular finding is in `status`
+# over the socket, and still there after kill -9 and a restart.
+status_is findings-service-status-exit-0 status1 0
+status_is findings-service-restarted-status-exit-0 status2 0
+for n in 1 2; do
+	if jq -e '[.findings[] | select(.kind == "circular" and (.classes | sort) == ["dma_resv","vm->mutex"])] | length == 1' \
+		"$g/service$n.json" >/dev/null 2>&1; then
+		tap_ok "findings-service-status-$n-has-circular"
+	else
+		tap_not_ok "findings-service-status-$n-has-circular" "$(head -c 300 "$g/service$n.json" 2>/dev/null)"
+	fi
+done
+status_is findings-service-sigterm-exit-1 service 1
+
 # Other kernel locks may legitimately show up; list them for the reader.
 jq -r --argjson fx "$fixture_classes" \
 	'select(.kind != null) | select([.classes[] | select(. as $c | $fx | index($c))] | length == 0)
