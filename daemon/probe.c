@@ -386,15 +386,6 @@ int probe_table__print_text(const struct probe_table *table, const struct probe_
 	return 0;
 }
 
-static void json_kv_string(FILE *out, const char *key, const char *value, bool comma)
-{
-	fprintf(out, "%s\"%s\":", comma ? "," : "", key);
-	if (value)
-		json_write_string(out, value);
-	else
-		fputs("null", out);
-}
-
 int probe_table__print_json(const struct probe_table *table, const struct probe_report_info *info,
 			    FILE *out)
 {
@@ -405,28 +396,31 @@ int probe_table__print_json(const struct probe_table *table, const struct probe_
 		if (p->status == PROBE_ATTACHED)
 			attached++;
 		fputc('{', out);
-		json_kv_string(out, "probe", p->name, false);
-		json_kv_string(out, "group", probe_group_name(p->group), true);
-		json_kv_string(out, "kind", probe_kind_name(p->kind), true);
-		json_kv_string(out, "target", p->target, true);
-		json_kv_string(out, "module", p->module[0] ? p->module : NULL, true);
-		json_kv_string(out, "status", probe_status_name(p->status), true);
+		json_write_key(out, "probe", true);
+		json_write_string(out, p->name);
+		json_write_string_member(out, "group", probe_group_name(p->group));
+		json_write_string_member(out, "kind", probe_kind_name(p->kind));
+		json_write_string_member(out, "target", p->target);
+		json_write_string_member(out, "module", p->module[0] ? p->module : NULL);
+		json_write_string_member(out, "status", probe_status_name(p->status));
 		fprintf(out, ",\"errno\":%d", p->error);
-		json_kv_string(out, "error", p->error ? probe_errno_name(p->error) : NULL, true);
-		json_kv_string(out, "detail", p->detail[0] ? p->detail : NULL, true);
+		json_write_string_member(out, "error",
+					 p->error ? probe_errno_name(p->error) : NULL);
+		json_write_string_member(out, "detail", p->detail[0] ? p->detail : NULL);
 		fprintf(out, ",\"essential\":%s", p->essential ? "true" : "false");
-		json_kv_string(out, "cost", p->cost[0] ? p->cost : NULL, true);
+		json_write_string_member(out, "cost", p->cost[0] ? p->cost : NULL);
 		fputs("}\n", out);
 	}
 	fputs("{\"summary\":{", out);
-	json_kv_string(out, "kernel", info->kernel_release, false);
-	json_kv_string(out, "lock_attach", info->lock_attach, true);
+	json_write_key(out, "kernel", true);
+	json_write_string(out, info->kernel_release);
+	json_write_string_member(out, "lock_attach", info->lock_attach);
 	fprintf(out, ",\"lock_probes\":%s",
 		probe_table__essential_attached(table) ? "true" : "false");
 	fprintf(out, ",\"attached\":%zu,\"probes\":%zu", attached, table->nr);
-	json_kv_string(out, "lock_refusal", info->lock_refusal, true);
-	json_kv_string(out, "gfp_source", info->gfp_source, true);
-	json_kv_string(out, "task_flags_source", info->task_flags_source, true);
+	json_write_string_member(out, "lock_refusal", info->lock_refusal);
+	json_write_string_member(out, "gfp_source", info->gfp_source);
+	json_write_string_member(out, "task_flags_source", info->task_flags_source);
 	fputs("}}\n", out);
 	return 0;
 }

@@ -474,7 +474,7 @@ void json_write_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void json_key(FILE *out, const char *key, bool first)
+void json_write_key(FILE *out, const char *key, bool first)
 {
 	if (!first)
 		fputc(',', out);
@@ -482,27 +482,27 @@ static void json_key(FILE *out, const char *key, bool first)
 	fputc(':', out);
 }
 
-static void json_u64(FILE *out, const char *key, __u64 value)
+void json_write_u64_member(FILE *out, const char *key, __u64 value)
 {
-	json_key(out, key, false);
+	json_write_key(out, key, false);
 	fprintf(out, "%llu", (unsigned long long)value);
 }
 
-static void json_str(FILE *out, const char *key, const char *value)
+void json_write_string_member(FILE *out, const char *key, const char *value)
 {
-	json_key(out, key, false);
+	json_write_key(out, key, false);
 	json_write_string(out, value);
 }
 
-static void json_bool(FILE *out, const char *key, bool value)
+void json_write_bool_member(FILE *out, const char *key, bool value)
 {
-	json_key(out, key, false);
+	json_write_key(out, key, false);
 	fputs(value ? "true" : "false", out);
 }
 
 static void json_addr(FILE *out, const char *key, __u64 addr)
 {
-	json_key(out, key, false);
+	json_write_key(out, key, false);
 	fprintf(out, "\"0x%llx\"", (unsigned long long)addr);
 }
 
@@ -511,7 +511,7 @@ static void json_sym(FILE *out, const char *key, __u64 addr, struct symtab *symt
 {
 	struct sym_buf buf;
 
-	json_key(out, key, false);
+	json_write_key(out, key, false);
 	if (!addr)
 		fputs("null", out);
 	else
@@ -522,7 +522,7 @@ static void json_stack(FILE *out, const struct lock_site *site, struct symtab *s
 {
 	struct sym_buf buf;
 
-	json_key(out, "stack", false);
+	json_write_key(out, "stack", false);
 	fputc('[', out);
 	for (__u32 i = 0; i < site->nr_stack; i++) {
 		if (i)
@@ -540,29 +540,29 @@ static void json_stack(FILE *out, const struct lock_site *site, struct symtab *s
 static void json_edge(FILE *out, const struct dependency *edge, struct symtab *symtab)
 {
 	fputc('{', out);
-	json_key(out, "from", true);
+	json_write_key(out, "from", true);
 	json_write_string(out, edge->from);
-	json_str(out, "to", edge->to);
-	json_u64(out, "pid", edge->pid);
-	json_str(out, "comm", edge->comm);
-	json_u64(out, "time_ns", edge->time_ns);
-	json_str(out, "test", edge->test);
-	json_u64(out, "count", edge->count);
-	json_bool(out, "primed", edge->primed);
-	json_str(out, "reclaim_kind", edge->reclaim_kind);
+	json_write_string_member(out, "to", edge->to);
+	json_write_u64_member(out, "pid", edge->pid);
+	json_write_string_member(out, "comm", edge->comm);
+	json_write_u64_member(out, "time_ns", edge->time_ns);
+	json_write_string_member(out, "test", edge->test);
+	json_write_u64_member(out, "count", edge->count);
+	json_write_bool_member(out, "primed", edge->primed);
+	json_write_string_member(out, "reclaim_kind", edge->reclaim_kind);
 	json_sym(out, "site", edge->acquired.ip, symtab);
 	json_sym(out, "held_at", edge->held.ip, symtab);
 	json_addr(out, "lock", edge->acquired.lock);
 	json_addr(out, "held_lock", edge->held.lock);
-	json_bool(out, "trylock", edge->acquired.trylock);
-	json_str(out, "lock_type", ld_lock_type_name(edge->acquired.lock_type));
+	json_write_bool_member(out, "trylock", edge->acquired.trylock);
+	json_write_string_member(out, "lock_type", ld_lock_type_name(edge->acquired.lock_type));
 	json_stack(out, &edge->acquired, symtab);
 	fputc('}', out);
 }
 
 static void json_held(FILE *out, const struct finding *finding, struct symtab *symtab)
 {
-	json_key(out, "held", false);
+	json_write_key(out, "held", false);
 	fputc('[', out);
 	for (__u32 i = 0; i < finding->nr_held; i++) {
 		const struct lock_site *site = &finding->held[i];
@@ -570,7 +570,7 @@ static void json_held(FILE *out, const struct finding *finding, struct symtab *s
 		if (i)
 			fputc(',', out);
 		fputc('{', out);
-		json_key(out, "class", true);
+		json_write_key(out, "class", true);
 		json_write_string(out, site->class_name);
 		json_addr(out, "lock", site->lock);
 		json_sym(out, "at", site->ip, symtab);
@@ -582,9 +582,9 @@ static void json_held(FILE *out, const struct finding *finding, struct symtab *s
 static void report_json(FILE *out, const struct finding *finding, struct symtab *symtab)
 {
 	fputc('{', out);
-	json_key(out, "kind", true);
+	json_write_key(out, "kind", true);
 	json_write_string(out, finding_kind_name(finding->kind));
-	json_key(out, "classes", false);
+	json_write_key(out, "classes", false);
 	fputc('[', out);
 	for (__u32 i = 0; i < finding->nr_classes; i++) {
 		if (i)
@@ -592,14 +592,14 @@ static void report_json(FILE *out, const struct finding *finding, struct symtab 
 		json_write_string(out, finding->classes[i]);
 	}
 	fputc(']', out);
-	json_u64(out, "count", finding->count);
-	json_str(out, "test", finding->test);
-	json_u64(out, "pid", finding->pid);
-	json_str(out, "comm", finding->comm);
-	json_u64(out, "time_ns", finding->time_ns);
-	json_bool(out, "suppressed", finding->suppressed);
-	json_str(out, "reason", finding->reason);
-	json_key(out, "edges", false);
+	json_write_u64_member(out, "count", finding->count);
+	json_write_string_member(out, "test", finding->test);
+	json_write_u64_member(out, "pid", finding->pid);
+	json_write_string_member(out, "comm", finding->comm);
+	json_write_u64_member(out, "time_ns", finding->time_ns);
+	json_write_bool_member(out, "suppressed", finding->suppressed);
+	json_write_string_member(out, "reason", finding->reason);
+	json_write_key(out, "edges", false);
 	fputc('[', out);
 	for (__u32 i = 0; i < finding->nr_edges; i++) {
 		if (i)
@@ -640,15 +640,15 @@ int report_summary(FILE *out, const struct report_opts *opts, const struct engin
 {
 	if (opts && opts->format == REPORT_JSON) {
 		fputs("{\"summary\":{", out);
-		json_key(out, "findings", true);
+		json_write_key(out, "findings", true);
 		fprintf(out, "%llu", (unsigned long long)stats->findings);
-		json_u64(out, "suppressed", stats->suppressed);
-		json_u64(out, "classes", stats->classes);
-		json_u64(out, "dependencies", stats->dependencies);
-		json_u64(out, "lost_events", stats->lost_events);
-		json_u64(out, "lost_resets", stats->lost_resets);
-		json_u64(out, "unpaired_releases", stats->unpaired_releases);
-		json_u64(out, "events", stats->events);
+		json_write_u64_member(out, "suppressed", stats->suppressed);
+		json_write_u64_member(out, "classes", stats->classes);
+		json_write_u64_member(out, "dependencies", stats->dependencies);
+		json_write_u64_member(out, "lost_events", stats->lost_events);
+		json_write_u64_member(out, "lost_resets", stats->lost_resets);
+		json_write_u64_member(out, "unpaired_releases", stats->unpaired_releases);
+		json_write_u64_member(out, "events", stats->events);
 		fputs("}}\n", out);
 		return stream_status(out);
 	}

@@ -6,7 +6,9 @@
 #ifndef LOCKDEPD_REPORT_H
 #define LOCKDEPD_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <linux/types.h>
 
 #include "engine.h"
 #include "finding.h"
@@ -30,7 +32,15 @@ int report_finding(FILE *out, const struct report_opts *opts, const struct findi
 /* The closing summary line(s) (text) or a {"summary": ...} object (JSON). */
 int report_summary(FILE *out, const struct report_opts *opts, const struct engine_stats *stats);
 
-/* Appends s to out as a JSON string literal, quotes included. */
+/*
+ * JSON output, shared by every writer of JSON (reports, status, probe
+ * tables). json_write_string: s as a JSON string literal, quotes included,
+ * null for NULL. The *_member helpers write `,"key":value`.
+ */
 void json_write_string(FILE *out, const char *s);
+void json_write_key(FILE *out, const char *key, bool first);
+void json_write_u64_member(FILE *out, const char *key, __u64 value);
+void json_write_string_member(FILE *out, const char *key, const char *value);
+void json_write_bool_member(FILE *out, const char *key, bool value);
 
 #endif

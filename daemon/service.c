@@ -500,11 +500,6 @@ static void status_text(struct service *svc, FILE *out)
 	}
 }
 
-static void json_u64_member(FILE *out, const char *key, __u64 value)
-{
-	fprintf(out, ",\"%s\":%llu", key, (unsigned long long)value);
-}
-
 /* One JSON document: {"daemon":{...},"summary":{...},"alerts":{...},"findings":[...]}. */
 static void status_json(struct service *svc, FILE *out)
 {
@@ -525,31 +520,31 @@ static void status_json(struct service *svc, FILE *out)
 	json_write_string(out, svc->state_path[0] ? svc->state_path : NULL);
 	fputs(",\"current_test\":", out);
 	json_write_string(out, engine__current_test(svc->engine));
-	json_u64_member(out, "reloads", svc->reloads);
-	json_u64_member(out, "reload_failures", svc->reload_failures);
-	json_u64_member(out, "saves", svc->saves);
-	json_u64_member(out, "save_failures", svc->save_failures);
-	json_u64_member(out, "findings_restored", svc->restored_findings);
-	json_u64_member(out, "kmsg_lines", svc->kmsg_lines);
+	json_write_u64_member(out, "reloads", svc->reloads);
+	json_write_u64_member(out, "reload_failures", svc->reload_failures);
+	json_write_u64_member(out, "saves", svc->saves);
+	json_write_u64_member(out, "save_failures", svc->save_failures);
+	json_write_u64_member(out, "findings_restored", svc->restored_findings);
+	json_write_u64_member(out, "kmsg_lines", svc->kmsg_lines);
 	fputs("},\"summary\":{\"findings\":", out);
 	fprintf(out, "%llu", (unsigned long long)stats.findings);
-	json_u64_member(out, "suppressed", stats.suppressed);
-	json_u64_member(out, "classes", stats.classes);
-	json_u64_member(out, "dependencies", stats.dependencies);
-	json_u64_member(out, "events", stats.events);
-	json_u64_member(out, "lost_events", stats.lost_events + source_lost(svc));
-	json_u64_member(out, "lost_resets", stats.lost_resets);
-	json_u64_member(out, "unpaired_releases", stats.unpaired_releases);
+	json_write_u64_member(out, "suppressed", stats.suppressed);
+	json_write_u64_member(out, "classes", stats.classes);
+	json_write_u64_member(out, "dependencies", stats.dependencies);
+	json_write_u64_member(out, "events", stats.events);
+	json_write_u64_member(out, "lost_events", stats.lost_events + source_lost(svc));
+	json_write_u64_member(out, "lost_resets", stats.lost_resets);
+	json_write_u64_member(out, "unpaired_releases", stats.unpaired_releases);
 	fputs("},\"alerts\":{\"findings\":", out);
 	fprintf(out, "%llu", (unsigned long long)alerts.findings);
-	json_u64_member(out, "journal", alerts.journal);
-	json_u64_member(out, "kmsg", alerts.kmsg);
-	json_u64_member(out, "json", alerts.json);
-	json_u64_member(out, "exec_started", alerts.exec_started);
-	json_u64_member(out, "exec_failed", alerts.exec_failed);
-	json_u64_member(out, "exec_killed", alerts.exec_killed);
-	json_u64_member(out, "rate_limited", alerts.rate_limited);
-	json_u64_member(out, "errors", alerts.errors);
+	json_write_u64_member(out, "journal", alerts.journal);
+	json_write_u64_member(out, "kmsg", alerts.kmsg);
+	json_write_u64_member(out, "json", alerts.json);
+	json_write_u64_member(out, "exec_started", alerts.exec_started);
+	json_write_u64_member(out, "exec_failed", alerts.exec_failed);
+	json_write_u64_member(out, "exec_killed", alerts.exec_killed);
+	json_write_u64_member(out, "rate_limited", alerts.rate_limited);
+	json_write_u64_member(out, "errors", alerts.errors);
 	fputs("},\"findings\":[", out);
 	for (size_t i = 0; i < engine__nr_findings(svc->engine); i++) {
 		char *one = NULL;
