@@ -18,7 +18,7 @@ OUT      := build
 CFLAGS   ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Idaemon -Ibpf -I$(OUT)
-LIBS     := -lbpf -lelf -lz -lzstd -lyaml -lsystemd -lm
+LIBS     := -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lsystemd -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
@@ -77,7 +77,7 @@ $(OUT)/static/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLOCKDEPD_NO_SYSTEMD -c $< -o $@
 
 $(OUT)/static/lockdepd: $(patsubst daemon/%.c,$(OUT)/static/obj/%.o,$(DAEMON_SRCS) daemon/main.c)
-	$(CC) -static $(CFLAGS) -o $@ $^ -lbpf -lelf -lz -lzstd -lyaml -lm
+	$(CC) -static $(CFLAGS) -o $@ $^ -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lm
 
 static: $(OUT)/static/lockdepd
 

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "engine.h"
 #include "event.h"
-#include "json.h"
 #include "log.h"
 #include "report.h"
 #include "state.h"
@@ -353,6 +353,37 @@ int state_quarantine(const char *path, char *ret_moved, size_t len)
 
 /* --- reading ------------------------------------------------------------ */
 
+/*
+ * Each line is parsed by json-c, strictly (RFC 8259: no comments, no
+ * trailing commas, nothing after the value). Three things json-c's values
+ * no longer tell are read off the line itself, in one pass that knows only
+ * where strings begin and end (prepare_line()):
+ *
+ * - Bytes. json_write_string() (report.c) writes well-formed UTF-8 as it is
+ *   and a byte that is not part of well-formed UTF-8 (task names and kernel
+ *   strings are bytes, not text) as \u00XX. json-c decodes \u00XX as the
+ *   code point U+00XX, for 0x80-0xff two bytes of UTF-8; once decoded, the
+ *   byte 0xe9 written as "\u00e9" and "é" written as it is are the same two
+ *   bytes, so the mapping back cannot be done on json-c's string. It is
+ *   done before json-c sees the line: a \u0080-\u00ff escape inside a
+ *   string becomes that byte, which json-c passes through as it is (it is
+ *   not asked to validate UTF-8). The writer never escapes a character of
+ *   well-formed UTF-8 above U+007F, so such an escape is always a byte it
+ *   wrote and this inverts it exactly; UTF-8 written as it is, and escapes
+ *   above U+00FF (from another tool), stay UTF-8. \u0001-\u007f are the
+ *   same byte either way.
+ * - NUL. \u0000 is refused, and so is a NUL byte: no name holds NUL, and
+ *   json-c's string would be cut short at it without a word.
+ * - Integers beyond 64 bits. json-c keeps integers up to UINT64_MAX exact
+ *   (json_object_get_uint64()) but turns larger ones into UINT64_MAX; the
+ *   writer never wrote such a count or time, so the line is refused rather
+ *   than read as another number (an unknown key's integer too: a later
+ *   version needing more than 64 bits changes the format anyway).
+ */
+
+/* Deeper nesting is no lockdepd record: refused before json-c recurses. */
+#define STATE_MAX_DEPTH 64
+
 struct loader {
 	const char *path;
 	struct engine *engine;
@@ -361,6 +392,9 @@ struct loader {
 	size_t line;
 	char *error;
 	size_t error_len;
+	struct json_tokener *tokener;
+	char *text; /* the line as json-c sees it (see above) */
+	size_t text_cap;
 	/* Stack ids count up from 1; frames[id - 1]. */
 	__u64 **stacks;
 	__u32 *stack_sizes;
@@ -384,35 +418,63 @@ __attribute__((format(printf, 2, 3))) static int bad(struct loader *ld, const ch
 	return -EINVAL;
 }
 
-static const char *get_string(const struct json_value *obj, const char *key)
+/* The member called key, NULL when absent or null. */
+static struct json_object *member(struct json_object *obj, const char *key)
 {
-	const struct json_value *v = json_get(obj, key);
+	struct json_object *v = NULL;
 
-	return v && v->type == JSON_STRING ? v->string : NULL;
+	json_object_object_get_ex(obj, key, &v);
+	return v;
 }
 
-static bool get_uint(const struct json_value *obj, const char *key, __u64 *ret)
+static bool has_member(struct json_object *obj, const char *key)
 {
-	const struct json_value *v = json_get(obj, key);
+	return json_object_object_get_ex(obj, key, NULL);
+}
 
-	if (!v || v->type != JSON_NUMBER || !v->is_uint)
+static bool is_string(struct json_object *v)
+{
+	return v && json_object_is_type(v, json_type_string);
+}
+
+static bool is_bool(struct json_object *v)
+{
+	return v && json_object_is_type(v, json_type_boolean);
+}
+
+static const char *get_string(struct json_object *obj, const char *key)
+{
+	struct json_object *v = member(obj, key);
+
+	return is_string(v) ? json_object_get_string(v) : NULL;
+}
+
+/* A non-negative integer, all 64 bits of it. */
+static bool uint_value(struct json_object *v, __u64 *ret)
+{
+	if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
 		return false;
-	*ret = v->uint;
+	*ret = json_object_get_uint64(v);
 	return true;
 }
 
+static bool get_uint(struct json_object *obj, const char *key, __u64 *ret)
+{
+	return uint_value(member(obj, key), ret);
+}
+
 /* A key that may be absent or null, else must be a string. */
-static int get_optional_string(struct loader *ld, const struct json_value *obj, const char *key,
+static int get_optional_string(struct loader *ld, struct json_object *obj, const char *key,
 			       const char **ret)
 {
-	const struct json_value *v = json_get(obj, key);
+	struct json_object *v = member(obj, key);
 
 	*ret = NULL;
-	if (!v || v->type == JSON_NULL)
+	if (!v)
 		return 0;
-	if (v->type != JSON_STRING)
+	if (!is_string(v))
 		return bad(ld, "expected \"%s\" to be a string or null", key);
-	*ret = v->string;
+	*ret = json_object_get_string(v);
 	return 0;
 }
 
@@ -432,21 +494,22 @@ static int parse_address(struct loader *ld, const char *text, __u64 *ret_addr)
 	return *ret_addr ? 0 : -ENOMEM;
 }
 
-static int load_header(struct loader *ld, const struct json_value *v)
+static int load_header(struct loader *ld, struct json_object *v)
 {
-	const struct json_value *version = json_get(v, "lockdepd_state");
+	struct json_object *version_value = member(v, "lockdepd_state");
 	const char *s;
+	__u64 version;
 
-	if (!version)
+	if (!has_member(v, "lockdepd_state"))
 		return bad(ld, "expected a lockdepd state file, starting with its header");
-	if (version->type != JSON_NUMBER || !version->is_uint || version->uint == 0)
+	if (!uint_value(version_value, &version) || version == 0)
 		return bad(ld, "expected a version number in \"lockdepd_state\"");
-	if (version->uint > STATE_VERSION) {
+	if (version > STATE_VERSION) {
 		bad(ld, "state format version %llu is newer than this lockdepd's (%d)",
-		    (unsigned long long)version->uint, STATE_VERSION);
+		    (unsigned long long)version, STATE_VERSION);
 		return -EPROTONOSUPPORT;
 	}
-	ld->info.version = (unsigned int)version->uint;
+	ld->info.version = (unsigned int)version;
 	if ((s = get_string(v, "host")))
 		snprintf(ld->info.host, sizeof(ld->info.host), "%s", s);
 	if ((s = get_string(v, "kernel")))
@@ -456,23 +519,26 @@ static int load_header(struct loader *ld, const struct json_value *v)
 	return 0;
 }
 
-static int load_class(struct loader *ld, const struct json_value *v)
+static int load_class(struct loader *ld, struct json_object *v)
 {
-	const struct json_value *name = json_get(v, "class");
-	const struct json_value *unclassified = json_get(v, "unclassified");
+	struct json_object *name = member(v, "class");
+	struct json_object *unclassified = member(v, "unclassified");
 
-	if (name->type != JSON_STRING || !*name->string)
+	if (!is_string(name) || !*json_object_get_string(name))
 		return bad(ld, "expected a class name");
-	if (unclassified && unclassified->type != JSON_BOOL)
+	if (has_member(v, "unclassified") && !is_bool(unclassified))
 		return bad(ld, "expected \"unclassified\" to be true or false");
 	ld->nr_classes++;
-	return engine__import_class(ld->engine, name->string,
-				    unclassified && unclassified->boolean);
+	return engine__import_class(ld->engine, json_object_get_string(name),
+				    unclassified && json_object_get_boolean(unclassified));
 }
 
-static int load_stack(struct loader *ld, const struct json_value *v)
+static int load_stack(struct loader *ld, struct json_object *v)
 {
-	const struct json_value *frames = json_get(v, "frames");
+	struct json_object *frames = member(v, "frames");
+	size_t nr_frames = frames && json_object_is_type(frames, json_type_array)
+				   ? json_object_array_length(frames)
+				   : 0;
 	__u64 id = 0, **stacks;
 	__u32 *sizes, n;
 	int err;
@@ -480,9 +546,9 @@ static int load_stack(struct loader *ld, const struct json_value *v)
 	if (!get_uint(v, "stack", &id) || id != ld->nr_stacks + 1)
 		return bad(ld, "expected stack %zu (stack numbers count up from 1)",
 			   ld->nr_stacks + 1);
-	if (!frames || frames->type != JSON_ARRAY || !frames->nr)
+	if (!nr_frames)
 		return bad(ld, "expected \"frames\", a list of symbols");
-	n = frames->nr < STATE_MAX_FRAMES ? (__u32)frames->nr : STATE_MAX_FRAMES;
+	n = nr_frames < STATE_MAX_FRAMES ? (__u32)nr_frames : STATE_MAX_FRAMES;
 	stacks = realloc(ld->stacks, (ld->nr_stacks + 1) * sizeof(*stacks));
 	if (!stacks)
 		return -ENOMEM;
@@ -497,27 +563,28 @@ static int load_stack(struct loader *ld, const struct json_value *v)
 	ld->stack_sizes[ld->nr_stacks] = n;
 	ld->nr_stacks++;
 	for (__u32 i = 0; i < n; i++) {
-		const struct json_value *frame = frames->items[i];
+		struct json_object *frame = json_object_array_get_idx(frames, i);
 
-		if (frame->type != JSON_STRING || !*frame->string)
+		if (!is_string(frame) || !*json_object_get_string(frame))
 			return bad(ld, "expected \"frames\", a list of symbols");
-		err = parse_address(ld, frame->string, &ld->stacks[ld->nr_stacks - 1][i]);
+		err = parse_address(ld, json_object_get_string(frame),
+				    &ld->stacks[ld->nr_stacks - 1][i]);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-static int load_site(struct loader *ld, const struct json_value *dep, const char *key,
+static int load_site(struct loader *ld, struct json_object *dep, const char *key,
 		     struct lock_site *site)
 {
-	const struct json_value *v = json_get(dep, key);
-	const struct json_value *trylock, *stack;
+	struct json_object *v = member(dep, key);
+	struct json_object *trylock;
 	const char *lock, *ip, *type;
 	__u64 id;
 	int lock_type, err;
 
-	if (!v || v->type != JSON_OBJECT)
+	if (!v || !json_object_is_type(v, json_type_object))
 		return bad(ld, "expected \"%s\", an object", key);
 	lock = get_string(v, "lock");
 	if (!lock || !(lock[0] == '0' && lock[1] == 'x'))
@@ -536,14 +603,13 @@ static int load_site(struct loader *ld, const struct json_value *dep, const char
 	if (lock_type < 0)
 		return bad(ld, "expected \"%s\" to have a lock \"type\"", key);
 	site->lock_type = (__u8)lock_type;
-	trylock = json_get(v, "trylock");
-	if (trylock && trylock->type != JSON_BOOL)
+	trylock = member(v, "trylock");
+	if (has_member(v, "trylock") && !is_bool(trylock))
 		return bad(ld, "expected \"trylock\" to be true or false");
-	site->trylock = trylock && trylock->boolean;
-	stack = json_get(v, "stack");
+	site->trylock = trylock && json_object_get_boolean(trylock);
 	site->stack = NULL;
 	site->nr_stack = 0;
-	if (stack && stack->type != JSON_NULL) {
+	if (member(v, "stack")) {
 		if (!get_uint(v, "stack", &id) || id == 0 || id > ld->nr_stacks)
 			return bad(ld, "expected \"stack\" to name a stack written before");
 		site->stack = ld->stacks[id - 1];
@@ -552,24 +618,37 @@ static int load_site(struct loader *ld, const struct json_value *dep, const char
 	return 0;
 }
 
-static int load_dependency(struct loader *ld, const struct json_value *v)
+/* The two class names of a "dep" record, or false. */
+static bool dependency_names(struct json_object *names, const char **ret_from, const char **ret_to)
 {
-	const struct json_value *names = json_get(v, "dep");
-	const struct json_value *primed = json_get(v, "primed");
+	struct json_object *from, *to;
+
+	if (!names || !json_object_is_type(names, json_type_array) ||
+	    json_object_array_length(names) != 2)
+		return false;
+	from = json_object_array_get_idx(names, 0);
+	to = json_object_array_get_idx(names, 1);
+	if (!is_string(from) || !is_string(to) || !*json_object_get_string(from) ||
+	    !*json_object_get_string(to))
+		return false;
+	*ret_from = json_object_get_string(from);
+	*ret_to = json_object_get_string(to);
+	return true;
+}
+
+static int load_dependency(struct loader *ld, struct json_object *v)
+{
+	struct json_object *primed = member(v, "primed");
 	struct dependency dep = {};
 	__u64 value;
 	int err;
 
-	if (names->type != JSON_ARRAY || names->nr != 2 || names->items[0]->type != JSON_STRING ||
-	    names->items[1]->type != JSON_STRING || !*names->items[0]->string ||
-	    !*names->items[1]->string)
+	if (!dependency_names(member(v, "dep"), &dep.from, &dep.to))
 		return bad(ld, "expected \"dep\": [from, to], two class names");
-	dep.from = names->items[0]->string;
-	dep.to = names->items[1]->string;
-	if (primed && primed->type != JSON_BOOL)
+	if (has_member(v, "primed") && !is_bool(primed))
 		return bad(ld, "expected \"primed\" to be true or false");
 	ld->nr_deps++;
-	if (primed && primed->boolean) {
+	if (primed && json_object_get_boolean(primed)) {
 		dep.primed = true;
 		return engine__import_dependency(ld->engine, &dep);
 	}
@@ -578,7 +657,7 @@ static int load_dependency(struct loader *ld, const struct json_value *v)
 	if (!get_uint(v, "pid", &value) || value > UINT32_MAX)
 		return bad(ld, "expected a \"pid\"");
 	dep.pid = (__u32)value;
-	if (json_get(v, "time_ns") && !get_uint(v, "time_ns", &dep.time_ns))
+	if (has_member(v, "time_ns") && !get_uint(v, "time_ns", &dep.time_ns))
 		return bad(ld, "expected \"time_ns\" to be a number");
 	err = get_optional_string(ld, v, "comm", &dep.comm);
 	if (!err)
@@ -599,10 +678,13 @@ static int load_dependency(struct loader *ld, const struct json_value *v)
 	return engine__import_dependency(ld->engine, &dep);
 }
 
-static int load_finding(struct loader *ld, const struct json_value *v)
+static int load_finding(struct loader *ld, struct json_object *v)
 {
 	const char *kind_name = get_string(v, "finding");
-	const struct json_value *classes = json_get(v, "classes");
+	struct json_object *classes = member(v, "classes");
+	size_t nr_classes = classes && json_object_is_type(classes, json_type_array)
+				    ? json_object_array_length(classes)
+				    : 0;
 	const char **names;
 	__u64 count;
 	int kind, ret;
@@ -610,23 +692,25 @@ static int load_finding(struct loader *ld, const struct json_value *v)
 	kind = kind_name ? finding_kind_from_name(kind_name) : -1;
 	if (kind < 0)
 		return bad(ld, "expected a finding kind");
-	if (!classes || classes->type != JSON_ARRAY || !classes->nr)
+	if (!nr_classes)
 		return bad(ld, "expected the finding's \"classes\"");
 	if (!get_uint(v, "count", &count) || count == 0)
 		return bad(ld, "expected a \"count\" of at least 1");
-	names = calloc(classes->nr, sizeof(*names));
+	names = calloc(nr_classes, sizeof(*names));
 	if (!names)
 		return -ENOMEM;
-	for (size_t i = 0; i < classes->nr; i++) {
-		if (classes->items[i]->type != JSON_STRING) {
+	for (size_t i = 0; i < nr_classes; i++) {
+		struct json_object *name = json_object_array_get_idx(classes, i);
+
+		if (!is_string(name)) {
 			free(names);
 			return bad(ld, "expected the finding's \"classes\"");
 		}
-		names[i] = classes->items[i]->string;
+		names[i] = json_object_get_string(name);
 	}
 	ld->nr_findings++;
 	/* A finding the graph no longer makes (the rules changed) is dropped. */
-	ret = engine__restore_finding(ld->engine, kind, names, classes->nr, count);
+	ret = engine__restore_finding(ld->engine, kind, names, nr_classes, count);
 	free(names);
 	if (ret < 0)
 		return ret;
@@ -634,9 +718,9 @@ static int load_finding(struct loader *ld, const struct json_value *v)
 	return 0;
 }
 
-static int load_end(struct loader *ld, const struct json_value *v)
+static int load_end(struct loader *ld, struct json_object *v)
 {
-	const struct json_value *end = json_get(v, "end");
+	struct json_object *end = member(v, "end");
 	__u64 classes, deps, findings;
 
 	if (!get_uint(end, "classes", &classes) || !get_uint(end, "dependencies", &deps) ||
@@ -653,46 +737,228 @@ static int load_end(struct loader *ld, const struct json_value *v)
 	return 0;
 }
 
-static int load_record(struct loader *ld, const struct json_value *v)
+static int load_record(struct loader *ld, struct json_object *v)
 {
-	if (v->type != JSON_OBJECT)
+	if (!json_object_is_type(v, json_type_object))
 		return bad(ld, "expected a record (a JSON object)");
 	if (ld->seen_end)
 		return bad(ld, "expected nothing after the end record");
-	if (json_get(v, "class"))
+	if (has_member(v, "class"))
 		return load_class(ld, v);
-	if (json_get(v, "stack"))
+	if (has_member(v, "stack"))
 		return load_stack(ld, v);
-	if (json_get(v, "dep"))
+	if (has_member(v, "dep"))
 		return load_dependency(ld, v);
-	if (json_get(v, "finding"))
+	if (has_member(v, "finding"))
 		return load_finding(ld, v);
-	if (json_get(v, "end"))
+	if (has_member(v, "end"))
 		return load_end(ld, v);
-	if (json_get(v, "lockdepd_state"))
+	if (has_member(v, "lockdepd_state"))
 		return bad(ld, "expected one header, at the top");
 	/* A record type from a later minor change: skipped, as state.h promises. */
 	return 0;
 }
 
-static int load_line(struct loader *ld, const char *text, size_t len)
+/* What prepare_line() found that json-c will not say; offsets in the line as read. */
+struct line_problems {
+	size_t nul_escape; /* a \u0000, or SIZE_MAX */
+	size_t big_integer; /* an integer beyond 64 bits, or SIZE_MAX */
+};
+
+static bool is_digit(char c)
 {
-	struct json_value *v = NULL;
-	char reason[128];
-	size_t offset = 0;
+	return c >= '0' && c <= '9';
+}
+
+static int hex_value(char c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The code point of the four hex digits at s (which has at least four bytes), or -1. */
+static int hex4_value(const char *s)
+{
+	int value = 0;
+
+	for (int i = 0; i < 4; i++) {
+		int digit = hex_value(s[i]);
+
+		if (digit < 0)
+			return -1;
+		value = value << 4 | digit;
+	}
+	return value;
+}
+
+static bool beyond_64_bits(const char *digits, size_t n)
+{
+	static const char max[] = "18446744073709551615";
+
+	while (n > 1 && *digits == '0') {
+		digits++;
+		n--;
+	}
+	return n > sizeof(max) - 1 || (n == sizeof(max) - 1 && memcmp(digits, max, n) > 0);
+}
+
+/*
+ * Copies the line (len bytes, no NUL among them) into ld->text for json-c,
+ * \u0080-\u00ff escapes inside strings turned into their bytes, and notes
+ * the problems json-c's values cannot show (see "reading" above). Outside
+ * strings of a line json-c accepts there are only numbers, literals and
+ * punctuation, so a digit that follows none of "0-9.eE+-" starts an
+ * integer unless '.', 'e' or 'E' ends its digits. The copy's length goes to
+ * *ret_len.
+ */
+static int prepare_line(struct loader *ld, const char *line, size_t len,
+			struct line_problems *ret_problems, size_t *ret_len)
+{
+	struct line_problems problems = { .nul_escape = SIZE_MAX, .big_integer = SIZE_MAX };
+	bool in_string = false;
+	size_t i = 0, n = 0;
+	char *out;
+
+	if (len + 1 > ld->text_cap) {
+		out = realloc(ld->text, len + 1);
+		if (!out)
+			return -ENOMEM;
+		ld->text = out;
+		ld->text_cap = len + 1;
+	}
+	out = ld->text;
+	while (i < len) {
+		char c = line[i];
+
+		if (in_string && c == '\\' && i + 5 < len && line[i + 1] == 'u') {
+			int cp = hex4_value(line + i + 2);
+
+			if (cp == 0 && problems.nul_escape == SIZE_MAX)
+				problems.nul_escape = i;
+			if (cp >= 0x80 && cp <= 0xff) {
+				out[n++] = (char)cp;
+				i += 6;
+				continue;
+			}
+		}
+		if (in_string && c == '\\' && i + 1 < len) {
+			/* The escaped character cannot end the string. */
+			out[n++] = line[i++];
+		} else if (c == '"') {
+			in_string = !in_string;
+		} else if (!in_string && is_digit(c) &&
+			   (i == 0 || !(is_digit(line[i - 1]) || strchr(".eE+-", line[i - 1])))) {
+			size_t end = i;
+
+			while (end < len && is_digit(line[end]))
+				end++;
+			if ((end == len || !strchr(".eE", line[end])) &&
+			    beyond_64_bits(line + i, end - i) && problems.big_integer == SIZE_MAX)
+				problems.big_integer = i;
+		}
+		out[n++] = line[i++];
+	}
+	out[n] = '\0';
+	*ret_problems = problems;
+	*ret_len = n;
+	return 0;
+}
+
+/*
+ * Parses text (len bytes and a NUL) into *ret_value (NULL for "null"), or
+ * fails at *ret_offset.
+ */
+static enum json_tokener_error parse_json(struct json_tokener *tokener, const char *text,
+					  size_t len, struct json_object **ret_value,
+					  size_t *ret_offset)
+{
+	struct json_object *value;
+	enum json_tokener_error err;
+
+	json_tokener_reset(tokener);
+	/* The NUL included tells json-c the text ends there, as RFC 8259 texts do. */
+	value = json_tokener_parse_ex(tokener, text, (int)len + 1);
+	err = json_tokener_get_error(tokener);
+	if (err == json_tokener_continue)
+		err = json_tokener_error_parse_eof;
+	if (err != json_tokener_success) {
+		json_object_put(value);
+		*ret_offset = json_tokener_get_parse_end(tokener);
+		if (*ret_offset > len)
+			*ret_offset = len;
+		return err;
+	}
+	*ret_value = value;
+	return json_tokener_success;
+}
+
+/* The line's value, or -EINVAL said in ld->error with its column. */
+static int parse_line(struct loader *ld, const char *line, size_t len,
+		      struct json_object **ret_value)
+{
+	struct line_problems problems;
+	struct json_object *value = NULL;
+	enum json_tokener_error err;
+	const char *nul = memchr(line, '\0', len);
+	size_t text_len, offset;
+	int ret;
+
+	if (len > INT_MAX - 1)
+		return bad(ld, "a line longer than %d bytes", INT_MAX - 1);
+	if (nul)
+		return bad(ld, "column %zu: a NUL byte", (size_t)(nul - line) + 1);
+	ret = prepare_line(ld, line, len, &problems, &text_len);
+	if (ret)
+		return ret;
+	err = parse_json(ld->tokener, ld->text, text_len, &value, &offset);
+	if (err != json_tokener_success && text_len != len) {
+		struct json_object *unmapped = NULL;
+
+		/* Bytes put for escapes shift columns: the column in the line as read. */
+		if (parse_json(ld->tokener, line, len, &unmapped, &offset) == json_tokener_success)
+			json_object_put(unmapped);
+	}
+#if JSON_C_VERSION_NUM >= (17 << 8)
+	/* Older json-c says nothing apart: there, no memory reads as a bad line. */
+	if (err == json_tokener_error_memory)
+		return -ENOMEM;
+#endif
+	if (err != json_tokener_success)
+		return bad(ld, "column %zu: %s", offset + 1, json_tokener_error_desc(err));
+	ret = 0;
+	if (problems.nul_escape != SIZE_MAX)
+		ret = bad(ld, "column %zu: a NUL character inside a string",
+			  problems.nul_escape + 1);
+	else if (problems.big_integer != SIZE_MAX)
+		ret = bad(ld, "column %zu: an integer beyond 64 bits", problems.big_integer + 1);
+	if (ret) {
+		json_object_put(value);
+		return ret;
+	}
+	*ret_value = value;
+	return 0;
+}
+
+static int load_line(struct loader *ld, const char *line, size_t len)
+{
+	struct json_object *v = NULL;
 	int err;
 
-	err = json_parse(text, len, &v, reason, sizeof(reason), &offset);
-	if (err == -EINVAL)
-		return bad(ld, "column %zu: %s", offset + 1, reason);
+	err = parse_line(ld, line, len, &v);
 	if (err)
 		return err;
 	if (ld->line == 1)
-		err = v->type == JSON_OBJECT ? load_header(ld, v)
-					     : bad(ld, "expected a lockdepd state file header");
+		err = json_object_is_type(v, json_type_object)
+			      ? load_header(ld, v)
+			      : bad(ld, "expected a lockdepd state file header");
 	else
 		err = load_record(ld, v);
-	json_free(v);
+	json_object_put(v);
 	return err;
 }
 
@@ -718,10 +984,16 @@ int state_load(const char *path, struct engine *engine, struct symtab *symtab,
 			return -ENOENT;
 		return log_error_errno(-errno, "%s: %s", path, strerror(errno));
 	}
+	ld.tokener = json_tokener_new_ex(STATE_MAX_DEPTH);
+	if (!ld.tokener) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	json_tokener_set_flags(ld.tokener, JSON_TOKENER_STRICT);
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		ld.line++;
 		if (n && line[n - 1] == '\n')
-			n--;
+			line[--n] = '\0';
 		if (n == 0 && ld.line > 1)
 			continue;
 		err = load_line(&ld, line, (size_t)n);
@@ -738,6 +1010,7 @@ int state_load(const char *path, struct engine *engine, struct symtab *symtab,
 		ld.line = 0;
 		err = bad(&ld, "truncated: no end record after line %zu", lines);
 	}
+cleanup:
 	if (err == -ENOMEM)
 		log_error_errno(err, "%s: out of memory", path);
 	if (!err) {
@@ -751,6 +1024,8 @@ int state_load(const char *path, struct engine *engine, struct symtab *symtab,
 		free(ld.stacks[i]);
 	free(ld.stacks);
 	free(ld.stack_sizes);
+	json_tokener_free(ld.tokener);
+	free(ld.text);
 	free(line);
 	fclose(f);
 	return err;
