@@ -73,8 +73,12 @@
  *
  * Memory grows with what was seen; there is no fixed table. The hot path
  * (an acquire or release touching known classes and known dependencies)
- * allocates nothing: a task lookup, a lock instance lookup, and one hash
- * lookup per held lock.
+ * allocates nothing: a task lookup, a lock instance lookup, and per held
+ * lock a bit test and a byte increment (pair_index()). A dependency's count
+ * may lag in those bytes and in its out_slot, never in what anyone reads:
+ * edge_count() adds them up, and an edge anything hangs off (a finding, a
+ * struct dependency handed out, a primed taint) is counted at once. Only a
+ * new dependency searches the graph.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -324,10 +328,10 @@ struct stack {
  * The hot path's index of a class's out-edges, by target class: open
  * addressing, linear probing, at most 3/4 full. A hit on a plain edge
  * (not primed, not in a finding, no struct dependency handed out) is only
- * counted here, in a few bytes that stay in cache, and folded into
- * edge->count when anything looks at the edge: edge->count + hits is the
- * count (edge_count()). Every other edge is OUT_DIRECT and takes the slow
- * path, which keeps edge->count and everything hanging off it exact.
+ * counted here (and, below plain_dim, first in its pair's byte) and folded
+ * into edge->count when anything looks at the edge: edge->count + hits is
+ * the count (edge_count()). Every other edge is OUT_DIRECT and takes the
+ * slow path, which keeps edge->count and everything hanging off it exact.
  */
 #define OUT_DIRECT	UINT32_MAX
 #define OUT_PENDING_MAX (UINT32_MAX / 2)
@@ -347,8 +351,6 @@ struct class
 {
 	const char *name;
 	__u32 first_out; /* out-edge list, newest first */
-	__u32 visit_gen; /* search generation that last reached this class */
-	__u32 bfs_edge; /* the edge that reached it in that search */
 	__s32 order_index; /* in the rules' order, or -1 */
 	bool allow_nesting;
 	bool unclassified;
@@ -423,6 +425,9 @@ struct reclaim_frame {
 	__u8 kind;
 };
 
+#define TASK_HELD_INLINE 6
+#define TASK_CACHE_SIZE	 256
+
 struct task {
 	__u32 pid;
 	__u32 flags; /* LD_TASK_* */
@@ -437,6 +442,8 @@ struct task {
 	__u32 reclaim_depth;
 	__u32 cap_reclaim;
 	struct task *next_free;
+	/* held, until more are held: right behind the task, no second miss to reach it */
+	struct held_lock held_inline[TASK_HELD_INLINE];
 };
 
 struct finding_entry {
@@ -459,6 +466,12 @@ struct init_key {
 	const char *name;
 	__u64 site;
 	__u32 class_id;
+};
+
+/* Where a search has been, by class: apart from the classes, so it touches little memory. */
+struct visit {
+	__u32 gen; /* the search that last reached the class */
+	__u32 edge; /* the edge that reached it in that search */
 };
 
 struct engine {
@@ -490,7 +503,11 @@ struct engine {
 	struct hmap comms; /* hash -> interned comm */
 
 	struct hmap tasks; /* pid -> struct task * */
-	struct task *last_task; /* one-entry cache in front of tasks */
+	/* In front of tasks: the tasks of a trace interleave, one entry is not enough. */
+	struct {
+		__u32 pid;
+		struct task *task;
+	} task_cache[TASK_CACHE_SIZE];
 	struct task *free_tasks;
 
 	struct finding_entry **findings;
@@ -501,12 +518,19 @@ struct engine {
 	__u32 *queue; /* breadth-first search */
 	__u32 cap_queue;
 	__u32 visit_gen;
+	struct visit *visits; /* by class */
+	__u32 cap_visits;
 	__u32 *path; /* edges of the cycle found */
 	__u32 cap_path;
 	__u32 *scratch; /* class ids of a finding being looked up */
 	__u32 cap_scratch;
 
 	struct engine_stats stats;
+
+	/* The hot path's counting, see pair_index(). */
+	__u64 *plain_bits; /* bit from * plain_dim + to: that edge is plain */
+	__u8 *pair_hits; /* by the same index: hits not yet in the slot, modulo 256 */
+	__u32 plain_dim; /* a multiple of 64, at most PLAIN_DIM_MAX; 0 before any */
 };
 
 static inline struct edge *edge_at(const struct engine *engine, __u32 index)
@@ -809,15 +833,17 @@ static __u32 class_for_lock(struct engine *engine, __u64 lock, __u64 ip)
 
 static struct task *task_find(struct engine *engine, __u32 pid)
 {
+	__typeof__(engine->task_cache[0]) *cached = &engine->task_cache[pid % TASK_CACHE_SIZE];
 	struct hmap_slot *slot;
 
-	if (engine->last_task && engine->last_task->pid == pid)
-		return engine->last_task;
+	if (cached->task && cached->pid == pid)
+		return cached->task;
 	slot = hmap_find(&engine->tasks, pid, NULL, NULL);
 	if (!slot)
 		return NULL;
-	engine->last_task = (struct task *)(uintptr_t)slot->value;
-	return engine->last_task;
+	cached->pid = pid;
+	cached->task = (struct task *)(uintptr_t)slot->value;
+	return cached->task;
 }
 
 static struct task *task_get(struct engine *engine, __u32 pid)
@@ -833,6 +859,8 @@ static struct task *task_get(struct engine *engine, __u32 pid)
 		task = calloc(1, sizeof(*task));
 		if (!task)
 			return NULL;
+		task->held = task->held_inline;
+		task->cap_held = TASK_HELD_INLINE;
 	}
 	task->pid = pid;
 	task->flags = 0;
@@ -846,7 +874,8 @@ static struct task *task_get(struct engine *engine, __u32 pid)
 		engine->free_tasks = task;
 		return NULL;
 	}
-	engine->last_task = task;
+	engine->task_cache[pid % TASK_CACHE_SIZE].pid = pid;
+	engine->task_cache[pid % TASK_CACHE_SIZE].task = task;
 	return task;
 }
 
@@ -857,15 +886,16 @@ static void task_drop(struct engine *engine, struct task *task)
 
 	if (slot)
 		hmap_remove(&engine->tasks, slot);
-	if (engine->last_task == task)
-		engine->last_task = NULL;
+	if (engine->task_cache[task->pid % TASK_CACHE_SIZE].task == task)
+		engine->task_cache[task->pid % TASK_CACHE_SIZE].task = NULL;
 	task->next_free = engine->free_tasks;
 	engine->free_tasks = task;
 }
 
 static void task_free(struct task *task)
 {
-	free(task->held);
+	if (task->held != task->held_inline)
+		free(task->held);
 	free(task->held_stacks);
 	free(task->reclaim);
 	free(task);
@@ -932,12 +962,24 @@ static int held_push(struct task *task, const struct site_view *view)
 {
 	struct held_lock *held;
 
-	if (task->nr_held == task->cap_held) {
+	if (task->nr_held == task->cap_held || !task->held_stacks) {
 		__u32 capacity = task->cap_held;
 		void *stacks;
 
-		if (grow_array((void **)&task->held, &capacity, task->nr_held, sizeof(*task->held)))
+		if (task->nr_held < task->cap_held) {
+			/* a new task's first push: room for its held_inline[] stacks */
+		} else if (task->held == task->held_inline) {
+			struct held_lock *held = malloc(2 * capacity * sizeof(*held));
+
+			if (!held)
+				return -ENOMEM;
+			memcpy(held, task->held_inline, sizeof(task->held_inline));
+			task->held = held;
+			capacity *= 2;
+		} else if (grow_array((void **)&task->held, &capacity, task->nr_held,
+				      sizeof(*task->held))) {
 			return -ENOMEM;
+		}
 		stacks = realloc(task->held_stacks, capacity * sizeof(*task->held_stacks));
 		if (!stacks)
 			return -ENOMEM;
@@ -1052,17 +1094,131 @@ static int out_insert(struct class *class, __u32 to, __u32 index)
 	return 0;
 }
 
-/* The hits of edge, those only counted in its slot included. */
+/*
+ * Between classes below plain_dim, a bitmap small enough to stay in cache
+ * (a bit per pair) says which edges are plain, and a byte per pair counts
+ * their hits, carried into the slot every 256: a hit is then a bit test
+ * and a byte increment in a few hundred KiB, where the slots of all the
+ * edges are too many for the cache and looking one up means waiting for
+ * memory. Pairs beyond use the slots at once.
+ */
+#define PLAIN_DIM_MAX 1024 /* 128 KiB of bits, 1 MiB of counts */
+
+static inline size_t pair_index(const struct engine *engine, __u32 from, __u32 to)
+{
+	return (size_t)from * engine->plain_dim + to;
+}
+
+static inline bool pair_covered(const struct engine *engine, __u32 from, __u32 to)
+{
+	return from < engine->plain_dim && to < engine->plain_dim;
+}
+
+/* Adds count to the slot's hits, through edge->count when the slot is full. */
+static void out_slot_add(struct engine *engine, __u32 from, __u32 to, struct out_slot *slot,
+			 __u32 count)
+{
+	if (slot->hits > OUT_PENDING_MAX - count) {
+		struct hmap_slot *found =
+			hmap_find(&engine->edge_by_classes, (__u64)from << 32 | to, NULL, NULL);
+
+		edge_at(engine, (__u32)(found->value - 1))->count += slot->hits;
+		slot->hits = 0;
+	}
+	slot->hits += count;
+}
+
+/* The pair's byte wrapped around: 256 hits for its slot. */
+static void pair_hits_carry(struct engine *engine, __u32 from, __u32 to)
+{
+	out_slot_add(engine, from, to, out_slot_find(&engine->classes[from], to), 256);
+}
+
+/*
+ * Makes the bitmap and the counts cover class ids below `need`: counts so
+ * far go to the slots, bits are rebuilt from them. 0 or -ENOMEM.
+ */
+static int plain_bits_grow(struct engine *engine, __u32 need)
+{
+	__u32 dim = engine->plain_dim ? engine->plain_dim : 256;
+	__u64 *bits;
+	__u8 *hits;
+
+	while (dim < need)
+		dim *= 2;
+	if (dim > PLAIN_DIM_MAX)
+		dim = PLAIN_DIM_MAX;
+	if (dim == engine->plain_dim)
+		return 0;
+	bits = calloc((size_t)dim * dim / 64, sizeof(*bits));
+	hits = calloc((size_t)dim * dim, sizeof(*hits));
+	if (!bits || !hits) {
+		free(bits);
+		free(hits);
+		return -ENOMEM;
+	}
+	for (__u32 from = 1; from < engine->nr_classes && from < dim; from++) {
+		const struct class *class = &engine->classes[from];
+
+		for (__u32 i = 0; class->out_slots && i <= class->out_mask; i++) {
+			struct out_slot *slot = &class->out_slots[i];
+			size_t bit = (size_t)from * dim + slot->to;
+
+			if (slot->to == NO_CLASS || slot->hits == OUT_DIRECT)
+				continue;
+			if (pair_covered(engine, from, slot->to) &&
+			    engine->pair_hits[pair_index(engine, from, slot->to)])
+				out_slot_add(engine, from, slot->to, slot,
+					     engine->pair_hits[pair_index(engine, from, slot->to)]);
+			if (slot->to < dim)
+				bits[bit >> 6] |= 1ULL << (bit & 63);
+		}
+	}
+	free(engine->plain_bits);
+	free(engine->pair_hits);
+	engine->plain_bits = bits;
+	engine->pair_hits = hits;
+	engine->plain_dim = dim;
+	return 0;
+}
+
+static void plain_bit_set(struct engine *engine, __u32 from, __u32 to, bool plain)
+{
+	size_t bit = pair_index(engine, from, to);
+
+	if (!pair_covered(engine, from, to))
+		return;
+	if (plain)
+		engine->plain_bits[bit >> 6] |= 1ULL << (bit & 63);
+	else
+		engine->plain_bits[bit >> 6] &= ~(1ULL << (bit & 63));
+}
+
+/* Hits of a plain edge not yet in edge->count: its slot's and its pair's byte. */
+static __u64 edge_pending_hits(const struct engine *engine, const struct edge *edge,
+			       const struct out_slot *slot)
+{
+	__u64 hits;
+
+	if (!slot || slot->hits == OUT_DIRECT)
+		return 0;
+	hits = slot->hits;
+	if (pair_covered(engine, edge->from, edge->to))
+		hits += engine->pair_hits[pair_index(engine, edge->from, edge->to)];
+	return hits;
+}
+
+/* The hits of edge, those the hot path has only counted aside included. */
 static __u64 edge_count(const struct engine *engine, const struct edge *edge)
 {
 	const struct out_slot *slot = out_slot_find(&engine->classes[edge->from], edge->to);
 
-	return edge->count + (slot && slot->hits != OUT_DIRECT ? slot->hits : 0);
+	return edge->count + edge_pending_hits(engine, edge, slot);
 }
 
 /*
- * Moves the hits only counted in edge's slot into edge->count; with
- * direct, every later hit takes the slow path.
+ * Moves the hits counted aside into edge->count; with direct, every later
+ * hit takes the slow path.
  */
 static void edge_fold_hits(struct engine *engine, struct edge *edge, bool direct)
 {
@@ -1070,18 +1226,32 @@ static void edge_fold_hits(struct engine *engine, struct edge *edge, bool direct
 
 	if (!slot || slot->hits == OUT_DIRECT)
 		return;
-	edge->count += slot->hits;
+	edge->count += edge_pending_hits(engine, edge, slot);
+	if (pair_covered(engine, edge->from, edge->to))
+		engine->pair_hits[pair_index(engine, edge->from, edge->to)] = 0;
 	slot->hits = direct ? OUT_DIRECT : 0;
+	if (direct)
+		plain_bit_set(engine, edge->from, edge->to, false);
 }
 
-/* Lets the hot path count edge's hits alone once nothing else hangs off it. */
+/*
+ * Lets the hot path count edge's hits alone once nothing else hangs off
+ * it. Without memory for a bigger bitmap its hits keep taking the slow
+ * path, which counts them all the same.
+ */
 static void edge_refresh_slot(struct engine *engine, const struct edge *edge)
 {
 	struct out_slot *slot = out_slot_find(&engine->classes[edge->from], edge->to);
+	__u32 need = (edge->from > edge->to ? edge->from : edge->to) + 1;
 
-	if (slot && slot->hits == OUT_DIRECT && !edge->primed && !edge->dep &&
-	    !edge->cycle_finding && !edge->order_finding)
-		slot->hits = 0;
+	if (!slot || slot->hits != OUT_DIRECT || edge->primed || edge->dep || edge->cycle_finding ||
+	    edge->order_finding)
+		return;
+	if (need > engine->plain_dim && engine->plain_dim < PLAIN_DIM_MAX &&
+	    plain_bits_grow(engine, need))
+		return;
+	slot->hits = 0;
+	plain_bit_set(engine, edge->from, edge->to, true);
 }
 
 static void dependency_view(const struct engine *engine, const struct edge *edge,
@@ -1397,8 +1567,7 @@ static void finding_hit(struct engine *engine, __u32 index_plus_one)
 static __u32 next_visit_gen(struct engine *engine)
 {
 	if (++engine->visit_gen == 0) {
-		for (__u32 i = 0; i < engine->nr_classes; i++)
-			engine->classes[i].visit_gen = 0;
+		memset(engine->visits, 0, engine->cap_visits * sizeof(*engine->visits));
 		engine->visit_gen = 1;
 	}
 	return engine->visit_gen;
@@ -1406,12 +1575,12 @@ static __u32 next_visit_gen(struct engine *engine)
 
 /*
  * Breadth-first from start along the dependencies: 1 when target is
- * reachable (each class reached remembers its edge in bfs_edge), 0 when not.
+ * reachable (each class reached remembers its edge in visits[]), 0 when not,
+ * or -ENOMEM.
  */
 static int search_path(struct engine *engine, __u32 start, __u32 target)
 {
-	__u32 gen = next_visit_gen(engine);
-	__u32 head = 0, tail = 0;
+	__u32 head = 0, tail = 0, gen;
 
 	if (engine->cap_queue < engine->nr_classes) {
 		__u32 *queue = realloc(engine->queue, engine->nr_classes * 2 * sizeof(*queue));
@@ -1421,7 +1590,19 @@ static int search_path(struct engine *engine, __u32 start, __u32 target)
 		engine->queue = queue;
 		engine->cap_queue = engine->nr_classes * 2;
 	}
-	engine->classes[start].visit_gen = gen;
+	if (engine->cap_visits < engine->nr_classes) {
+		__u32 capacity = engine->nr_classes * 2;
+		struct visit *visits = realloc(engine->visits, capacity * sizeof(*visits));
+
+		if (!visits)
+			return -ENOMEM;
+		memset(visits + engine->cap_visits, 0,
+		       (capacity - engine->cap_visits) * sizeof(*visits));
+		engine->visits = visits;
+		engine->cap_visits = capacity;
+	}
+	gen = next_visit_gen(engine);
+	engine->visits[start].gen = gen;
 	engine->queue[tail++] = start;
 	while (head < tail) {
 		const struct class *class = &engine->classes[engine->queue[head++]];
@@ -1429,11 +1610,11 @@ static int search_path(struct engine *engine, __u32 start, __u32 target)
 		/* Newest first, the order the search has always used. */
 		for (__u32 i = class->nr_out; i-- > 0;) {
 			const struct out_edge *out = &class->out[i];
-			struct class *next = &engine->classes[out->to];
+			struct visit *next = &engine->visits[out->to];
 
-			if (next->visit_gen != gen) {
-				next->visit_gen = gen;
-				next->bfs_edge = out->edge;
+			if (next->gen != gen) {
+				next->gen = gen;
+				next->edge = out->edge;
 				if (out->to == target)
 					return 1;
 				engine->queue[tail++] = out->to;
@@ -1459,10 +1640,10 @@ static int check_cycle(struct engine *engine, struct task *task, __u32 edge_inde
 	ret = search_path(engine, to, from);
 	if (ret <= 0)
 		return ret;
-	for (__u32 c = from; c != to; c = edge_at(engine, engine->classes[c].bfs_edge)->from) {
+	for (__u32 c = from; c != to; c = edge_at(engine, engine->visits[c].edge)->from) {
 		if (grow_array((void **)&engine->path, &engine->cap_path, n, sizeof(*engine->path)))
 			return -ENOMEM;
-		engine->path[n++] = engine->classes[c].bfs_edge;
+		engine->path[n++] = engine->visits[c].edge;
 	}
 	/* path[] holds the edges backwards; reverse them and append the new one. */
 	for (__u32 i = 0; i < n / 2; i++) {
@@ -1562,27 +1743,21 @@ static int check_new_edge(struct engine *engine, struct task *task, __u32 index)
 	return check_order(engine, task, index);
 }
 
-/*
- * Starts loading the slots of held -> to for every lock the task holds:
- * they are far apart, and waiting for each in turn is most of the cost.
- */
-static inline void out_prefetch(const struct engine *engine, const struct task *task, __u32 to)
-{
-	__u32 hash = out_hash(to);
-
-	for (__u32 i = 0; i < task->nr_held; i++) {
-		const struct class *from = &engine->classes[task->held[i].class_id];
-
-		if (from->out_slots)
-			__builtin_prefetch(&from->out_slots[hash & from->out_mask], 1);
-	}
-}
-
 /* A hit the slot of a plain edge can count alone; false when the slow path must. */
-static inline bool out_hit(const struct engine *engine, __u32 from, __u32 to)
+static inline bool out_hit(struct engine *engine, __u32 from, __u32 to)
 {
-	struct out_slot *slot = out_slot_find(&engine->classes[from], to);
+	struct out_slot *slot;
 
+	if (pair_covered(engine, from, to)) {
+		size_t i = pair_index(engine, from, to);
+
+		if (!(engine->plain_bits[i >> 6] >> (i & 63) & 1))
+			return false;
+		if (!++engine->pair_hits[i])
+			pair_hits_carry(engine, from, to);
+		return true;
+	}
+	slot = out_slot_find(&engine->classes[from], to);
 	if (!slot || slot->hits >= OUT_PENDING_MAX)
 		return false;
 	slot->hits++;
@@ -1633,7 +1808,6 @@ static int record_attempt(struct engine *engine, struct task *task, const struct
 	__u32 previous = NO_CLASS;
 	int err;
 
-	out_prefetch(engine, task, want->class_id);
 	if (task_in_reclaim(task)) {
 		struct site_view reclaim = reclaim_view(engine, task);
 
@@ -1972,8 +2146,11 @@ void engine__free(struct engine *engine)
 		free(engine->classes[i].out);
 	}
 	free(engine->classes);
+	free(engine->plain_bits);
+	free(engine->pair_hits);
 	free(engine->findings);
 	free(engine->queue);
+	free(engine->visits);
 	free(engine->path);
 	free(engine->scratch);
 	arena_free(&engine->arena);

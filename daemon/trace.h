@@ -4,10 +4,14 @@
  *
  * Binary: a zstd stream holding a versioned header (format version, event
  * ABI version, kernel release, clock, the kernel's gfp layout), then records:
- * events exactly as struct ld_event, symbol records naming every address
- * before the first event that uses it, and an end record. Written with the
- * streaming encoder and flushed regularly, so a file cut off by a crash
- * reads up to its last flush and is reported as truncated.
+ * events in a compact fixed layout per type whose addresses, stacks and
+ * comms are ids into dictionaries (address records carry the symbol names,
+ * so every address an event uses is named before that event), and an end
+ * record; trace_binary.c documents the layout. Readers rebuild each event as
+ * struct ld_event. Version 1 files (events stored as struct ld_event) are
+ * still read. Written with the streaming encoder and flushed regularly, so
+ * a file cut off by a crash reads up to its last flush and is reported as
+ * truncated.
  *
  * Text: one event per line ("acquire pid=120 lock=0x... type=ww_mutex"),
  * the public grammar documented in README.md. `lockdepd dump` prints a

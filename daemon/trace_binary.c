@@ -1,81 +1,83 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The binary form of a trace: one zstd frame whose content is a header and
- * a sequence of records.
+ * a sequence of records, all little-endian (the host's layout; lockdepd
+ * runs on x86-64).
  *
  *   header   magic "LDTRACE\0", format version major.minor, header size,
  *            event ABI version, gfp entry count, creation time (realtime ns),
  *            then NUL-terminated strings: kernel release, clock name, and
  *            per gfp entry a __u64 mask followed by its NUL-terminated name;
- *            padded to a multiple of 8; little-endian (the host's layout,
- *            lockdepd runs on x86-64). The same in every version.
+ *            padded to a multiple of 8. The same in every version.
  *
- * Version 2 (written): compact records, byte after byte, numbers as
- * varints (LEB128: 7 bits a byte, low bits first, the high bit set on all
- * but the last byte; signed ones zigzag-encoded first). A record's first
- * byte says what it is:
+ * Version 2 (written): compact records, each a multiple of 4 bytes. A
+ * record whose first byte is an event type (1 .. LD_EV_TYPE_MAX - 1) is an
+ * event, with a fixed layout per type:
  *
- *   0x01-0x0f  an event of that type. Bit 4: LD_EV_F_TIME, bit 5:
- *              LD_EV_F_LOST_PID, bit 6: more flags follow. Then the time
- *              delta (signed; with LD_EV_F_TIME), the flags above bit 1
- *              shifted down (with bit 6), the pid, and by type:
- *     init     lock, site, text length, text
- *     acquire  lock type | trylock << 4, lock, ip, ctx, stack, comm,
- *              ret (signed)
- *     release  lock, ip
- *     alloc    gfp, site, stack
- *     reclaim  kind | state << 4, fn
- *     flags    value
- *     exit     nothing more
- *     mark     text length, text
- *     lost     count
- *   0x80-0xff  a file record: the length of its body, then the body:
- *     0x80 address  the next address id: the address (8 bytes), then its
- *                   symbol name when it has one (no NUL)
- *     0x81 stack    the next stack id: the number of frames, then the
- *                   address id of each, innermost first
- *     0x82 comm     the next comm id: char[16] as in struct ld_event
- *     0x83 end      the number of events in the file (8 bytes); nothing
- *                   may follow
- *     0xc0-0xff     added by later minor versions, skipped by this one
+ *   every event  u8 type, u8 flags (LD_EV_F_*), u16 aux, u32 time delta,
+ *                u32 pid
+ *   init         + u32 lock, u32 site, text (aux bytes)
+ *   acquire      + u32 lock, u32 ip, u32 ctx, u32 stack, u32 comm, s32 ret;
+ *                aux = lock type | trylock << 8
+ *   release      + u32 lock, u32 ip
+ *   alloc        + u64 gfp, u32 site, u32 stack
+ *   reclaim      + u32 fn; aux = kind | state << 8
+ *   flags        + u32 value
+ *   exit         (nothing)
+ *   mark         + text (aux bytes)
+ *   lost         + u64 count
  *
- * Addresses (lock, ip, ctx, site, fn and stack frames), stacks and comms
- * are ids into dictionaries that file records build as the writer meets
- * new values, always before the first event using them; id 0 is address 0,
- * no stack, the empty comm. An event's time is the previous timed event's
- * plus its delta (0 before the first). The 8-byte fields are little-endian.
+ * and text is padded with zeros to a multiple of 4. Addresses (lock, ip,
+ * ctx, site, fn, stack frames), stacks and comms are ids into dictionaries
+ * that file records build as the writer meets new values, always before the
+ * first event using them; id 0 is address 0, no stack, an empty comm. File
+ * records are u8 type, u8 0, u16 arg, u32 size (the whole record), then:
  *
- * A typical acquire takes ~12 bytes and a release ~7, against 72 bytes and
- * a 100-byte stack as struct ld_event: zstd has a tenth as much to inflate,
- * and what is left is mostly what zstd could not predict anyway (which
- * lock, which task, when). What the ABI leaves undefined is not stored and
- * reads back as zero: padding, unused union words, the time of an event
- * without LD_EV_F_TIME, comm outside acquire, stacks outside acquire and
- * alloc, text outside init and mark, and room in `size` beyond what the
- * record needs.
+ *   0x80 address  the next address id: u64 addr, then its symbol name
+ *                 (arg bytes, NUL-terminated, padded) when it has one
+ *   0x81 stack    the next stack id: arg frames as u32 address ids,
+ *                 innermost first
+ *   0x82 comm     the next comm id: char[16] as in struct ld_event
+ *   0x83 time     u64: the time in ns the next time delta counts from
+ *   0x84 end      u64: the number of events in the file; nothing follows
  *
- * Version 1 (still read): records of __u16 type, __u16 size, padded to 8;
- * events are struct ld_event exactly, file records a symbol {type 0x100,
- * size, __u32 name_len, __u64 addr, name, NUL, pad} and an end {type
- * 0x101, size, __u32 0, __u64 events}.
+ * The time of an event with LD_EV_F_TIME is the previous timed event's time
+ * (or the last time record) plus its delta; a gap that does not fit a u32,
+ * or time going backwards, gets a time record. So an acquire is 36 bytes
+ * and a release 20 (28 bytes an event on the benchmark's trace, against
+ * 122 as struct ld_event with its stack). Fixed places rather than varints:
+ * decoding is loads and bounds checks, not a byte-by-byte parse whose
+ * lengths no branch predictor follows, and zstd squeezes out the zero bytes
+ * of the wide fields anyway (varints make the records 2.4 times smaller but
+ * the compressed file only 8%; BENCHMARKS.md weighs the two).
+ * What the ABI leaves undefined is not stored and reads back as zero:
+ * padding, unused union words, the time of an event without LD_EV_F_TIME,
+ * comm outside acquire, stacks outside acquire and alloc, text outside init
+ * and mark, flag bits above the eighth, and a record size beyond the
+ * minimum.
+ *
+ * Version 1 (still read): records of __u16 type, __u16 size; events are
+ * struct ld_event exactly, file records a symbol {type 0x100, size,
+ * __u32 name_len, __u64 addr, name, NUL, pad} and an end {type 0x101,
+ * size, __u32 0, __u64 events}.
  *
  * Versioning: a new major version is a layout this reader cannot read, and
  * is refused with a clear message; a new minor version only adds file
- * record types, which older readers skip.
+ * record types (version 2: 0xc0 and up), which older readers skip.
  *
  * Crash safety: the writer ends a zstd block (ZSTD_e_flush) and flushes
  * stdio after the header and after every ~1 MiB of records, so a file cut
- * off anywhere decodes up to its last flush; dictionary records come before
- * the events using them, so what was flushed is readable alone. The reader
- * treats a missing end record as truncation (warn, return what was there),
- * and anything inconsistent as corruption (one line with the byte offset in
- * the decompressed stream and the record number, -EINVAL).
+ * off anywhere decodes up to its last flush; dictionary records always come
+ * before the events using them, so what was flushed is readable alone. The
+ * reader treats a missing end record as truncation (warn, return what was
+ * there), and anything inconsistent as corruption (one line with the byte
+ * offset in the decompressed stream and the record number, -EINVAL).
  *
  * Speed: records are decoded from a large decompression buffer into one
- * reused event, built whole and stored at once so that the consumer's
- * loads forward from the stores; only a record that straddles the end of
- * the buffer is moved (to its start) before more is decompressed behind
- * it. No allocation per record, only when a dictionary grows.
+ * reused event, acquire and release on a path of their own; only a record
+ * that straddles the end of the buffer is moved (to its start) before more
+ * is decompressed behind it. No allocation per record, only when a
+ * dictionary grows.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -106,20 +108,20 @@
 #define V1_REC_SYMBOL	  0x100
 #define V1_REC_END	  0x101
 
-/* Version 2: the first byte of a record. */
-#define EV_TYPE_MASK	    0x0f
-#define EV_TIME		    0x10
-#define EV_LOST_PID	    0x20
-#define EV_MORE_FLAGS	    0x40
+/* Version 2 file records. */
 #define REC_FILE_FIRST	    0x80
 #define REC_ADDR	    0x80
 #define REC_STACK	    0x81
 #define REC_COMM	    0x82
-#define REC_END		    0x83
-#define REC_EXTENSION_FIRST 0xc0
-#define FILE_BODY_MAX	    (8 + 65536)
-/* No event record is longer: the longest is an init with 256 bytes of text. */
-#define EVENT_MAX_BYTES 320
+#define REC_TIME	    0x83
+#define REC_END		    0x84
+#define REC_EXTENSION_FIRST 0xc0 /* newer minor versions: skipped */
+#define FILE_HEADER_SIZE    8
+#define FILE_RECORD_MAX	    (FILE_HEADER_SIZE + 8 + 65536)
+#define EVENT_HEADER_SIZE   12
+#define EVENT_RECORD_MAX    (EVENT_HEADER_SIZE + 8 + LD_MAX_TEXT + 4)
+
+#define STACK_COPY_FRAMES 16
 
 #define TASK_FLAGS_ALL \
 	(LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO | LD_TASK_KSWAPD)
@@ -164,12 +166,57 @@ _Static_assert(sizeof(struct file_header) == HEADER_FIXED_SIZE, "header layout")
 _Static_assert(sizeof(struct v1_symbol_record) == 16, "symbol record layout");
 _Static_assert(sizeof(struct v1_end_record) == 16, "end record layout");
 
+/* Bytes of each event record before its text (0: not an event type). */
+static const unsigned char event_record_size[LD_EV_TYPE_MAX] = {
+	[LD_EV_INIT] = EVENT_HEADER_SIZE + 8,	 [LD_EV_ACQUIRE] = EVENT_HEADER_SIZE + 24,
+	[LD_EV_RELEASE] = EVENT_HEADER_SIZE + 8, [LD_EV_ALLOC] = EVENT_HEADER_SIZE + 16,
+	[LD_EV_RECLAIM] = EVENT_HEADER_SIZE + 4, [LD_EV_FLAGS] = EVENT_HEADER_SIZE + 4,
+	[LD_EV_EXIT] = EVENT_HEADER_SIZE,	 [LD_EV_MARK] = EVENT_HEADER_SIZE,
+	[LD_EV_LOST] = EVENT_HEADER_SIZE + 8,
+};
+
+static inline bool event_has_text(unsigned int type)
+{
+	return type == LD_EV_INIT || type == LD_EV_MARK;
+}
+
+static inline size_t align4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+static inline __u16 get16(const unsigned char *p)
+{
+	__u16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline __u32 get32(const unsigned char *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static inline __u64 get64(const unsigned char *p)
 {
 	__u64 v;
 
 	memcpy(&v, p, sizeof(v));
 	return v;
+}
+
+static inline void put16(unsigned char *p, __u16 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void put32(unsigned char *p, __u32 v)
+{
+	memcpy(p, &v, sizeof(v));
 }
 
 static inline void put64(unsigned char *p, __u64 v)
@@ -435,14 +482,40 @@ static int read_header(struct binary_reader *reader)
 	return 0;
 }
 
+/* Room for `need` frames in frames[], aligned to a cache line. 0 or -ENOMEM. */
+static int frames_reserve(struct binary_reader *reader, size_t need)
+{
+	size_t capacity = reader->cap_frames;
+	__u64 *frames;
+
+	if (need <= capacity)
+		return 0;
+	if (need > UINT32_MAX / 2)
+		return -ENOMEM;
+	while (capacity < need)
+		capacity = capacity ? capacity * 2 : 1024;
+	frames = aligned_alloc(64, capacity * sizeof(*frames));
+	if (!frames)
+		return -ENOMEM;
+	if (reader->frames)
+		memcpy(frames, reader->frames, reader->cap_frames * sizeof(*frames));
+	free(reader->frames);
+	reader->frames = frames;
+	reader->cap_frames = (__u32)capacity;
+	return 0;
+}
+
 /* Version 2 dictionaries start with id 0: address 0, no stack, no comm. */
 static int reader_init_dictionaries(struct binary_reader *reader)
 {
 	if (array_reserve((void **)&reader->addrs, &reader->cap_addrs, 1, sizeof(*reader->addrs)) ||
 	    array_reserve((void **)&reader->stacks, &reader->cap_stacks, 1,
 			  sizeof(*reader->stacks)) ||
-	    array_reserve((void **)&reader->comms, &reader->cap_comms, 1, sizeof(*reader->comms)))
+	    array_reserve((void **)&reader->comms, &reader->cap_comms, 1, sizeof(*reader->comms)) ||
+	    frames_reserve(reader, STACK_COPY_FRAMES))
 		return reader_oom(reader);
+	/* The empty stack: what v2_copy_stack() reads of it is defined. */
+	memset(reader->frames, 0, STACK_COPY_FRAMES * sizeof(*reader->frames));
 	reader->addrs[0] = 0;
 	reader->stacks[0] = (struct stack_ref){ 0, 0 };
 	memset(reader->comms[0], 0, LD_COMM_LEN);
@@ -614,216 +687,116 @@ static int v1_next(struct binary_reader *reader, const struct ld_event **ret_eve
 
 /* --- reader, version 2 --- */
 
-/* Bytes being decoded; `overrun` once a read wanted more than there is. */
-struct cursor {
-	const unsigned char *p;
-	const unsigned char *end;
-	bool overrun;
-	bool malformed; /* a number too long for its field */
-};
-
-/*
- * Everything that reads from a cursor is inlined, so that the cursor stays
- * in registers: through memory, every field would wait for the store of
- * the previous one's end.
- */
-static inline __attribute__((always_inline)) __u64 read_varint(struct cursor *c,
-							       unsigned int max_bytes)
+static int v2_read_addr(struct binary_reader *reader, const unsigned char *rec, size_t size)
 {
-	__u64 value = 0;
+	size_t name_len = get16(rec + 2);
+	const char *name = (const char *)rec + 16;
+	__u64 addr = get64(rec + 8);
 
-	for (unsigned int i = 0; i < max_bytes; i++) {
-		unsigned int byte;
-
-		if (c->p == c->end) {
-			c->overrun = true;
-			return 0;
-		}
-		byte = *c->p++;
-		value |= (__u64)(byte & 0x7f) << (7 * i);
-		if (!(byte & 0x80)) {
-			/* The tenth byte of a u64 holds bit 63 only. */
-			if (i == 9 && byte > 1)
-				c->malformed = true;
-			return value;
-		}
-	}
-	c->malformed = true;
-	return 0;
-}
-
-static inline __attribute__((always_inline)) __u32 read_u32(struct cursor *c)
-{
-	__u64 value = read_varint(c, 5);
-
-	if (value > UINT32_MAX)
-		c->malformed = true;
-	return (__u32)value;
-}
-
-static inline __attribute__((always_inline)) __u64 read_u64(struct cursor *c)
-{
-	return read_varint(c, 10);
-}
-
-static inline __s64 unzigzag(__u64 value)
-{
-	return (__s64)(value >> 1) ^ -(__s64)(value & 1);
-}
-
-static int v2_read_addr(struct binary_reader *reader, const unsigned char *body, size_t len)
-{
-	char name[FILE_BODY_MAX - 8 + 1];
-	__u64 addr;
-
-	if (len < 8 || memchr(body + 8, '\0', len - 8))
-		return corrupt(reader, "bad address record (%zu bytes)", len);
-	addr = get64(body);
+	if (size != (name_len ? align4(16 + name_len + 1) : 16) ||
+	    (name_len && !symbol_name_ok(name, name_len, size - 16)))
+		return corrupt(reader, "bad address record (size %zu, name length %zu)", size,
+			       name_len);
 	if (!addr)
 		return corrupt(reader, "address record for address 0");
 	if (array_reserve((void **)&reader->addrs, &reader->cap_addrs, (size_t)reader->nr_addrs + 1,
 			  sizeof(*reader->addrs)))
 		return reader_oom(reader);
 	reader->addrs[reader->nr_addrs++] = addr;
-	if (len == 8)
-		return 0;
-	memcpy(name, body + 8, len - 8);
-	name[len - 8] = '\0';
-	if (symtab__add(reader->symtab, addr, name))
+	if (name_len && symtab__add(reader->symtab, addr, name))
 		return reader_oom(reader);
 	return 0;
 }
 
-static int v2_read_stack(struct binary_reader *reader, const unsigned char *body, size_t len)
+static int v2_read_stack(struct binary_reader *reader, const unsigned char *rec, size_t size)
 {
-	struct cursor c = { body, body + len };
-	__u32 nr = read_u32(&c);
+	size_t nr = get16(rec + 2);
 	__u64 *frames;
 
-	if (c.overrun || c.malformed || nr == 0 || nr > LD_MAX_STACK)
-		return corrupt(reader, "bad stack record (%zu bytes)", len);
+	if (nr == 0 || nr > LD_MAX_STACK || size != FILE_HEADER_SIZE + 4 * nr)
+		return corrupt(reader, "bad stack record (size %zu, %zu frames)", size, nr);
+	/* Each stack starts a cache line: a short one is then one or two lines to load. */
+	reader->nr_frames = (reader->nr_frames + 7) & ~7u;
 	if (array_reserve((void **)&reader->stacks, &reader->cap_stacks,
 			  (size_t)reader->nr_stacks + 1, sizeof(*reader->stacks)) ||
-	    array_reserve((void **)&reader->frames, &reader->cap_frames,
-			  (size_t)reader->nr_frames + nr, sizeof(*reader->frames)))
+	    frames_reserve(reader, (size_t)reader->nr_frames + nr + STACK_COPY_FRAMES))
 		return reader_oom(reader);
 	frames = reader->frames + reader->nr_frames;
-	for (__u32 i = 0; i < nr; i++) {
-		__u32 id = read_u32(&c);
+	/* What v2_copy_stack() reads past the last stack is defined. */
+	memset(frames + nr, 0, STACK_COPY_FRAMES * sizeof(*frames));
+	for (size_t i = 0; i < nr; i++) {
+		__u32 id = get32(rec + FILE_HEADER_SIZE + 4 * i);
 
-		if (c.overrun || c.malformed)
-			return corrupt(reader, "bad stack record (%zu bytes)", len);
 		if (id >= reader->nr_addrs)
-			return corrupt(reader, "stack frame %u uses undefined address %u", i, id);
+			return corrupt(reader, "stack frame %zu uses undefined address %u", i, id);
 		frames[i] = reader->addrs[id];
 	}
-	if (c.p != c.end)
-		return corrupt(reader, "bad stack record (%zu bytes)", len);
-	reader->stacks[reader->nr_stacks++] = (struct stack_ref){ reader->nr_frames, nr };
+	reader->stacks[reader->nr_stacks++] = (struct stack_ref){ reader->nr_frames, (__u32)nr };
 	reader->nr_frames += nr;
 	return 0;
 }
 
-static int v2_read_comm(struct binary_reader *reader, const unsigned char *body, size_t len)
+static int v2_read_comm(struct binary_reader *reader, const unsigned char *rec, size_t size)
 {
-	if (len != LD_COMM_LEN)
-		return corrupt(reader, "bad comm record (%zu bytes)", len);
+	if (size != FILE_HEADER_SIZE + LD_COMM_LEN || get16(rec + 2))
+		return corrupt(reader, "bad comm record (size %zu)", size);
 	if (array_reserve((void **)&reader->comms, &reader->cap_comms, (size_t)reader->nr_comms + 1,
 			  sizeof(*reader->comms)))
 		return reader_oom(reader);
-	memcpy(reader->comms[reader->nr_comms++], body, LD_COMM_LEN);
+	memcpy(reader->comms[reader->nr_comms++], rec + FILE_HEADER_SIZE, LD_COMM_LEN);
 	return 0;
 }
 
-/*
- * The file record at rec, whose header is there (avail bytes from rec, all
- * of what is left when fewer than EVENT_MAX_BYTES). 1 when read, 0 when the
- * input ends inside it, or a negative errno. *ret_size: its length.
- */
-static int v2_read_file_record(struct binary_reader *reader, size_t avail, size_t *ret_size)
+/* A file record (type >= REC_FILE_FIRST) of size bytes, all available. */
+static int v2_read_file_record(struct binary_reader *reader, const unsigned char *rec, size_t size)
 {
-	const unsigned char *rec = reader->out_buf + reader->out_pos;
-	struct cursor c = { rec + 1, rec + avail };
 	unsigned int type = rec[0];
-	size_t len = read_u32(&c), header;
-	int ret;
 
-	if (c.overrun)
-		return 0;
-	if (c.malformed || len > FILE_BODY_MAX)
-		return corrupt(reader, "record 0x%x has a bad length", type);
-	header = c.p - rec;
-	if (avail < header + len) {
-		ret = reader_fill(reader, header + len);
-		if (ret <= 0)
-			return ret;
-		rec = reader->out_buf + reader->out_pos;
-	}
-	*ret_size = header + len;
+	if (rec[1])
+		return corrupt(reader, "bad record 0x%x (reserved byte set)", type);
 	switch (type) {
 	case REC_ADDR:
-		ret = v2_read_addr(reader, rec + header, len);
-		break;
+		return v2_read_addr(reader, rec, size);
 	case REC_STACK:
-		ret = v2_read_stack(reader, rec + header, len);
-		break;
+		return v2_read_stack(reader, rec, size);
 	case REC_COMM:
-		ret = v2_read_comm(reader, rec + header, len);
-		break;
-	case REC_END:
-		if (len != 8)
-			return corrupt(reader, "bad end record (%zu bytes)", len);
-		ret = read_end(reader, get64(rec + header), header + len);
-		return ret ? ret : 1;
+		return v2_read_comm(reader, rec, size);
+	case REC_TIME:
+		if (size != 16 || get16(rec + 2))
+			return corrupt(reader, "bad time record (size %zu)", size);
+		reader->time = get64(rec + 8);
+		return 0;
 	default:
 		/* Newer minor versions may add file records; skip them. */
 		if (type < REC_EXTENSION_FIRST || reader->minor <= TRACE_FORMAT_MINOR)
 			return corrupt(reader, "unknown record type 0x%x", type);
-		ret = 0;
-		break;
+		return 0;
 	}
-	return ret ? ret : 1;
 }
 
-static int bad_id(const struct binary_reader *reader, unsigned int type, const char *what, __u32 id)
+static int bad_id(const struct binary_reader *reader, const char *what, __u32 id)
 {
-	return corrupt(reader, "%s uses undefined %s %u", ld_event_type_name(type), what, id);
+	return corrupt(reader, "%s uses undefined %s %u",
+		       ld_event_type_name(reader->out_buf[reader->out_pos]), what, id);
 }
 
-/* The address of an id read from c; *ok turns false if it is undefined. */
-static inline __attribute__((always_inline)) __u64
-read_addr(const struct binary_reader *reader, struct cursor *c, bool *ok, __u32 *ret_bad)
+/* The address of the id at rec + offset; *bad gets the id if it is undefined. */
+static inline __u64 addr_at(const struct binary_reader *reader, const unsigned char *rec,
+			    size_t offset, __u32 *bad)
 {
-	__u32 id = read_u32(c);
+	__u32 id = get32(rec + offset);
 
 	if (id < reader->nr_addrs)
 		return reader->addrs[id];
-	*ok = false;
-	*ret_bad = id;
+	*bad = id;
 	return 0;
-}
-
-/* A text of at most LD_MAX_TEXT bytes; false if longer. */
-static inline __attribute__((always_inline)) bool read_text(struct cursor *c, char *text,
-							    __u32 *ret_len)
-{
-	__u32 len = read_u32(c);
-
-	if (len > LD_MAX_TEXT)
-		return false;
-	if ((size_t)(c->end - c->p) < len) {
-		c->overrun = true;
-		return true;
-	}
-	memcpy(text, c->p, len);
-	c->p += len;
-	*ret_len = len;
-	return true;
 }
 
 /*
  * struct ld_event as the 64-bit words the decoder stores: each field lies
- * within one word, so any load of a field is served by one store.
+ * within one word, so any load of a field is served by a single store
+ * (forwarded while still in flight), where field-by-field stores would make
+ * a wider load, as compilers like to merge them, wait for all of them.
  */
 #define EV_WORD_HEADER 0 /* type, size, nr_stack, text_len */
 #define EV_WORD_PID    1 /* pid, flags */
@@ -832,160 +805,245 @@ static inline __attribute__((always_inline)) bool read_text(struct cursor *c, ch
 #define EV_WORD_COMM   7 /* comm[16] */
 #define EV_WORDS       9
 
+_Static_assert(offsetof(struct ld_event, nr_stack) == 4, "event layout");
 _Static_assert(offsetof(struct ld_event, pid) == 8 * EV_WORD_PID, "event layout");
 _Static_assert(offsetof(struct ld_event, time_ns) == 8 * EV_WORD_TIME, "event layout");
 _Static_assert(offsetof(struct ld_event, raw) == 8 * EV_WORD_UNION, "event layout");
+_Static_assert(offsetof(struct ld_event, acquire.ret) == 8 * EV_WORD_UNION + 24, "event layout");
+_Static_assert(offsetof(struct ld_event, reclaim.kind) == 8 * EV_WORD_UNION + 8, "event layout");
 _Static_assert(offsetof(struct ld_event, comm) == 8 * EV_WORD_COMM, "event layout");
 _Static_assert(sizeof(struct ld_event) == 8 * EV_WORDS, "event layout");
 
 /*
- * The event record at rec (avail bytes there, all of what is left when
- * fewer than EVENT_MAX_BYTES). 1 with the event in reader->event, 0 when
- * the input ends inside it, or -EINVAL. *ret_size: the record's length.
+ * Most stacks are short: those are copied as a whole block of
+ * STACK_COPY_FRAMES, a few vector moves where a copy of the exact length
+ * would be a call and a loop (frames[] keeps that much room after each).
  */
-static int v2_decode_event(struct binary_reader *reader, const unsigned char *rec, size_t avail,
-			   size_t *ret_size)
+static inline void v2_copy_stack(__u64 *dst, const __u64 *frames, size_t nr)
 {
-	struct cursor c = { rec + 1, rec + avail };
-	unsigned int type = rec[0] & EV_TYPE_MASK;
-	__u64 u[4] = { 0 }; /* the union's words */
-	__u32 flags, pid, info = 0, stack = 0, comm = 0, text_len = 0, bad = 0;
-	char text[LD_MAX_TEXT];
+	if (nr <= STACK_COPY_FRAMES)
+		memcpy(dst, frames, STACK_COPY_FRAMES * sizeof(*frames));
+	else
+		memcpy(dst, frames, nr * sizeof(*frames));
+}
+
+/* Rebuilds the event of a record of size bytes, all available, into reader->event. */
+static int v2_decode_event(struct binary_reader *reader, const unsigned char *rec, size_t size)
+{
+	unsigned int type = rec[0], flags = rec[1], aux = get16(rec + 2);
+	__u32 delta = get32(rec + 4), stack = 0, comm = 0, text_len = 0, bad = UINT32_MAX;
+	const unsigned char *text = NULL;
 	__u64 *out = reader->event.words;
-	bool ids_ok = true, text_ok = true;
-	__s64 delta = 0;
-	size_t nr_stack, size;
+	__u64 u[4] = { 0 }; /* the union's words */
+	size_t nr_stack, ev_size;
 
-	if (!type || type >= LD_EV_TYPE_MAX)
-		return corrupt(reader, "unknown record type 0x%x", rec[0]);
-	flags = (rec[0] & EV_TIME ? LD_EV_F_TIME : 0) |
-		(rec[0] & EV_LOST_PID ? LD_EV_F_LOST_PID : 0);
-	if (rec[0] & EV_TIME)
-		delta = unzigzag(read_u64(&c));
-	if (rec[0] & EV_MORE_FLAGS) {
-		__u32 more = read_u32(&c);
-
-		if (!more || more > UINT32_MAX >> 2)
-			c.malformed = true;
-		flags |= more << 2;
-	}
-	pid = read_u32(&c);
+	if (!(flags & LD_EV_F_TIME) && delta)
+		return corrupt(reader, "time delta %u on an event without a time", delta);
+	if (aux && !event_has_text(type) && type != LD_EV_ACQUIRE && type != LD_EV_RECLAIM)
+		return corrupt(reader, "bad %s (aux 0x%x)", ld_event_type_name(type), aux);
 	switch (type) {
 	case LD_EV_INIT:
-		u[0] = read_addr(reader, &c, &ids_ok, &bad);
-		u[1] = read_addr(reader, &c, &ids_ok, &bad);
-		text_ok = read_text(&c, text, &text_len);
+		u[0] = addr_at(reader, rec, 12, &bad);
+		u[1] = addr_at(reader, rec, 16, &bad);
+		text = rec + EVENT_HEADER_SIZE + 8;
+		text_len = aux;
 		break;
 	case LD_EV_ACQUIRE:
-		info = read_u32(&c);
-		u[0] = read_addr(reader, &c, &ids_ok, &bad);
-		u[1] = read_addr(reader, &c, &ids_ok, &bad);
-		u[2] = read_addr(reader, &c, &ids_ok, &bad);
-		stack = read_u32(&c);
-		comm = read_u32(&c);
-		/* ret, lock_type, trylock */
-		u[3] = (__u32)unzigzag(read_u32(&c)) | (__u64)(info & 0x0f) << 32 |
-		       (__u64)(info >> 4 & 0xff) << 40;
+		if ((aux & 0xff) >= LD_LOCK_TYPE_MAX || aux >> 8 > 1)
+			return corrupt(reader, "bad acquire (lock type %u, trylock %u)", aux & 0xff,
+				       aux >> 8);
+		u[0] = addr_at(reader, rec, 12, &bad);
+		u[1] = addr_at(reader, rec, 16, &bad);
+		u[2] = addr_at(reader, rec, 20, &bad);
+		stack = get32(rec + 24);
+		comm = get32(rec + 28);
+		/* ret, then lock_type and trylock */
+		u[3] = get32(rec + 32) | (__u64)(aux & 0xff) << 32 | (__u64)(aux >> 8) << 40;
 		break;
 	case LD_EV_RELEASE:
-		u[0] = read_addr(reader, &c, &ids_ok, &bad);
-		u[1] = read_addr(reader, &c, &ids_ok, &bad);
+		u[0] = addr_at(reader, rec, 12, &bad);
+		u[1] = addr_at(reader, rec, 16, &bad);
 		break;
 	case LD_EV_ALLOC:
-		u[0] = read_u64(&c);
-		u[1] = read_addr(reader, &c, &ids_ok, &bad);
-		stack = read_u32(&c);
+		u[0] = get64(rec + 12);
+		u[1] = addr_at(reader, rec, 20, &bad);
+		stack = get32(rec + 24);
 		break;
 	case LD_EV_RECLAIM:
-		info = read_u32(&c);
-		u[0] = read_addr(reader, &c, &ids_ok, &bad);
-		u[1] = (info & 0x0f) | (info >> 4 & 0xff) << 8; /* kind, state */
+		if ((aux & 0xff) >= LD_RECLAIM_KIND_MAX || aux >> 8 > LD_RECLAIM_EXIT)
+			return corrupt(reader, "bad reclaim (kind %u, state %u)", aux & 0xff,
+				       aux >> 8);
+		u[0] = addr_at(reader, rec, 12, &bad);
+		u[1] = aux; /* kind, state */
 		break;
 	case LD_EV_FLAGS:
-		u[0] = read_u32(&c);
+		u[0] = get32(rec + 12);
+		if (u[0] & ~(__u64)TASK_FLAGS_ALL)
+			return corrupt(reader, "bad flags value 0x%llx", (unsigned long long)u[0]);
 		break;
 	case LD_EV_MARK:
-		text_ok = read_text(&c, text, &text_len);
+		text = rec + EVENT_HEADER_SIZE;
+		text_len = aux;
 		break;
 	case LD_EV_LOST:
-		u[0] = read_u64(&c);
+		u[0] = get64(rec + 12);
 		break;
 	default: /* LD_EV_EXIT */
 		break;
 	}
-	if (!text_ok)
-		return corrupt(reader, "%s text longer than %d bytes", ld_event_type_name(type),
-			       LD_MAX_TEXT);
-	if (c.overrun)
-		return 0;
-	if (c.malformed)
-		return corrupt(reader, "malformed number in a %s record", ld_event_type_name(type));
-	if (!ids_ok)
-		return bad_id(reader, type, "address", bad);
+	if (bad != UINT32_MAX)
+		return bad_id(reader, "address", bad);
 	if (stack >= reader->nr_stacks)
-		return bad_id(reader, type, "stack", stack);
+		return bad_id(reader, "stack", stack);
 	if (comm >= reader->nr_comms)
-		return bad_id(reader, type, "comm", comm);
-	if ((type == LD_EV_ACQUIRE && ((info & 0x0f) >= LD_LOCK_TYPE_MAX || info >> 4 > 1)) ||
-	    (type == LD_EV_RECLAIM &&
-	     ((info & 0x0f) >= LD_RECLAIM_KIND_MAX || info >> 4 > LD_RECLAIM_EXIT)) ||
-	    (type == LD_EV_FLAGS && (u[0] & ~(__u64)TASK_FLAGS_ALL)))
-		return corrupt(reader, "bad %s record (0x%llx)", ld_event_type_name(type),
-			       type == LD_EV_FLAGS ? (unsigned long long)u[0] : info);
-	if (rec[0] & EV_TIME)
-		reader->time += (__u64)delta;
+		return bad_id(reader, "comm", comm);
+	for (size_t i = text - rec + text_len; text && i < size; i++)
+		if (rec[i])
+			return corrupt(reader, "nonzero padding after the text");
+	if (flags & LD_EV_F_TIME)
+		reader->time += delta;
 	nr_stack = reader->stacks[stack].nr;
-	size = ld_event_size_for(nr_stack, text_len);
-	out[EV_WORD_HEADER] = type | size << 16 | (__u64)nr_stack << 32 | (__u64)text_len << 48;
-	out[EV_WORD_PID] = pid | (__u64)flags << 32;
-	out[EV_WORD_TIME] = rec[0] & EV_TIME ? reader->time : 0;
+	ev_size = ld_event_size_for(nr_stack, text_len);
+	out[EV_WORD_HEADER] = type | ev_size << 16 | nr_stack << 32 | (__u64)text_len << 48;
+	out[EV_WORD_PID] = get32(rec + 8) | (__u64)flags << 32;
+	out[EV_WORD_TIME] = flags & LD_EV_F_TIME ? reader->time : 0;
 	memcpy(&out[EV_WORD_UNION], u, sizeof(u));
 	memcpy(&out[EV_WORD_COMM], reader->comms[comm], LD_COMM_LEN);
-	memcpy(&out[EV_WORDS], reader->frames + reader->stacks[stack].first,
-	       nr_stack * sizeof(__u64));
-	if (text_len) {
+	v2_copy_stack(&out[EV_WORDS], reader->frames + reader->stacks[stack].first, nr_stack);
+	if (text) {
 		char *dst = (char *)&out[EV_WORDS];
 
 		memcpy(dst, text, text_len);
-		memset(dst + text_len, 0, size - LD_EVENT_FIXED_SIZE - text_len);
+		memset(dst + text_len, 0, ev_size - LD_EVENT_FIXED_SIZE - text_len);
 	}
-	*ret_size = c.p - rec;
-	return 1;
+	return 0;
+}
+
+/* The size of the record at rec (at least FILE_HEADER_SIZE bytes there), or 0 if bad. */
+static size_t v2_record_size(const struct binary_reader *reader, const unsigned char *rec)
+{
+	unsigned int type = rec[0];
+
+	if (type && type < LD_EV_TYPE_MAX) {
+		size_t text = event_has_text(type) ? get16(rec + 2) : 0;
+
+		return text > LD_MAX_TEXT ? 0 : event_record_size[type] + align4(text);
+	}
+	if (type >= REC_FILE_FIRST) {
+		size_t size = get32(rec + 4);
+
+		return size < FILE_HEADER_SIZE || size % 4 || size > FILE_RECORD_MAX ? 0 : size;
+	}
+	return 0;
+}
+
+static int v2_bad_record(const struct binary_reader *reader, const unsigned char *rec)
+{
+	unsigned int type = rec[0];
+
+	if (type && type < LD_EV_TYPE_MAX)
+		return corrupt(reader, "bad %s (text length %u)", ld_event_type_name(type),
+			       get16(rec + 2));
+	if (type >= REC_FILE_FIRST)
+		return corrupt(reader, "record 0x%x has a bad size %u", type, get32(rec + 4));
+	return corrupt(reader, "unknown record type 0x%x", type);
+}
+
+/*
+ * Acquire and release, nine events in ten, without the generic decoder's
+ * dispatch and its checks one by one: false when anything is unusual, and
+ * v2_decode_event() judges the record.
+ */
+static inline bool v2_decode_lock_event(struct binary_reader *reader, const unsigned char *rec)
+{
+	unsigned int type = rec[0], flags = rec[1], aux = get16(rec + 2);
+	__u32 delta = get32(rec + 4), lock = get32(rec + 12), ip = get32(rec + 16);
+	__u32 ctx = 0, stack = 0, comm = 0;
+	__u64 *out = reader->event.words;
+	__u64 unions3 = 0;
+	size_t nr_stack;
+
+	if (type == LD_EV_ACQUIRE) {
+		ctx = get32(rec + 20);
+		stack = get32(rec + 24);
+		comm = get32(rec + 28);
+		if ((aux & 0xff) >= LD_LOCK_TYPE_MAX || aux >> 8 > 1)
+			return false;
+		unions3 = get32(rec + 32) | (__u64)(aux & 0xff) << 32 | (__u64)(aux >> 8) << 40;
+	} else if (aux) {
+		return false;
+	}
+	if ((!(flags & LD_EV_F_TIME) && delta) || lock >= reader->nr_addrs ||
+	    ip >= reader->nr_addrs || ctx >= reader->nr_addrs || stack >= reader->nr_stacks ||
+	    comm >= reader->nr_comms)
+		return false;
+	if (flags & LD_EV_F_TIME)
+		reader->time += delta;
+	nr_stack = reader->stacks[stack].nr;
+	out[EV_WORD_HEADER] = type | ld_event_size_for(nr_stack, 0) << 16 | nr_stack << 32;
+	out[EV_WORD_PID] = get32(rec + 8) | (__u64)flags << 32;
+	out[EV_WORD_TIME] = flags & LD_EV_F_TIME ? reader->time : 0;
+	out[EV_WORD_UNION] = reader->addrs[lock];
+	out[EV_WORD_UNION + 1] = reader->addrs[ip];
+	out[EV_WORD_UNION + 2] = reader->addrs[ctx];
+	out[EV_WORD_UNION + 3] = unions3;
+	memcpy(&out[EV_WORD_COMM], reader->comms[comm], LD_COMM_LEN);
+	v2_copy_stack(&out[EV_WORDS], reader->frames + reader->stacks[stack].first, nr_stack);
+	return true;
 }
 
 static int v2_next(struct binary_reader *reader, const struct ld_event **ret_event)
 {
 	for (;;) {
-		size_t avail, size = 0;
+		const unsigned char *rec;
+		size_t size;
 		int ret;
 
 		if (reader->done)
 			return 0;
-		avail = reader->out_end - reader->out_pos;
-		if (avail < EVENT_MAX_BYTES) {
-			ret = reader_fill(reader, EVENT_MAX_BYTES);
-			if (ret < 0)
-				return ret;
-			avail = reader->out_end - reader->out_pos;
-			if (!avail)
-				return reader_truncated(reader);
+		rec = reader->out_buf + reader->out_pos;
+		if (reader->out_end - reader->out_pos >= EVENT_HEADER_SIZE + 24 &&
+		    (rec[0] == LD_EV_ACQUIRE || rec[0] == LD_EV_RELEASE) &&
+		    v2_decode_lock_event(reader, rec)) {
+			reader->out_pos += event_record_size[rec[0]];
+			reader->records++;
+			reader->events++;
+			*ret_event = &reader->event.ev;
+			return 1;
 		}
-		if (reader->out_buf[reader->out_pos] < REC_FILE_FIRST) {
-			ret = v2_decode_event(reader, reader->out_buf + reader->out_pos, avail,
-					      &size);
+		if (reader->out_end - reader->out_pos < FILE_HEADER_SIZE) {
+			ret = reader_fill(reader, FILE_HEADER_SIZE);
 			if (ret <= 0)
 				return ret < 0 ? ret : reader_truncated(reader);
+		}
+		rec = reader->out_buf + reader->out_pos;
+		size = v2_record_size(reader, rec);
+		if (!size)
+			return v2_bad_record(reader, rec);
+		if (reader->out_end - reader->out_pos < size) {
+			ret = reader_fill(reader, size);
+			if (ret <= 0)
+				return ret < 0 ? ret : reader_truncated(reader);
+			rec = reader->out_buf + reader->out_pos;
+		}
+		if (rec[0] < LD_EV_TYPE_MAX) {
+			ret = v2_decode_event(reader, rec, size);
+			if (ret)
+				return ret;
 			reader->out_pos += size;
 			reader->records++;
 			reader->events++;
 			*ret_event = &reader->event.ev;
 			return 1;
 		}
-		ret = v2_read_file_record(reader, avail, &size);
-		if (ret <= 0)
-			return ret < 0 ? ret : reader_truncated(reader);
-		if (reader->done)
-			return 0;
+		if (rec[0] == REC_END) {
+			if (size != 16 || rec[1] || get16(rec + 2))
+				return corrupt(reader, "bad end record (size %zu)", size);
+			return read_end(reader, get64(rec + 8), size);
+		}
+		ret = v2_read_file_record(reader, rec, size);
+		if (ret)
+			return ret;
 		reader->out_pos += size;
 		reader->records++;
 	}
@@ -1304,32 +1362,12 @@ cleanup:
 	return err;
 }
 
-static unsigned char *put_varint(unsigned char *p, __u64 value)
+static void file_record_header(unsigned char *rec, unsigned int type, __u16 arg, size_t size)
 {
-	while (value >= 0x80) {
-		*p++ = (unsigned char)(value | 0x80);
-		value >>= 7;
-	}
-	*p++ = (unsigned char)value;
-	return p;
-}
-
-static inline __u64 zigzag(__s64 value)
-{
-	return (__u64)value << 1 ^ (__u64)(value >> 63);
-}
-
-/* A file record of type whose body is len bytes at body. */
-static int write_file_record(struct trace_writer *writer, unsigned int type, const void *body,
-			     size_t len)
-{
-	unsigned char buf[1 + 5 + FILE_BODY_MAX];
-	unsigned char *p = buf;
-
-	*p++ = type;
-	p = put_varint(p, len);
-	memcpy(p, body, len);
-	return writer_append(writer, buf, p + len - buf);
+	rec[0] = type;
+	rec[1] = 0;
+	put16(rec + 2, arg);
+	put32(rec + 4, (__u32)size);
 }
 
 static bool addr_eq(const struct trace_writer *writer, __u32 id, const void *wanted)
@@ -1340,16 +1378,21 @@ static bool addr_eq(const struct trace_writer *writer, __u32 id, const void *wan
 /* The address record of a new address, with its symbol name when it has one. */
 static int write_addr_record(struct trace_writer *writer, __u64 addr)
 {
-	unsigned char body[8 + SYMBOL_NAME_MAX];
+	unsigned char buf[16 + SYMBOL_NAME_MAX + 4] __attribute__((aligned(8)));
 	const char *name = writer->symtab ? symtab__lookup(writer->symtab, addr) : NULL;
 	size_t len = name ? strlen(name) : 0;
+	size_t size;
 
 	/* Overlong names are not worth a record of their own. */
 	if (len > SYMBOL_NAME_MAX)
 		len = 0;
-	put64(body, addr);
-	memcpy(body + 8, name, len);
-	return write_file_record(writer, REC_ADDR, body, 8 + len);
+	size = len ? align4(16 + len + 1) : 16;
+	memset(buf, 0, size);
+	file_record_header(buf, REC_ADDR, (__u16)len, size);
+	put64(buf + 8, addr);
+	if (len)
+		memcpy(buf + 16, name, len);
+	return writer_append(writer, buf, size);
 }
 
 /* The id of addr, written to the file first when new. 0 or a negative errno. */
@@ -1398,24 +1441,24 @@ static bool stack_eq(const struct trace_writer *writer, __u32 id, const void *wa
 	       memcmp(writer->frames + ref->first, w->frames, w->nr * sizeof(__u64)) == 0;
 }
 
-/* A stack record; the address records of its frames go out first. */
 static int write_stack_record(struct trace_writer *writer, const __u64 *frames, __u32 nr)
 {
-	unsigned char body[5 + 5 * LD_MAX_STACK];
-	unsigned char *p = put_varint(body, nr);
+	unsigned char buf[FILE_HEADER_SIZE + 4 * LD_MAX_STACK] __attribute__((aligned(8)));
+	size_t size = FILE_HEADER_SIZE + 4 * nr;
 
+	file_record_header(buf, REC_STACK, (__u16)nr, size);
 	for (__u32 i = 0; i < nr; i++) {
 		__u32 id;
 		int err = writer_addr_id(writer, frames[i], &id);
 
 		if (err)
 			return err;
-		p = put_varint(p, id);
+		put32(buf + FILE_HEADER_SIZE + 4 * i, id);
 	}
-	return write_file_record(writer, REC_STACK, body, p - body);
+	return writer_append(writer, buf, size);
 }
 
-/* The id of a stack, written to the file when new. */
+/* The id of a stack, written to the file (frames first) when new. */
 static int writer_stack_id(struct trace_writer *writer, const __u64 *frames, __u32 nr,
 			   __u32 *ret_id)
 {
@@ -1462,6 +1505,7 @@ static bool comm_eq(const struct trace_writer *writer, __u32 id, const void *wan
 static int writer_comm_id(struct trace_writer *writer, const char comm[LD_COMM_LEN], __u32 *ret_id)
 {
 	static const char empty[LD_COMM_LEN];
+	unsigned char buf[FILE_HEADER_SIZE + LD_COMM_LEN];
 	__u64 words[LD_COMM_LEN / 8];
 	struct id_slot *slot;
 	__u32 hash;
@@ -1482,7 +1526,9 @@ static int writer_comm_id(struct trace_writer *writer, const char comm[LD_COMM_L
 	    array_reserve((void **)&writer->comms, &writer->cap_comms, (size_t)writer->nr_comms + 1,
 			  sizeof(*writer->comms)))
 		return writer_fail(writer, -ENOMEM, "out of memory");
-	err = write_file_record(writer, REC_COMM, comm, LD_COMM_LEN);
+	file_record_header(buf, REC_COMM, 0, sizeof(buf));
+	memcpy(buf + FILE_HEADER_SIZE, comm, LD_COMM_LEN);
+	err = writer_append(writer, buf, sizeof(buf));
 	if (err)
 		return err;
 	slot = id_map_slot(writer, &writer->comm_index, hash, comm_eq, comm);
@@ -1494,80 +1540,107 @@ static int writer_comm_id(struct trace_writer *writer, const char comm[LD_COMM_L
 	return 0;
 }
 
-/* Appends the address ids of n addresses at p; their records go out first when new. */
-static int put_addr_ids(struct trace_writer *writer, const __u64 *addrs, size_t n,
-			unsigned char **p)
+/* The time delta of a timed event, preceded by a time record when it does not fit. */
+static int writer_time_delta(struct trace_writer *writer, __u64 time_ns, __u32 *ret_delta)
+{
+	unsigned char buf[16];
+	int err;
+
+	if (time_ns >= writer->time && time_ns - writer->time <= UINT32_MAX) {
+		*ret_delta = (__u32)(time_ns - writer->time);
+		writer->time = time_ns;
+		return 0;
+	}
+	file_record_header(buf, REC_TIME, 0, sizeof(buf));
+	put64(buf + 8, time_ns);
+	err = writer_append(writer, buf, sizeof(buf));
+	if (err)
+		return err;
+	writer->time = time_ns;
+	*ret_delta = 0;
+	return 0;
+}
+
+/* The ids of up to three addresses, in order. */
+static int writer_addr_ids(struct trace_writer *writer, const __u64 *addrs, size_t n,
+			   __u32 *ret_ids)
 {
 	for (size_t i = 0; i < n; i++) {
-		__u32 id;
-		int err = writer_addr_id(writer, addrs[i], &id);
+		int err = writer_addr_id(writer, addrs[i], &ret_ids[i]);
 
 		if (err)
 			return err;
-		*p = put_varint(*p, id);
 	}
 	return 0;
 }
 
-static unsigned char *put_text(unsigned char *p, const struct ld_event *ev)
-{
-	p = put_varint(p, ev->text_len);
-	memcpy(p, ld_event_text(ev), ev->text_len);
-	return p + ev->text_len;
-}
-
-/* The fields after the pid; dictionary records the event needs go out first. */
-static int encode_body(struct trace_writer *writer, const struct ld_event *ev, unsigned char **p)
+/* The body of an event record after its header; its dictionary records go out first. */
+static int encode_body(struct trace_writer *writer, const struct ld_event *ev, unsigned char *rec,
+		       __u16 *ret_aux)
 {
 	const __u64 *stack = ld_event_stack(ev);
-	__u32 stack_id, comm_id;
+	__u32 ids[3], stack_id, comm_id;
 	int err = 0;
 
+	*ret_aux = 0;
 	switch (ev->type) {
 	case LD_EV_INIT:
-		err = put_addr_ids(writer, (const __u64[]){ ev->init.lock, ev->init.site }, 2, p);
-		if (!err)
-			*p = put_text(*p, ev);
+		err = writer_addr_ids(writer, (const __u64[]){ ev->init.lock, ev->init.site }, 2,
+				      ids);
+		put32(rec + 12, ids[0]);
+		put32(rec + 16, ids[1]);
+		memcpy(rec + 20, ld_event_text(ev), ev->text_len);
+		*ret_aux = ev->text_len;
 		break;
 	case LD_EV_ACQUIRE:
-		*(*p)++ = ev->acquire.lock_type | ev->acquire.trylock << 4;
-		err = put_addr_ids(
+		err = writer_addr_ids(
 			writer,
-			(const __u64[]){ ev->acquire.lock, ev->acquire.ip, ev->acquire.ctx }, 3, p);
+			(const __u64[]){ ev->acquire.lock, ev->acquire.ip, ev->acquire.ctx }, 3,
+			ids);
 		if (!err)
 			err = writer_stack_id(writer, stack, ev->nr_stack, &stack_id);
 		if (!err)
 			err = writer_comm_id(writer, ev->comm, &comm_id);
 		if (err)
 			break;
-		*p = put_varint(*p, stack_id);
-		*p = put_varint(*p, comm_id);
-		*p = put_varint(*p, (__u32)zigzag(ev->acquire.ret));
+		put32(rec + 12, ids[0]);
+		put32(rec + 16, ids[1]);
+		put32(rec + 20, ids[2]);
+		put32(rec + 24, stack_id);
+		put32(rec + 28, comm_id);
+		put32(rec + 32, (__u32)ev->acquire.ret);
+		*ret_aux = ev->acquire.lock_type | ev->acquire.trylock << 8;
 		break;
 	case LD_EV_RELEASE:
-		err = put_addr_ids(writer, (const __u64[]){ ev->release.lock, ev->release.ip }, 2,
-				   p);
+		err = writer_addr_ids(writer, (const __u64[]){ ev->release.lock, ev->release.ip },
+				      2, ids);
+		put32(rec + 12, ids[0]);
+		put32(rec + 16, ids[1]);
 		break;
 	case LD_EV_ALLOC:
-		*p = put_varint(*p, ev->alloc.gfp);
-		err = put_addr_ids(writer, &ev->alloc.site, 1, p);
+		err = writer_addr_ids(writer, &ev->alloc.site, 1, ids);
 		if (!err)
 			err = writer_stack_id(writer, stack, ev->nr_stack, &stack_id);
-		if (!err)
-			*p = put_varint(*p, stack_id);
+		if (err)
+			break;
+		put64(rec + 12, ev->alloc.gfp);
+		put32(rec + 20, ids[0]);
+		put32(rec + 24, stack_id);
 		break;
 	case LD_EV_RECLAIM:
-		*(*p)++ = ev->reclaim.kind | ev->reclaim.state << 4;
-		err = put_addr_ids(writer, &ev->reclaim.fn, 1, p);
+		err = writer_addr_ids(writer, &ev->reclaim.fn, 1, ids);
+		put32(rec + 12, ids[0]);
+		*ret_aux = ev->reclaim.kind | ev->reclaim.state << 8;
 		break;
 	case LD_EV_FLAGS:
-		*p = put_varint(*p, ev->task_flags.value);
+		put32(rec + 12, ev->task_flags.value);
 		break;
 	case LD_EV_MARK:
-		*p = put_text(*p, ev);
+		memcpy(rec + 12, ld_event_text(ev), ev->text_len);
+		*ret_aux = ev->text_len;
 		break;
 	case LD_EV_LOST:
-		*p = put_varint(*p, ev->lost.count);
+		put64(rec + 12, ev->lost.count);
 		break;
 	default: /* LD_EV_EXIT */
 		break;
@@ -1577,10 +1650,10 @@ static int encode_body(struct trace_writer *writer, const struct ld_event *ev, u
 
 int trace_writer__write(struct trace_writer *writer, const struct ld_event *event)
 {
-	unsigned char rec[EVENT_MAX_BYTES];
-	unsigned char body[EVENT_MAX_BYTES];
-	unsigned char *p = rec + 1, *q = body;
-	__u32 more_flags;
+	unsigned char rec[EVENT_RECORD_MAX] __attribute__((aligned(8)));
+	size_t size;
+	__u32 delta = 0;
+	__u16 aux;
 	int err;
 
 	if (writer->err)
@@ -1589,23 +1662,20 @@ int trace_writer__write(struct trace_writer *writer, const struct ld_event *even
 		return log_error_errno(-EINVAL,
 				       "%s: refusing to write an invalid event (type %u, size %u)",
 				       writer->path, event->type, event->size);
-	/* The body first: the dictionary records it needs must precede the event. */
-	err = encode_body(writer, event, &q);
+	size = event_record_size[event->type] +
+	       (event_has_text(event->type) ? align4(event->text_len) : 0);
+	memset(rec, 0, size);
+	err = encode_body(writer, event, rec, &aux);
+	if (!err && (event->flags & LD_EV_F_TIME))
+		err = writer_time_delta(writer, event->time_ns, &delta);
 	if (err)
 		return err;
-	more_flags = event->flags >> 2;
-	rec[0] = event->type | (event->flags & LD_EV_F_TIME ? EV_TIME : 0) |
-		 (event->flags & LD_EV_F_LOST_PID ? EV_LOST_PID : 0) |
-		 (more_flags ? EV_MORE_FLAGS : 0);
-	if (event->flags & LD_EV_F_TIME) {
-		p = put_varint(p, zigzag((__s64)(event->time_ns - writer->time)));
-		writer->time = event->time_ns;
-	}
-	if (more_flags)
-		p = put_varint(p, more_flags);
-	p = put_varint(p, event->pid);
-	memcpy(p, body, q - body);
-	err = writer_append(writer, rec, p + (q - body) - rec);
+	rec[0] = event->type;
+	rec[1] = (unsigned char)event->flags;
+	put16(rec + 2, aux);
+	put32(rec + 4, delta);
+	put32(rec + 8, event->pid);
+	err = writer_append(writer, rec, size);
 	if (err)
 		return err;
 	writer->events++;
@@ -1619,13 +1689,14 @@ int trace_writer__flush(struct trace_writer *writer)
 
 int trace_writer__close(struct trace_writer *writer)
 {
-	unsigned char end[8];
+	unsigned char end[16];
 	int err;
 
 	if (!writer)
 		return 0;
-	put64(end, writer->events);
-	err = write_file_record(writer, REC_END, end, sizeof(end));
+	file_record_header(end, REC_END, 0, sizeof(end));
+	put64(end + 8, writer->events);
+	err = writer_append(writer, end, sizeof(end));
 	if (!err)
 		err = writer_compress(writer, ZSTD_e_end);
 	if (writer->close_file) {
