@@ -41,5 +41,13 @@ fi
 if [ -n "$missing" ]; then
 	apt_update
 	echo "deps: installing$missing" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
+	log=$(mktemp)
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
+		>"$log" 2>&1; then
+		cat "$log" >&2
+		echo "deps: apt-get install failed" >&2
+		rm -f "$log"
+		exit 1
+	fi
+	rm -f "$log"
 fi
