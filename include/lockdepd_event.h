@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The event ABI: the records the BPF programs write into the ring buffer,
- * and that the binary trace file stores unchanged. Both sides include this
+ * The event ABI: the records the BPF programs write into the ring buffer
+ * and the engine consumes (the binary trace file encodes them compactly,
+ * see daemon/trace_binary.c). Both sides include this
  * header: BPF after vmlinux.h, user space after <linux/types.h>.
  *
  * A record is a fixed part (struct ld_event) followed by nr_stack return

@@ -1300,6 +1300,81 @@ static void test_throughput(void **state)
 
 /* --- API edges ------------------------------------------------------------- */
 
+/* The count of a dependency as the API reports it; 0 when there is none. */
+static __u64 dependency_count(struct fixture *f, const char *from, const char *to)
+{
+	for (size_t i = 0; i < engine__nr_dependencies(f->engine); i++) {
+		struct dependency dep;
+
+		assert_int_equal(engine__dependency(f->engine, i, &dep), 0);
+		if (strcmp(dep.from, from) == 0 && strcmp(dep.to, to) == 0)
+			return dep.count;
+	}
+	return 0;
+}
+
+/* Hits on a known dependency take a fast path: its count must stay exact past any small counter. */
+static void test_hit_counts_stay_exact(void **state)
+{
+	struct fixture *f = fixture_new(NULL);
+
+	init_lock(f, LOCK_A, "&a->lock", "a_init");
+	init_lock(f, LOCK_B, "&b->lock", "b_init");
+	for (int i = 0; i < 100000; i++) {
+		acquire(f, 1 + i % 3, LOCK_A);
+		acquire(f, 1 + i % 3, LOCK_B);
+		release(f, 1 + i % 3, LOCK_B);
+		release(f, 1 + i % 3, LOCK_A);
+		if (i == 255 || i == 256 || i == 65535)
+			assert_int_equal(dependency_count(f, "&a->lock", "&b->lock"), i + 1);
+	}
+	assert_int_equal(dependency_count(f, "&a->lock", "&b->lock"), 100000);
+	/* The reverse edge still closes the cycle, whose count then grows exactly too. */
+	acquire(f, 9, LOCK_B);
+	acquire(f, 9, LOCK_A);
+	release(f, 9, LOCK_A);
+	release(f, 9, LOCK_B);
+	assert_int_equal(engine__nr_findings(f->engine), 1);
+	for (int i = 0; i < 300; i++) {
+		acquire(f, 9, LOCK_B);
+		acquire(f, 9, LOCK_A);
+		release(f, 9, LOCK_A);
+		release(f, 9, LOCK_B);
+	}
+	assert_int_equal(engine__finding(f->engine, 0)->count, 301);
+	assert_int_equal(dependency_count(f, "&b->lock", "&a->lock"), 301);
+	fixture_free(f);
+}
+
+/* Many classes: a cycle between the first and the last is still found, once. */
+static void test_many_classes_cycle(void **state)
+{
+	struct fixture *f = fixture_new(NULL);
+	const unsigned int nr = 3000;
+	char name[32];
+
+	for (unsigned int i = 0; i < nr; i++) {
+		snprintf(name, sizeof(name), "&c%u->lock", i);
+		init_lock(f, 0x100000 + i * 0x40, name, name + 1);
+	}
+	/* A chain c0 -> c1 -> ... -> c2999, each link seen 3 times. */
+	for (int round = 0; round < 3; round++)
+		for (unsigned int i = 0; i + 1 < nr; i++) {
+			acquire(f, 1, 0x100000 + i * 0x40);
+			acquire(f, 1, 0x100000 + (i + 1) * 0x40);
+			release(f, 1, 0x100000 + (i + 1) * 0x40);
+			release(f, 1, 0x100000 + i * 0x40);
+		}
+	assert_int_equal(engine__nr_findings(f->engine), 0);
+	assert_int_equal(dependency_count(f, "&c1500->lock", "&c1501->lock"), 3);
+	acquire(f, 2, 0x100000 + (nr - 1) * 0x40);
+	acquire(f, 2, 0x100000);
+	assert_int_equal(engine__nr_findings(f->engine), 1);
+	assert_int_equal(engine__finding(f->engine, 0)->kind, FINDING_CIRCULAR);
+	assert_int_equal(engine__finding(f->engine, 0)->nr_classes, nr);
+	fixture_free(f);
+}
+
 static void test_api_edges(void **state)
 {
 	struct fixture *f = fixture_new(vm_rules);
@@ -1353,6 +1428,8 @@ int main(void)
 		cmocka_unit_test(test_scale_100k_classes_1m_dependencies),
 		cmocka_unit_test(test_throughput),
 		cmocka_unit_test(test_api_edges),
+		cmocka_unit_test(test_hit_counts_stay_exact),
+		cmocka_unit_test(test_many_classes_cycle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
