@@ -636,20 +636,27 @@ int report_finding(FILE *out, const struct report_opts *opts, const struct findi
 	return stream_status(out);
 }
 
+void json_write_stats(FILE *out, const struct engine_stats *stats)
+{
+	fputc('{', out);
+	json_write_key(out, "findings", true);
+	fprintf(out, "%llu", (unsigned long long)stats->findings);
+	json_write_u64_member(out, "suppressed", stats->suppressed);
+	json_write_u64_member(out, "classes", stats->classes);
+	json_write_u64_member(out, "dependencies", stats->dependencies);
+	json_write_u64_member(out, "lost_events", stats->lost_events);
+	json_write_u64_member(out, "lost_resets", stats->lost_resets);
+	json_write_u64_member(out, "unpaired_releases", stats->unpaired_releases);
+	json_write_u64_member(out, "events", stats->events);
+	fputc('}', out);
+}
+
 int report_summary(FILE *out, const struct report_opts *opts, const struct engine_stats *stats)
 {
 	if (opts && opts->format == REPORT_JSON) {
-		fputs("{\"summary\":{", out);
-		json_write_key(out, "findings", true);
-		fprintf(out, "%llu", (unsigned long long)stats->findings);
-		json_write_u64_member(out, "suppressed", stats->suppressed);
-		json_write_u64_member(out, "classes", stats->classes);
-		json_write_u64_member(out, "dependencies", stats->dependencies);
-		json_write_u64_member(out, "lost_events", stats->lost_events);
-		json_write_u64_member(out, "lost_resets", stats->lost_resets);
-		json_write_u64_member(out, "unpaired_releases", stats->unpaired_releases);
-		json_write_u64_member(out, "events", stats->events);
-		fputs("}}\n", out);
+		fputs("{\"summary\":", out);
+		json_write_stats(out, stats);
+		fputs("}\n", out);
 		return stream_status(out);
 	}
 	fprintf(out,

@@ -42,5 +42,7 @@ void json_write_key(FILE *out, const char *key, bool first);
 void json_write_u64_member(FILE *out, const char *key, __u64 value);
 void json_write_string_member(FILE *out, const char *key, const char *value);
 void json_write_bool_member(FILE *out, const char *key, bool value);
+/* The engine's counters as one JSON object. */
+void json_write_stats(FILE *out, const struct engine_stats *stats);
 
 #endif

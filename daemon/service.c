@@ -526,16 +526,11 @@ static void status_json(struct service *svc, FILE *out)
 	json_write_u64_member(out, "save_failures", svc->save_failures);
 	json_write_u64_member(out, "findings_restored", svc->restored_findings);
 	json_write_u64_member(out, "kmsg_lines", svc->kmsg_lines);
-	fputs("},\"summary\":{\"findings\":", out);
-	fprintf(out, "%llu", (unsigned long long)stats.findings);
-	json_write_u64_member(out, "suppressed", stats.suppressed);
-	json_write_u64_member(out, "classes", stats.classes);
-	json_write_u64_member(out, "dependencies", stats.dependencies);
-	json_write_u64_member(out, "events", stats.events);
-	json_write_u64_member(out, "lost_events", stats.lost_events + source_lost(svc));
-	json_write_u64_member(out, "lost_resets", stats.lost_resets);
-	json_write_u64_member(out, "unpaired_releases", stats.unpaired_releases);
-	fputs("},\"alerts\":{\"findings\":", out);
+	fputs("},\"summary\":", out);
+	/* Records the ring buffer dropped count as lost too. */
+	stats.lost_events += source_lost(svc);
+	json_write_stats(out, &stats);
+	fputs(",\"alerts\":{\"findings\":", out);
 	fprintf(out, "%llu", (unsigned long long)alerts.findings);
 	json_write_u64_member(out, "journal", alerts.journal);
 	json_write_u64_member(out, "kmsg", alerts.kmsg);
