@@ -123,7 +123,7 @@ fuzz: deps
 
 # --- main job and benchmarks ------------------------------------------
 demo: deps
-	$(MAKE) all static
+	$(MAKE) -s all static
 	./tests/e2e/demo.sh
 
 $(OUT)/bench-gen: bench/gen.c $(OUT)/liblockdepd.a $(HEADERS)

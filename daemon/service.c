@@ -167,10 +167,16 @@ int event_source_replay_open(const char *path, struct symtab *symtab,
 	return 0;
 }
 
+#define LIVE_DRAIN_MS 100
+
 static int live_dispatch(struct event_source *source, unsigned int budget, event_sink_fn sink,
 			 void *sink_ctx, bool *ret_done)
 {
-	int n = live__poll(source->ctx, 0, sink, sink_ctx);
+	/*
+	 * Consume, not poll: the BPF side only wakes us once a batch has
+	 * piled up, so the periodic call must take whatever is there.
+	 */
+	int n = live__drain(source->ctx, sink, sink_ctx);
 
 	/* A signal interrupting the poll is no error: the signalfd has it. */
 	return n == -EINTR ? 0 : n;
@@ -223,9 +229,13 @@ int event_source_live_open(const struct live_opts *opts, struct symtab *symtab,
 	}
 	source->ops = &live_ops;
 	source->ctx = live;
-	/* The ring buffer's epoll fd wakes the loop: no polling delay. */
+	/*
+	 * The ring buffer's epoll fd wakes the loop when a batch is ready; the
+	 * BPF side skips wake-ups below that, so a trickle of events (one
+	 * finding on a quiet machine) is taken every LIVE_DRAIN_MS instead.
+	 */
 	source->fd = live__fd(live);
-	source->poll_ms = 0;
+	source->poll_ms = LIVE_DRAIN_MS;
 	source->gfp = live__gfp_layout(live);
 	source->kernel_release = live__kernel_release(live);
 	snprintf(source->description, sizeof(source->description), "live %s (%s)",
@@ -910,7 +920,7 @@ static int run_timers(struct service *svc, double now)
 	for (size_t i = 0; i < MAX_CONNECTIONS; i++)
 		if (svc->connections[i].fd >= 0)
 			timeout = min_timeout(timeout, ms_until(svc->connections[i].deadline, now));
-	if (!svc->source_done && svc->source->fd < 0) {
+	if (!svc->source_done && (svc->source->fd < 0 || svc->source->poll_ms > 0)) {
 		if (svc->source->poll_ms == 0)
 			return 0;
 		timeout = min_timeout(timeout, ms_until(svc->next_source_poll, now));
@@ -966,7 +976,8 @@ static void run_loop(struct service *svc)
 		for (int i = 0; i < n; i++)
 			if (events[i].data.u64 != TAG_KMSG)
 				handle_event(svc, &events[i]);
-		if (!svc->stopping && !svc->source_done && svc->source->fd < 0) {
+		if (!svc->stopping && !svc->source_done &&
+		    (svc->source->fd < 0 || svc->source->poll_ms > 0)) {
 			now = now_monotonic();
 			if (svc->source->poll_ms == 0 || now >= svc->next_source_poll) {
 				dispatch_source(svc);

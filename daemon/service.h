@@ -55,9 +55,10 @@ struct event_source_ops {
 
 /*
  * A source of events. The loop waits on fd when it is >= 0 and calls
- * dispatch when it is readable; with fd < 0 it calls dispatch every
- * poll_ms milliseconds (0: on every turn of the loop, as long as the
- * source is not done: a file being replayed).
+ * dispatch when it is readable; it also calls dispatch every poll_ms
+ * milliseconds when poll_ms > 0 (a source whose fd does not fire for
+ * every event). With fd < 0 and poll_ms 0 it calls dispatch on every turn
+ * of the loop until the source is done: a file being replayed.
  */
 struct event_source {
 	const struct event_source_ops *ops;
