@@ -135,8 +135,7 @@ int cmd_report(int argc, char **argv)
 
 	engine__stats(engine, &stats);
 	/* JSON stdout holds findings only, one per line: the summary goes to stderr. */
-	report_summary(printer.opts.format == REPORT_JSON ? stderr : stdout, &printer.opts,
-		       &stats);
+	report_summary(printer.opts.format == REPORT_JSON ? stderr : stdout, &printer.opts, &stats);
 	if (err < 0)
 		goto cleanup;
 	status = printer.printed ? EXIT_FINDINGS : 0;

@@ -9,21 +9,19 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const event_type_names[LD_EV_TYPE_MAX] = {
-	[LD_EV_INIT] = "init",	     [LD_EV_ACQUIRE] = "acquire", [LD_EV_RELEASE] = "release",
-	[LD_EV_ALLOC] = "alloc",     [LD_EV_RECLAIM] = "reclaim", [LD_EV_FLAGS] = "flags",
-	[LD_EV_EXIT] = "exit",	     [LD_EV_MARK] = "mark",	  [LD_EV_LOST] = "lost",
+	[LD_EV_INIT] = "init",	 [LD_EV_ACQUIRE] = "acquire", [LD_EV_RELEASE] = "release",
+	[LD_EV_ALLOC] = "alloc", [LD_EV_RECLAIM] = "reclaim", [LD_EV_FLAGS] = "flags",
+	[LD_EV_EXIT] = "exit",	 [LD_EV_MARK] = "mark",	      [LD_EV_LOST] = "lost",
 };
 
 static const char *const lock_type_names[LD_LOCK_TYPE_MAX] = {
-	[LD_LOCK_MUTEX] = "mutex",
-	[LD_LOCK_WW_MUTEX] = "ww_mutex",
-	[LD_LOCK_RWSEM_READ] = "rwsem_read",
-	[LD_LOCK_RWSEM_WRITE] = "rwsem_write",
+	[LD_LOCK_MUTEX] = "mutex",	     [LD_LOCK_WW_MUTEX] = "ww_mutex",
+	[LD_LOCK_RWSEM_READ] = "rwsem_read", [LD_LOCK_RWSEM_WRITE] = "rwsem_write",
 	[LD_LOCK_SPINLOCK] = "spinlock",
 };
 
 static const char *const reclaim_kind_names[LD_RECLAIM_KIND_MAX] = {
-	[LD_RECLAIM_DIRECT] = "direct", [LD_RECLAIM_KSWAPD] = "kswapd",
+	[LD_RECLAIM_DIRECT] = "direct",	    [LD_RECLAIM_KSWAPD] = "kswapd",
 	[LD_RECLAIM_SHRINKER] = "shrinker", [LD_RECLAIM_OOM] = "oom",
 	[LD_RECLAIM_VMAP] = "vmap",
 };
@@ -43,7 +41,8 @@ static const struct {
 	{ "PF_KSWAPD", LD_TASK_KSWAPD },
 };
 
-#define LD_TASK_ALL (LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO | LD_TASK_KSWAPD)
+#define LD_TASK_ALL \
+	(LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO | LD_TASK_KSWAPD)
 
 static const char *name_at(const char *const *names, size_t nr, unsigned int i)
 {

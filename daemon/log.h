@@ -29,13 +29,13 @@ __attribute__((format(printf, 2, 3))) void log_full(enum log_level level, const 
 
 /* Returns err (a negative errno) so callers can log and return at once. */
 __attribute__((format(printf, 3, 4))) int log_full_errno(enum log_level level, int err,
-							  const char *fmt, ...);
+							 const char *fmt, ...);
 
-#define log_error(...)		  log_full(LOG_LEVEL_ERROR, __VA_ARGS__)
-#define log_warning(...)	  log_full(LOG_LEVEL_WARNING, __VA_ARGS__)
-#define log_info(...)		  log_full(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...)		  log_full(LOG_LEVEL_DEBUG, __VA_ARGS__)
-#define log_error_errno(err, ...) log_full_errno(LOG_LEVEL_ERROR, (err), __VA_ARGS__)
+#define log_error(...)		    log_full(LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warning(...)	    log_full(LOG_LEVEL_WARNING, __VA_ARGS__)
+#define log_info(...)		    log_full(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)		    log_full(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_error_errno(err, ...)   log_full_errno(LOG_LEVEL_ERROR, (err), __VA_ARGS__)
 #define log_warning_errno(err, ...) log_full_errno(LOG_LEVEL_WARNING, (err), __VA_ARGS__)
 
 #endif

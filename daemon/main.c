@@ -20,8 +20,7 @@ static const struct cmd cmds[] = {
 	{ "dump", cmd_dump, "dump [-o BINARY] TRACE" },
 	{ "rules", cmd_rules, "rules check FILE..." },
 	{ "probe", cmd_probe, "probe [--format text|json]" },
-	{ "record", cmd_record,
-	  "record -o FILE [--duration SEC] [--rules FILE] [-- COMMAND ...]" },
+	{ "record", cmd_record, "record -o FILE [--duration SEC] [--rules FILE] [-- COMMAND ...]" },
 	{ "run", cmd_service,
 	  "run [--rules FILE]... [--format text|json] [--json FILE] [--duration SEC]\n"
 	  "               [--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"

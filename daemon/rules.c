@@ -139,13 +139,13 @@ static int array_append(void **dst, size_t *nr_dst, void *src, size_t nr_src, si
 	return 0;
 }
 
-#define APPEND_FIELD(dst, src, field, nr_field)                                                  \
-	do {                                                                                     \
-		err = array_append((void **)&(dst)->field, &(dst)->nr_field, (src)->field,       \
-				   (src)->nr_field, sizeof(*(src)->field));                      \
-		if (err)                                                                         \
-			return err;                                                              \
-		(src)->nr_field = 0;                                                             \
+#define APPEND_FIELD(dst, src, field, nr_field)                                            \
+	do {                                                                               \
+		err = array_append((void **)&(dst)->field, &(dst)->nr_field, (src)->field, \
+				   (src)->nr_field, sizeof(*(src)->field));                \
+		if (err)                                                                   \
+			return err;                                                        \
+		(src)->nr_field = 0;                                                       \
 	} while (0)
 
 int rules__merge(struct rules *rules, struct rules *more)
@@ -155,11 +155,12 @@ int rules__merge(struct rules *rules, struct rules *more)
 	for (size_t i = 0; i < more->nr_classes; i++)
 		for (size_t j = 0; j < rules->nr_classes; j++)
 			if (strcmp(more->classes[i].name, rules->classes[j].name) == 0)
-				return log_error_errno(-EINVAL, "%s: class '%s' is already defined in %s",
-						       more->path, more->classes[i].name, rules->path);
+				return log_error_errno(
+					-EINVAL, "%s: class '%s' is already defined in %s",
+					more->path, more->classes[i].name, rules->path);
 	if (more->nr_order && rules->nr_order)
-		return log_error_errno(-EINVAL, "%s: an order is already declared in %s", more->path,
-				       rules->path);
+		return log_error_errno(-EINVAL, "%s: an order is already declared in %s",
+				       more->path, rules->path);
 	APPEND_FIELD(rules, more, classes, nr_classes);
 	APPEND_FIELD(rules, more, taint_reclaim, nr_taint_reclaim);
 	APPEND_FIELD(rules, more, order, nr_order);

@@ -73,10 +73,10 @@ enum ld_reclaim_state {
 #define LD_TASK_MEMALLOC      (1u << 0)
 #define LD_TASK_MEMALLOC_NOFS (1u << 1)
 #define LD_TASK_MEMALLOC_NOIO (1u << 2)
-#define LD_TASK_KSWAPD        (1u << 3)
+#define LD_TASK_KSWAPD	      (1u << 3)
 
 /* ld_event.flags */
-#define LD_EV_F_TIME     (1u << 0) /* time_ns is valid */
+#define LD_EV_F_TIME	 (1u << 0) /* time_ns is valid */
 #define LD_EV_F_LOST_PID (1u << 1) /* lost: only task `pid` lost events */
 
 struct ld_event {

@@ -598,23 +598,22 @@ static void test_suppression_matching(void **state)
 
 static void test_alerts(void **state)
 {
-	struct rules *rules =
-		load_ok("classes:\n  - {name: vm->mutex}\n"
-			"alerts:\n"
-			"  - kinds: [circular, reclaim, order]\n"
-			"    classes: [vm->mutex, fs_reclaim]\n"
-			"    actions: [journal, kmsg, json]\n"
-			"    exec: \"/usr/local/bin/notify-ci --machine x\"\n"
-			"    exec_timeout: 30\n"
-			"    rate_limit: 10/min\n"
-			"  - {actions: [kmsg], rate_limit: 1/s}\n"
-			"  - {exec: true, rate_limit: 1000000/hour}\n"
-			"  - {actions: [], exec: x}\n");
+	struct rules *rules = load_ok("classes:\n  - {name: vm->mutex}\n"
+				      "alerts:\n"
+				      "  - kinds: [circular, reclaim, order]\n"
+				      "    classes: [vm->mutex, fs_reclaim]\n"
+				      "    actions: [journal, kmsg, json]\n"
+				      "    exec: \"/usr/local/bin/notify-ci --machine x\"\n"
+				      "    exec_timeout: 30\n"
+				      "    rate_limit: 10/min\n"
+				      "  - {actions: [kmsg], rate_limit: 1/s}\n"
+				      "  - {exec: true, rate_limit: 1000000/hour}\n"
+				      "  - {actions: [], exec: x}\n");
 	const struct rules_alert *a = &rules->alerts[0];
 
 	assert_int_equal(rules->nr_alerts, 4);
-	assert_int_equal(a->kinds, 1u << FINDING_CIRCULAR | 1u << FINDING_RECLAIM |
-					   1u << FINDING_ORDER);
+	assert_int_equal(a->kinds,
+			 1u << FINDING_CIRCULAR | 1u << FINDING_RECLAIM | 1u << FINDING_ORDER);
 	assert_int_equal(a->nr_classes, 2);
 	assert_string_equal(a->classes[0], "vm->mutex");
 	assert_string_equal(a->classes[1], "fs_reclaim");

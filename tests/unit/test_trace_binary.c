@@ -1121,7 +1121,10 @@ static void test_crafted_v2_corruption(void **state)
 
 	/* An address record whose name has no NUL where the size says. */
 	craft_v2_start(&c);
-	craft_v2_file(&c, 0x80, 8, "\x01\x02\x03\x04\x05\x06\x07\x08" "abcdefgh", 16);
+	craft_v2_file(&c, 0x80, 8,
+		      "\x01\x02\x03\x04\x05\x06\x07\x08"
+		      "abcdefgh",
+		      16);
 	expect_error(&c, "bad address record");
 
 	craft_v2_start(&c);
