@@ -133,8 +133,23 @@ bench: deps
 	$(MAKE) all $(OUT)/bench-gen
 	./bench/run.sh
 
+# bench-live's floor: bench/floor.bpf.c's empty programs on lockdepd's probe
+# points, for the guest; it checks them against lockdepd's own object.
+$(OUT)/bench/floor.bpf.o: bench/floor.bpf.c $(OUT)/vmlinux.h include/lockdepd_event.h
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(OUT) -c $< -o $@
+	$(LLVM_STRIP) -g $@
+
+$(OUT)/bench/floor.skel.h: $(OUT)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(OUT)/static/floor: bench/floor.c $(OUT)/bench/floor.skel.h $(SKELS) $(HEADERS) \
+		$(patsubst daemon/%.c,$(OUT)/static/obj/%.o,$(DAEMON_SRCS))
+	$(CC) -static $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -I$(OUT)/bench -DLOCKDEPD_NO_SYSTEMD -o $@ \
+		$< $(filter %.o,$^) -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lm
+
 bench-live: deps
-	$(MAKE) all static
+	$(MAKE) all static $(OUT)/static/floor
 	./bench/live.sh
 
 # --- install -----------------------------------------------------------

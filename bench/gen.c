@@ -3,18 +3,33 @@
  * bench-gen: writes a synthetic binary trace shaped like a GPU driver test
  * run, for the offline throughput benchmark.
  *
- *   bench-gen -n EVENTS -o FILE [-s SEED] [-l ZSTD_LEVEL]
+ *   bench-gen -n EVENTS -o FILE [-s SEED] [-l ZSTD_LEVEL] [-m paths|random]
  *
  * The shape: a few hundred lock classes, each with several instances
  * (init events, heap addresses) plus a few static locks (named by symbol);
  * ~64 tasks interleaved, each nesting acquisitions 1 to 6 deep in one global
  * class order (so the graph stays mostly acyclic, as in a healthy driver),
  * releases mostly in reverse order; stacks of 8 to 16 named frames that
- * repeat per call site, as real stacks do; ww_mutex classes taken under an
+ * repeat per call site, as real stacks do, sent as lockdepd's capture sends
+ * them: whole the first time a lock is taken from a site in a given held
+ * context, and as the caller's frame alone afterwards (bpf/
+ * lockdepd_common.h, op_key()); ww_mutex classes taken under an
  * acquire context; trylocks; allocations under locks; shrinker and kswapd
  * reclaim taking their locks; IGT marker lines; and a handful of real
  * inversions (a late class taken before an early one), so the benchmark also
  * pays for finding and reporting cycles.
+ *
+ * Which locks a task nests, two ways (-m):
+ *  - paths (the default): code paths, as in a kernel. A few thousand call
+ *    paths each take a fixed sequence of classes from fixed call sites
+ *    (an ioctl, a worker, a shrinker), and tasks run them with a skewed
+ *    popularity, so the same lock chains come back again and again on
+ *    different instances (objects). This is what lockdep's chain cache
+ *    counts on: a whole kernel under a test suite forms some tens of
+ *    thousands of distinct chains, not millions.
+ *  - random: every lock picked at random within a window of the order, so
+ *    nearly every acquisition forms a new chain (the benchmark's first
+ *    shape, kept to compare: a worst case for any cache).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +50,9 @@
 #define STACK_VARIANTS	    6
 #define MAX_DEPTH	    6
 #define NR_INVERSIONS	    3
+#define NR_PATHS	    2000
+#define SEEN_SLOTS	    (1u << 23) /* ops already sent with a whole stack */
+#define UNLOCK_OFFSET	    0x40
 
 #define TEXT_BASE 0xffffffff81000000ULL
 #define DATA_BASE 0xffffffff82800000ULL
@@ -51,11 +69,23 @@ struct lock {
 
 struct held {
 	const struct lock *lock;
+	unsigned int variant; /* the call site it was taken from */
 	bool try;
+};
+
+/* A code path: the classes it nests, in order, each from one call site. */
+struct path {
+	unsigned int depth;
+	unsigned int rank[MAX_DEPTH];
+	unsigned int variant[MAX_DEPTH];
+	unsigned int alloc_variant;
+	unsigned int alloc_class;
 };
 
 struct task {
 	__u32 pid;
+	__u64 held_hash; /* XOR of mix() over the held locks, as the capture keeps */
+	const struct path *path; /* NULL in random mode */
 	char comm[16];
 	struct held held[MAX_DEPTH + 4];
 	unsigned int depth;
@@ -82,6 +112,9 @@ struct gen {
 	__u64 stacks[NR_CLASSES][STACK_VARIANTS][16];
 	unsigned int stack_len[NR_CLASSES][STACK_VARIANTS];
 	struct task tasks[NR_TASKS];
+	bool random_picks;
+	__u64 *seen; /* SEEN_SLOTS op keys, 0 empty */
+	struct path paths[NR_PATHS];
 	__u64 inversion_at[NR_INVERSIONS];
 	unsigned int inversions_done;
 	union event_buf buf;
@@ -151,12 +184,16 @@ static int setup_symbols(struct gen *g, struct symtab *symtab)
 	char name[128];
 
 	for (unsigned int i = 0; i < NR_FUNCTIONS; i++) {
-		snprintf(name, sizeof(name), "%s_%u+0x1c/0x%x",
-			 i % 3 == 0   ? "i915_gem_fn"
-			 : i % 3 == 1 ? "drm_fn"
-				      : "mm_fn",
-			 i, 0x100 + (i % 7) * 0x40);
+		const char *base = i % 3 == 0 ? "i915_gem_fn" : i % 3 == 1 ? "drm_fn" : "mm_fn";
+		unsigned int size = 0x100 + (i % 7) * 0x40;
+
+		/* The call that locks, and the one that unlocks (UNLOCK_OFFSET further). */
+		snprintf(name, sizeof(name), "%s_%u+0x1c/0x%x", base, i, size);
 		if (symtab__add(symtab, function_addr(i), name))
+			return -ENOMEM;
+		snprintf(name, sizeof(name), "%s_%u+0x%x/0x%x", base, i, 0x1c + UNLOCK_OFFSET,
+			 size);
+		if (symtab__add(symtab, function_addr(i) + UNLOCK_OFFSET, name))
 			return -ENOMEM;
 	}
 	for (unsigned int i = 0; i < NR_STATIC_LOCKS; i++) {
@@ -232,6 +269,10 @@ static const struct lock *pick_lock(struct gen *g, const struct task *t, bool in
 		if (top < 10)
 			return NULL;
 		rank = below(g, top / 2);
+	} else if (t->path) {
+		if (t->depth >= t->path->depth)
+			return NULL;
+		rank = t->path->rank[t->depth];
 	} else {
 		/* Mostly small steps down the order: real nesting is shallow in rank too. */
 		rank = floor + below(g, 40);
@@ -239,6 +280,80 @@ static const struct lock *pick_lock(struct gen *g, const struct task *t, bool in
 	if (rank >= NR_CLASSES || g->nr_by_rank[rank] == 0)
 		return NULL;
 	return &g->locks[g->by_rank[rank][below(g, g->nr_by_rank[rank])]];
+}
+
+/*
+ * Paths follow the global order in small steps, like the random picks, but
+ * once and for all; reclaim paths take one lock, as shrinkers do.
+ */
+static void setup_paths(struct gen *g)
+{
+	for (unsigned int i = 0; i < NR_PATHS; i++) {
+		struct path *path = &g->paths[i];
+		unsigned int rank = below(g, NR_CLASSES / 2);
+
+		path->depth = i % 16 == 0 ? 1 : 1 + below(g, MAX_DEPTH);
+		for (unsigned int d = 0; d < path->depth; d++) {
+			while (rank < NR_CLASSES && g->nr_by_rank[rank] == 0)
+				rank++;
+			if (rank >= NR_CLASSES) {
+				path->depth = d;
+				break;
+			}
+			path->rank[d] = rank;
+			path->variant[d] = below(g, STACK_VARIANTS);
+			rank += 1 + below(g, 40);
+		}
+		if (path->depth == 0) {
+			path->depth = 1;
+			path->rank[0] = below(g, 16);
+		}
+		path->alloc_class = path->rank[below(g, path->depth)];
+		path->alloc_variant = below(g, STACK_VARIANTS);
+	}
+}
+
+/*
+ * Popularity falls off steeply, as in a test suite where a few ioctls
+ * dominate: path i is drawn with a probability falling as i^(-2/3), so the
+ * first 1% of paths run about a fifth of the time. Every 16th path is a
+ * one-lock path, the only kind run in reclaim.
+ */
+static const struct path *pick_path(struct gen *g, bool in_reclaim)
+{
+	double u = (double)(next_random(g) >> 11) / (double)(1ULL << 53);
+	unsigned int i = (unsigned int)(NR_PATHS * u * u * u);
+
+	if (i >= NR_PATHS)
+		i = NR_PATHS - 1;
+	if (in_reclaim)
+		i &= ~15u;
+	return &g->paths[i];
+}
+
+static __u64 mix(__u64 x, __u64 seed)
+{
+	x ^= seed;
+	x *= 0x9e3779b97f4a7c15ULL;
+	return x ^ (x >> 29);
+}
+
+/* True the first time this op is seen in this held context (and remembers it). */
+static bool first_time(struct gen *g, const struct task *t, __u64 lock, __u64 ip, __u64 extra)
+{
+	__u64 key =
+		(t->held_hash ^ mix(lock, 0x2545f4914f6cdd1dULL) ^ mix(ip, 0x9e6c63d0676a9a99ULL) ^
+		 mix(extra, 0xd6e8feb86659fd93ULL) ^ mix(t->in_reclaim, 0x8ebc6af09c88c6e3ULL)) |
+		1;
+
+	for (__u64 i = mix(key, 0) & (SEEN_SLOTS - 1);; i = (i + 1) & (SEEN_SLOTS - 1)) {
+		if (g->seen[i] == key)
+			return false;
+		if (!g->seen[i]) {
+			g->seen[i] = key;
+			return true;
+		}
+	}
 }
 
 static int do_acquire(struct gen *g, struct task *t, bool invert)
@@ -257,7 +372,7 @@ static int do_acquire(struct gen *g, struct task *t, bool invert)
 			return 0; /* no self-deadlock in the synthetic load */
 	ev = start_event(g, LD_EV_ACQUIRE, t->pid);
 	ev->acquire.lock = lock->addr;
-	v = below(g, STACK_VARIANTS);
+	v = t->path && !invert ? t->path->variant[t->depth] : below(g, STACK_VARIANTS);
 	ev->acquire.ip = g->stacks[lock->class_id][v][0];
 	ev->acquire.lock_type = lock->ww     ? LD_LOCK_WW_MUTEX
 				: lock->spin ? LD_LOCK_SPINLOCK
@@ -269,9 +384,15 @@ static int do_acquire(struct gen *g, struct task *t, bool invert)
 	if (try && below(g, 10) == 0)
 		ev->acquire.ret = -EBUSY;
 	memcpy(ev->comm, t->comm, sizeof(ev->comm));
-	set_stack(ev, g->stacks[lock->class_id][v], g->stack_len[lock->class_id][v]);
-	if (ev->acquire.ret == 0)
-		t->held[t->depth++] = (struct held){ lock, try };
+	if (first_time(g, t, lock->addr, ev->acquire.ip,
+		       (__u64)ev->acquire.lock_type << 8 | ev->acquire.trylock))
+		set_stack(ev, g->stacks[lock->class_id][v], g->stack_len[lock->class_id][v]);
+	else
+		set_stack(ev, g->stacks[lock->class_id][v], 1);
+	if (ev->acquire.ret == 0) {
+		t->held[t->depth++] = (struct held){ lock, v, try };
+		t->held_hash ^= mix(lock->addr, 0);
+	}
 	return emit(g, ev);
 }
 
@@ -283,8 +404,15 @@ static int do_release(struct gen *g, struct task *t)
 	/* Now and then out of order, as drivers do with independent locks. */
 	if (t->depth >= 2 && below(g, 20) == 0)
 		i = t->depth - 2;
+	/* A path unwinds once it starts releasing: it never retakes a class it had. */
+	if (t->path)
+		t->target_depth = 0;
 	ev = start_event(g, LD_EV_RELEASE, t->pid);
 	ev->release.lock = t->held[i].lock->addr;
+	/* The unlock call, a little further into the function that locked. */
+	ev->release.ip =
+		g->stacks[t->held[i].lock->class_id][t->held[i].variant][0] + UNLOCK_OFFSET;
+	t->held_hash ^= mix(t->held[i].lock->addr, 0);
 	memmove(&t->held[i], &t->held[i + 1], (t->depth - i - 1) * sizeof(t->held[0]));
 	t->depth--;
 	return emit(g, ev);
@@ -296,9 +424,14 @@ static int do_alloc(struct gen *g, struct task *t)
 	struct ld_event *ev = start_event(g, LD_EV_ALLOC, t->pid);
 	unsigned int c = below(g, NR_CLASSES), v = below(g, STACK_VARIANTS);
 
+	if (t->path) {
+		c = t->path->alloc_class;
+		v = t->path->alloc_variant;
+	}
 	ev->alloc.gfp = gfps[below(g, sizeof(gfps) / sizeof(gfps[0]))];
 	ev->alloc.site = g->stacks[c][v][0];
-	set_stack(ev, g->stacks[c][v], g->stack_len[c][v]);
+	set_stack(ev, g->stacks[c][v],
+		  first_time(g, t, 0, ev->alloc.site, ev->alloc.gfp) ? g->stack_len[c][v] : 1);
 	return emit(g, ev);
 }
 
@@ -343,6 +476,10 @@ static int step(struct gen *g)
 		if (!t->in_reclaim && r < 4)
 			return do_reclaim(g, t, LD_RECLAIM_ENTER);
 		t->target_depth = t->in_reclaim ? 1 : 1 + below(g, MAX_DEPTH);
+		if (!g->random_picks) {
+			t->path = pick_path(g, t->in_reclaim);
+			t->target_depth = t->path->depth;
+		}
 		t->ctx = CTX_BASE + (__u64)below(g, 1 << 20) * 0x40;
 	}
 	if (t->depth > 0 && r < 60)
@@ -356,7 +493,8 @@ static int step(struct gen *g)
 
 static int usage(const char *why)
 {
-	fprintf(stderr, "bench-gen: %s\nusage: bench-gen -n EVENTS -o FILE [-s SEED] [-l LEVEL]\n",
+	fprintf(stderr,
+		"bench-gen: %s\nusage: bench-gen -n EVENTS -o FILE [-s SEED] [-l LEVEL] [-m paths|random]\n",
 		why);
 	return 2;
 }
@@ -367,14 +505,16 @@ int main(int argc, char **argv)
 	struct symtab *symtab = NULL;
 	struct gfp_layout *gfp = NULL;
 	struct gen *g = calloc(1, sizeof(*g));
+	__u64 *seen = calloc(SEEN_SLOTS, sizeof(*seen));
 	const char *out = NULL;
 	struct timespec t0, t1;
 	int opt, err = 0;
 
-	if (!g)
+	if (!g || !seen)
 		return 1;
+	g->seen = seen;
 	g->rng = 0x9e3779b97f4a7c15ULL;
-	while ((opt = getopt(argc, argv, "n:o:s:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:o:s:l:m:")) != -1) {
 		switch (opt) {
 		case 'n':
 			g->target = strtoull(optarg, NULL, 0);
@@ -387,6 +527,11 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			opts.compression_level = atoi(optarg);
+			break;
+		case 'm':
+			if (strcmp(optarg, "random") && strcmp(optarg, "paths"))
+				return usage("-m takes paths or random");
+			g->random_picks = !strcmp(optarg, "random");
 			break;
 		default:
 			return usage("unknown option");
@@ -417,6 +562,8 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < NR_INVERSIONS; i++)
 		g->inversion_at[i] = g->target / (NR_INVERSIONS + 1) * (i + 1);
 	err = setup_locks(g);
+	if (!g->random_picks)
+		setup_paths(g);
 	while (!err && g->written < g->target)
 		err = step(g);
 	if (err) {
@@ -433,5 +580,6 @@ cleanup:
 	symtab__free(symtab);
 	gfp_layout__free(gfp);
 	free(g);
+	free(seen);
 	return err ? 1 : 0;
 }

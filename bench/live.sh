@@ -1,9 +1,13 @@
 #!/bin/bash
 # `make bench-live`: the overhead of live capture (issue "Live kernel
 # capture"). In one guest boot, the fixture's lock loop (nested dma_resv ->
-# vm->mutex -> obj->vma_lock and an allocation per iteration) runs untraced
-# and under `lockdepd run`, three rounds each; prints the slowdown ratio,
-# events/s and lost events. Timings are under QEMU's TCG: ratios only.
+# vm->mutex -> obj->vma_lock and an allocation per iteration) runs untraced,
+# under the floor (bench/floor.c: empty BPF programs on the points lockdepd
+# attaches; on its lock functions only; with a ring-buffer record per lock
+# call, read only after the loop without and with lockdepd's wake-ups, or
+# read during it) and under `lockdepd run`, three rounds each; prints the
+# slowdown ratios, events/s and lost events. Timings are under QEMU's TCG:
+# ratios only.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . tests/e2e/lib.sh
@@ -14,7 +18,7 @@ dir=$out/bench/live
 e2e_prepare >/dev/null || exit 1
 mkdir -p "$dir"
 tests/e2e/guest.sh -o "$dir" -f "$E2E_LDFIX_KO" -f "$out/static/lockdepd:lockdepd" \
-	-f rules/i915.yaml bench/live-guest.sh >"$dir/guest.log" 2>&1 || {
+	-f "$out/static/floor:floor" -f rules/i915.yaml bench/live-guest.sh >"$dir/guest.log" 2>&1 || {
 	echo "bench-live: guest failed (log: $dir/serial.log)" >&2
 	exit 1
 }
@@ -35,4 +39,56 @@ awk -v n="${BENCH_LOOP:-20000}" '
 		if (nt == 3) { a = r[1]; b = r[2]; c = r[3]
 			med = (a > b) ? ((b > c) ? b : ((a > c) ? c : a)) : ((a > c) ? a : ((b > c) ? c : b))
 			printf "median slowdown: %.1fx over %d iterations; lost events: %d\n", med, n, lost }
+	}' "$dir/results.txt" || exit 1
+
+# The floor, per round and as medians: each variant's loop against the same
+# round's untraced loop, and lockdepd's against the floor's.
+awk '
+	function median(a, n,    i, j, x) {
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	$1 == "untraced" { u[++r] = $2 }
+	$1 == "floor" { f[r] = $2 }
+	$1 == "locks" { l[r] = $2 }
+	$1 == "held" { h[r] = $2 }
+	$1 == "lagging" { w[r] = $2; wi[r] = $3 }
+	$1 == "ring" { g[r] = $2; gi[r] = $3 }
+	$1 ~ /^(held|lagging|ring)-exit$/ { rec[r] = $4 + 0; lost[r] += $6 }
+	$1 == "traced" { t[r] = $2; ti[r] = $3 }
+	$1 ~ /-exit$/ && $2 != 0 { failed = failed sprintf("round %d: %s exited with status %s\n", r, substr($1, 1, length($1) - 5), $2) }
+	END {
+		for (i = 1; i <= r; i++) {
+			if (!f[i] || !l[i] || !h[i] || !w[i] || !g[i] || !t[i]) { printf "round %d: floor timings missing\n", i; continue }
+			printf "round %d: floor %.1f ms (%.1fx untraced), lock functions only %.1f ms (%.1fx); lockdepd %.1fx the floor\n",
+				i, f[i] / 1e6, f[i] / u[i], l[i] / 1e6, l[i] / u[i], t[i] / f[i]
+			printf "round %d: floor + a ring-buffer record per lock call: unread %.1f ms (%.1fx), unread with lockdepd'"'"'s wake-ups %.1f ms (%.1fx), read by a trivial reader %.1f ms (%.1fx); %d records, %d lost\n",
+				i, h[i] / 1e6, h[i] / u[i], w[i] / 1e6, w[i] / u[i], g[i] / 1e6, g[i] / u[i], rec[i], lost[i]
+			printf "round %d: IRQ work interrupts during the loop: unread with wake-ups %d, trivial reader %d, lockdepd %d\n",
+				i, wi[i], gi[i], ti[i]
+			rf[++n] = f[i] / u[i]; rl[n] = l[i] / u[i]; rh[n] = h[i] / u[i]; rw[n] = w[i] / u[i]; rg[n] = g[i] / u[i]; rt[n] = t[i] / f[i]
+		}
+		if (n) {
+			printf "median floor: %.1fx untraced (lock functions only %.1fx); lockdepd: %.1fx the floor\n",
+				median(rf, n), median(rl, n), median(rt, n)
+			printf "median floor + ring buffer: unread %.1fx, unread with wake-ups %.1fx, read by a trivial reader %.1fx\n",
+				median(rh, n), median(rw, n), median(rg, n)
+		}
+		printf "%s", failed
 	}' "$dir/results.txt"
+
+# The floor must sit on exactly the points lockdepd attached in that guest.
+status=0
+sed -n 's/^{"probe":"\([^"]*\)","group":"[^"]*","kind":"\([^"]*\)".*"status":"attached".*/\2 \1/p' \
+	"$dir/out/probe.json" 2>/dev/null | sort >"$dir/lockdepd-points.txt"
+for variant in floor held lagging ring; do
+	sort "$dir/out/$variant-points.txt" 2>/dev/null >"$dir/$variant-points.txt"
+	if [ -s "$dir/lockdepd-points.txt" ] && cmp -s "$dir/lockdepd-points.txt" "$dir/$variant-points.txt"; then
+		echo "$variant points: $(wc -l <"$dir/$variant-points.txt"), the same (kind, name) as lockdepd probe's"
+	else
+		echo "$variant points differ from lockdepd probe's: diff $dir/lockdepd-points.txt $dir/$variant-points.txt"
+		status=1
+	fi
+done
+exit $status

@@ -278,11 +278,20 @@ static __always_inline void *reserve(__u32 size, __u32 tid, bool chargeable)
 	return rec;
 }
 
+/*
+ * Wakes the reader only when this record takes the data waiting across
+ * wakeup_bytes, not on every record past it: a wake-up is an interrupt,
+ * dearer than the record, and a reader that is behind is awake anyway. A
+ * crossing missed (several CPUs' records crossing together) only delays
+ * the reader to its next periodic drain.
+ */
 static __always_inline void submit(void *rec)
 {
+	__u64 len = (((const struct ld_event *)rec)->size + 8 + 7) & ~7ull; /* with its header */
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	if (avail >= wakeup_bytes && avail - len < wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(rec, flags);
 }

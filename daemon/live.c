@@ -1184,6 +1184,15 @@ int live__poll(struct live *live, int timeout_ms, live_event_fn fn, void *ctx)
 	err = ring_buffer__poll(live->rb, timeout_ms);
 	if (err < 0)
 		return err == -EINTR ? -EINTR : err;
+	/*
+	 * The BPF side wakes us only as the waiting data crosses its
+	 * threshold, and a crossing can be missed; a poll that timed out
+	 * takes what is there all the same, so nothing waits longer than the
+	 * timeout.
+	 */
+	err = ring_buffer__consume(live->rb);
+	if (err < 0)
+		return err;
 	err = deliver_untracked_lost(live);
 	if (err)
 		return err;

@@ -69,12 +69,15 @@ typedef int (*live_event_fn)(const struct ld_event *event, void *ctx);
 int live__open(const struct live_opts *opts, struct symtab *symtab, struct live **ret_live);
 
 /*
- * Waits up to timeout_ms for records and hands them to fn. Returns the
- * number delivered, -EINTR when a signal interrupted the wait (a clean stop
- * for the caller), or the callback's non-zero value.
+ * Waits up to timeout_ms for records and hands them to fn, then whatever
+ * is buffered whether or not a wake-up came. Returns the number delivered, -EINTR when a signal
+ * interrupted the wait (a clean stop for the caller), or the callback's non-zero value.
  */
 int live__poll(struct live *live, int timeout_ms, live_event_fn fn, void *ctx);
-/* The ring buffer's epoll fd: readable when live__poll(live, 0, ...) has work. */
+/*
+ * The ring buffer's epoll fd: readable once the BPF side has asked for a
+ * wake-up; poll the buffer with live__drain() now and then as well.
+ */
 int live__fd(const struct live *live);
 
 /* Delivers whatever is still buffered, without waiting. Same returns as live__poll(). */

@@ -127,9 +127,16 @@
 	(LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO | LD_TASK_KSWAPD)
 
 #define WRITER_FLUSH_BYTES (1024 * 1024)
-#define READER_IN_SIZE	   (1024 * 1024)
-#define READER_OUT_SIZE	   (1024 * 1024)
-#define ZSTD_BLOCK_MAX	   (128 * 1024) /* ZSTD_BLOCKSIZE_MAX, not in every zstd.h */
+/*
+ * zstd's window: 256 KiB rather than level 3's 2 MiB. The reader's
+ * decompressor then works within a few hundred KiB, which leaves the
+ * engine's tables in the cache: report runs about 15% faster for a file
+ * about 5% bigger (BENCHMARKS.md), and the writer needs less memory.
+ */
+#define WRITER_WINDOW_LOG 18
+#define READER_IN_SIZE	  (1024 * 1024)
+#define READER_OUT_SIZE	  (1024 * 1024)
+#define ZSTD_BLOCK_MAX	  (128 * 1024) /* ZSTD_BLOCKSIZE_MAX, not in every zstd.h */
 
 struct file_header {
 	char magic[TRACE_MAGIC_LEN];
@@ -1338,7 +1345,9 @@ int trace_writer__open(const char *path, const struct trace_writer_opts *opts,
 		goto cleanup;
 	}
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(writer->cctx, ZSTD_c_compressionLevel, level)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(writer->cctx, ZSTD_c_checksumFlag, 1))) {
+	    ZSTD_isError(ZSTD_CCtx_setParameter(writer->cctx, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(
+		    ZSTD_CCtx_setParameter(writer->cctx, ZSTD_c_windowLog, WRITER_WINDOW_LOG))) {
 		err = log_error_errno(-EINVAL, "%s: bad compression level %d", path, level);
 		goto cleanup;
 	}
