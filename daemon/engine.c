@@ -831,14 +831,11 @@ static __u32 class_for_lock(struct engine *engine, __u64 lock, __u64 ip)
 
 /* --- tasks ----------------------------------------------------------- */
 
-static struct task *task_find(struct engine *engine, __u32 pid)
+static __attribute__((noinline)) struct task *task_find_slow(struct engine *engine, __u32 pid)
 {
 	__typeof__(engine->task_cache[0]) *cached = &engine->task_cache[pid % TASK_CACHE_SIZE];
-	struct hmap_slot *slot;
+	struct hmap_slot *slot = hmap_find(&engine->tasks, pid, NULL, NULL);
 
-	if (cached->task && cached->pid == pid)
-		return cached->task;
-	slot = hmap_find(&engine->tasks, pid, NULL, NULL);
 	if (!slot)
 		return NULL;
 	cached->pid = pid;
@@ -846,12 +843,19 @@ static struct task *task_find(struct engine *engine, __u32 pid)
 	return cached->task;
 }
 
-static struct task *task_get(struct engine *engine, __u32 pid)
+static inline struct task *task_find(struct engine *engine, __u32 pid)
 {
-	struct task *task = task_find(engine, pid);
+	__typeof__(engine->task_cache[0]) *cached = &engine->task_cache[pid % TASK_CACHE_SIZE];
 
-	if (task)
-		return task;
+	if (cached->task && cached->pid == pid)
+		return cached->task;
+	return task_find_slow(engine, pid);
+}
+
+static __attribute__((noinline)) struct task *task_new(struct engine *engine, __u32 pid)
+{
+	struct task *task;
+
 	task = engine->free_tasks;
 	if (task) {
 		engine->free_tasks = task->next_free;
@@ -877,6 +881,13 @@ static struct task *task_get(struct engine *engine, __u32 pid)
 	engine->task_cache[pid % TASK_CACHE_SIZE].pid = pid;
 	engine->task_cache[pid % TASK_CACHE_SIZE].task = task;
 	return task;
+}
+
+static inline struct task *task_get(struct engine *engine, __u32 pid)
+{
+	struct task *task = task_find(engine, pid);
+
+	return task ? task : task_new(engine, pid);
 }
 
 /* Forgets the task; its memory is kept for the next one. */
@@ -986,7 +997,12 @@ static int held_push(struct task *task, const struct site_view *view)
 		task->held_stacks = stacks;
 		task->cap_held = capacity;
 	}
-	memcpy(task->held_stacks[task->nr_held], view->stack, view->nr_stack * sizeof(__u64));
+	/* Most stacks from a live capture are the caller alone: no call for those. */
+	if (view->nr_stack == 1)
+		task->held_stacks[task->nr_held][0] = view->stack[0];
+	else if (view->nr_stack)
+		memcpy(task->held_stacks[task->nr_held], view->stack,
+		       view->nr_stack * sizeof(__u64));
 	held = &task->held[task->nr_held++];
 	held->lock = view->lock;
 	held->ip = view->ip;
@@ -1004,10 +1020,12 @@ static bool held_remove(struct task *task, __u64 lock)
 	for (__u32 i = task->nr_held; i-- > 0;) {
 		if (task->held[i].lock != lock)
 			continue;
-		memmove(&task->held[i], &task->held[i + 1],
-			(task->nr_held - i - 1) * sizeof(task->held[0]));
-		memmove(&task->held_stacks[i], &task->held_stacks[i + 1],
-			(task->nr_held - i - 1) * sizeof(task->held_stacks[0]));
+		if (i + 1 < task->nr_held) {
+			memmove(&task->held[i], &task->held[i + 1],
+				(task->nr_held - i - 1) * sizeof(task->held[0]));
+			memmove(&task->held_stacks[i], &task->held_stacks[i + 1],
+				(task->nr_held - i - 1) * sizeof(task->held_stacks[0]));
+		}
 		task->nr_held--;
 		return true;
 	}
@@ -1848,7 +1866,7 @@ static int record_attempt(struct engine *engine, struct task *task, const struct
 
 /* --- events ---------------------------------------------------------- */
 
-static int feed_init(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_init(struct engine *engine, const struct ld_event *ev)
 {
 	char name[LD_MAX_TEXT + 1];
 	size_t len = ev->text_len < LD_MAX_TEXT ? ev->text_len : LD_MAX_TEXT;
@@ -1873,7 +1891,7 @@ static int feed_init(struct engine *engine, const struct ld_event *ev)
 	return hmap_insert(&engine->instances, ev->init.lock, class_id);
 }
 
-static int feed_acquire(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_acquire(struct engine *engine, const struct ld_event *ev)
 {
 	bool failed = ev->acquire.ret != 0;
 	struct site_view want;
@@ -1916,7 +1934,7 @@ static int feed_release(struct engine *engine, const struct ld_event *ev)
 	return 0;
 }
 
-static int feed_alloc(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_alloc(struct engine *engine, const struct ld_event *ev)
 {
 	struct task *task = task_find(engine, ev->pid);
 	struct site_view reclaim;
@@ -1950,7 +1968,7 @@ static int feed_alloc(struct engine *engine, const struct ld_event *ev)
 	return 0;
 }
 
-static int feed_reclaim(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_reclaim(struct engine *engine, const struct ld_event *ev)
 {
 	struct task *task;
 
@@ -1971,7 +1989,7 @@ static int feed_reclaim(struct engine *engine, const struct ld_event *ev)
 	return 0;
 }
 
-static int feed_flags(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_flags(struct engine *engine, const struct ld_event *ev)
 {
 	struct task *task = task_get(engine, ev->pid);
 
@@ -1981,7 +1999,7 @@ static int feed_flags(struct engine *engine, const struct ld_event *ev)
 	return 0;
 }
 
-static int feed_exit(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_exit(struct engine *engine, const struct ld_event *ev)
 {
 	struct task *task = task_find(engine, ev->pid);
 
@@ -1990,14 +2008,14 @@ static int feed_exit(struct engine *engine, const struct ld_event *ev)
 	return 0;
 }
 
-static int feed_mark(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_mark(struct engine *engine, const struct ld_event *ev)
 {
 	size_t len = ev->text_len < LD_MAX_TEXT ? ev->text_len : LD_MAX_TEXT;
 
 	return igt_tracker__feed(engine->igt, ld_event_text(ev), len);
 }
 
-static int feed_lost(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_lost(struct engine *engine, const struct ld_event *ev)
 {
 	engine->stats.lost_events += ev->lost.count;
 	if (ev->flags & LD_EV_F_LOST_PID) {

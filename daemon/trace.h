@@ -31,7 +31,7 @@ struct gfp_layout;
 struct trace_reader;
 struct trace_writer;
 
-#define TRACE_FORMAT_VERSION 2
+#define TRACE_FORMAT_VERSION 3
 
 enum trace_form {
 	TRACE_FORM_TEXT,

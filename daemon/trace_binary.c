@@ -10,17 +10,18 @@
  *            per gfp entry a __u64 mask followed by its NUL-terminated name;
  *            padded to a multiple of 8. The same in every version.
  *
- * Version 2 (written): compact records, each a multiple of 4 bytes. A
+ * Version 3 (written): compact records, each a multiple of 4 bytes. A
  * record whose first byte is an event type (1 .. LD_EV_TYPE_MAX - 1) is an
  * event, with a fixed layout per type:
  *
  *   every event  u8 type, u8 flags (LD_EV_F_*), u16 aux, u32 time delta,
- *                u32 pid
- *   init         + u32 lock, u32 site, text (aux bytes)
- *   acquire      + u32 lock, u32 ip, u32 ctx, u32 stack, u32 comm, s32 ret;
- *                aux = lock type | trylock << 8
+ *                u32 task
+ *   init         + u32 lock, u32 site (an address: the init call), text
+ *                (aux bytes)
+ *   acquire      + u32 lock, u32 site; aux = lock type | trylock << 8, and
+ *                with 0x200 set (a ctx or a failure) + u32 ctx, s32 ret
  *   release      + u32 lock, u32 ip
- *   alloc        + u64 gfp, u32 site, u32 stack
+ *   alloc        + u64 gfp, u32 site
  *   reclaim      + u32 fn; aux = kind | state << 8
  *   flags        + u32 value
  *   exit         (nothing)
@@ -28,33 +29,45 @@
  *   lost         + u64 count
  *
  * and text is padded with zeros to a multiple of 4. Addresses (lock, ip,
- * ctx, site, fn, stack frames), stacks and comms are ids into dictionaries
- * that file records build as the writer meets new values, always before the
- * first event using them; id 0 is address 0, no stack, an empty comm. File
+ * ctx, fn, stack frames), stacks, tasks and sites are ids into
+ * dictionaries that file records build as the writer meets new values,
+ * always before the first event using them; id 0 is address 0, no stack,
+ * pid 0 without a comm, no site. A task is a pid and the comm its acquires
+ * carry (other events use the pid's task without one); a site is an ip and
+ * the stack taken there, as an acquire or an allocation reports them. File
  * records are u8 type, u8 0, u16 arg, u32 size (the whole record), then:
  *
  *   0x80 address  the next address id: u64 addr, then its symbol name
  *                 (arg bytes, NUL-terminated, padded) when it has one
  *   0x81 stack    the next stack id: arg frames as u32 address ids,
  *                 innermost first
- *   0x82 comm     the next comm id: char[16] as in struct ld_event
  *   0x83 time     u64: the time in ns the next time delta counts from
  *   0x84 end      u64: the number of events in the file; nothing follows
+ *   0x85 task     the next task id: u32 pid, char comm[16]
+ *   0x86 site     the next site id: u32 ip (an address id), u32 stack id
  *
  * The time of an event with LD_EV_F_TIME is the previous timed event's time
  * (or the last time record) plus its delta; a gap that does not fit a u32,
- * or time going backwards, gets a time record. So an acquire is 36 bytes
- * and a release 20 (28 bytes an event on the benchmark's trace, against
+ * or time going backwards, gets a time record. So an acquire and a release
+ * are 20 bytes each (21 bytes an event on the benchmark's trace, against
  * 122 as struct ld_event with its stack). Fixed places rather than varints:
  * decoding is loads and bounds checks, not a byte-by-byte parse whose
- * lengths no branch predictor follows, and zstd squeezes out the zero bytes
- * of the wide fields anyway (varints make the records 2.4 times smaller but
- * the compressed file only 8%; BENCHMARKS.md weighs the two).
+ * lengths no branch predictor follows. What zstd does not have to inflate
+ * it does not spend time on, so the fields an acquire seldom uses (ctx,
+ * ret) and those a site or a task decides (ip and stack, comm) stay out of
+ * the records (BENCHMARKS.md weighs the encodings).
  * What the ABI leaves undefined is not stored and reads back as zero:
  * padding, unused union words, the time of an event without LD_EV_F_TIME,
  * comm outside acquire, stacks outside acquire and alloc, text outside init
  * and mark, flag bits above the eighth, and a record size beyond the
  * minimum.
+ *
+ * Version 2 (still read): as version 3 but with the pid in the place of
+ * the task, no tasks or sites, and
+ *
+ *   acquire      + u32 lock, u32 ip, u32 ctx, u32 stack, u32 comm, s32 ret
+ *   alloc        + u64 gfp, u32 site, u32 stack
+ *   0x82 comm     the next comm id: char[16] as in struct ld_event
  *
  * Version 1 (still read): records of __u16 type, __u16 size; events are
  * struct ld_event exactly, file records a symbol {type 0x100, size,
@@ -63,7 +76,7 @@
  *
  * Versioning: a new major version is a layout this reader cannot read, and
  * is refused with a clear message; a new minor version only adds file
- * record types (version 2: 0xc0 and up), which older readers skip.
+ * record types (versions 2 and 3: 0xc0 and up), which older readers skip.
  *
  * Crash safety: the writer ends a zstd block (ZSTD_e_flush) and flushes
  * stdio after the header and after every ~1 MiB of records, so a file cut
@@ -108,18 +121,23 @@
 #define V1_REC_SYMBOL	  0x100
 #define V1_REC_END	  0x101
 
-/* Version 2 file records. */
+/* Version 2 and 3 file records. */
 #define REC_FILE_FIRST	    0x80
 #define REC_ADDR	    0x80
 #define REC_STACK	    0x81
-#define REC_COMM	    0x82
+#define REC_COMM	    0x82 /* version 2 only */
 #define REC_TIME	    0x83
 #define REC_END		    0x84
+#define REC_TASK	    0x85 /* version 3 on */
+#define REC_SITE	    0x86 /* version 3 on */
 #define REC_EXTENSION_FIRST 0xc0 /* newer minor versions: skipped */
-#define FILE_HEADER_SIZE    8
-#define FILE_RECORD_MAX	    (FILE_HEADER_SIZE + 8 + 65536)
-#define EVENT_HEADER_SIZE   12
-#define EVENT_RECORD_MAX    (EVENT_HEADER_SIZE + 8 + LD_MAX_TEXT + 4)
+
+/* Version 3 acquire aux: ctx and ret follow the site. */
+#define ACQUIRE_EXTENDED  0x200
+#define FILE_HEADER_SIZE  8
+#define FILE_RECORD_MAX	  (FILE_HEADER_SIZE + 8 + 65536)
+#define EVENT_HEADER_SIZE 12
+#define EVENT_RECORD_MAX  (EVENT_HEADER_SIZE + 8 + LD_MAX_TEXT + 4)
 
 #define STACK_COPY_FRAMES 16
 
@@ -173,10 +191,19 @@ _Static_assert(sizeof(struct file_header) == HEADER_FIXED_SIZE, "header layout")
 _Static_assert(sizeof(struct v1_symbol_record) == 16, "symbol record layout");
 _Static_assert(sizeof(struct v1_end_record) == 16, "end record layout");
 
-/* Bytes of each event record before its text (0: not an event type). */
+/* Bytes of each version 2 event record before its text (0: not an event type). */
 static const unsigned char event_record_size[LD_EV_TYPE_MAX] = {
 	[LD_EV_INIT] = EVENT_HEADER_SIZE + 8,	 [LD_EV_ACQUIRE] = EVENT_HEADER_SIZE + 24,
 	[LD_EV_RELEASE] = EVENT_HEADER_SIZE + 8, [LD_EV_ALLOC] = EVENT_HEADER_SIZE + 16,
+	[LD_EV_RECLAIM] = EVENT_HEADER_SIZE + 4, [LD_EV_FLAGS] = EVENT_HEADER_SIZE + 4,
+	[LD_EV_EXIT] = EVENT_HEADER_SIZE,	 [LD_EV_MARK] = EVENT_HEADER_SIZE,
+	[LD_EV_LOST] = EVENT_HEADER_SIZE + 8,
+};
+
+/* The same for version 3, an acquire without ACQUIRE_EXTENDED. */
+static const unsigned char event_record_size_v3[LD_EV_TYPE_MAX] = {
+	[LD_EV_INIT] = EVENT_HEADER_SIZE + 8,	 [LD_EV_ACQUIRE] = EVENT_HEADER_SIZE + 8,
+	[LD_EV_RELEASE] = EVENT_HEADER_SIZE + 8, [LD_EV_ALLOC] = EVENT_HEADER_SIZE + 12,
 	[LD_EV_RECLAIM] = EVENT_HEADER_SIZE + 4, [LD_EV_FLAGS] = EVENT_HEADER_SIZE + 4,
 	[LD_EV_EXIT] = EVENT_HEADER_SIZE,	 [LD_EV_MARK] = EVENT_HEADER_SIZE,
 	[LD_EV_LOST] = EVENT_HEADER_SIZE + 8,
@@ -191,6 +218,22 @@ static inline size_t align4(size_t n)
 {
 	return (n + 3) & ~(size_t)3;
 }
+
+/* A version 3 event record's size: its type, and its aux for the text or the extension. */
+static inline size_t record_size_v3(unsigned int type, unsigned int aux)
+{
+	if (event_has_text(type))
+		return event_record_size_v3[type] + align4(aux);
+	if (type == LD_EV_ACQUIRE && (aux & ACQUIRE_EXTENDED))
+		return event_record_size_v3[type] + 8;
+	return event_record_size_v3[type];
+}
+
+/* Version 3: a task is a pid with the comm its acquires carry (none for other events). */
+struct task_ref {
+	__u64 pid;
+	char comm[LD_COMM_LEN];
+};
 
 static inline __u16 get16(const unsigned char *p)
 {
@@ -258,6 +301,13 @@ struct stack_ref {
 	__u32 nr;
 };
 
+/* Version 3: a call site, an ip with its stack, as the reader keeps it. */
+struct site_ref {
+	__u64 ip;
+	struct stack_ref stack;
+	__u64 header; /* the event header's size and nr_stack for this stack */
+};
+
 union event_storage {
 	struct ld_event ev;
 	__u64 words[(LD_EVENT_FIXED_SIZE + LD_MAX_STACK * 8 + LD_MAX_TEXT + 7) / 8];
@@ -301,6 +351,12 @@ struct binary_reader {
 	char (*comms)[LD_COMM_LEN];
 	__u32 nr_comms;
 	__u32 cap_comms;
+	struct task_ref *tasks; /* version 3 */
+	__u32 nr_tasks;
+	__u32 cap_tasks;
+	struct site_ref *sites; /* version 3 */
+	__u32 nr_sites;
+	__u32 cap_sites;
 	__u64 time;
 	union event_storage event;
 
@@ -519,6 +575,8 @@ static int reader_init_dictionaries(struct binary_reader *reader)
 	    array_reserve((void **)&reader->stacks, &reader->cap_stacks, 1,
 			  sizeof(*reader->stacks)) ||
 	    array_reserve((void **)&reader->comms, &reader->cap_comms, 1, sizeof(*reader->comms)) ||
+	    array_reserve((void **)&reader->tasks, &reader->cap_tasks, 1, sizeof(*reader->tasks)) ||
+	    array_reserve((void **)&reader->sites, &reader->cap_sites, 1, sizeof(*reader->sites)) ||
 	    frames_reserve(reader, STACK_COPY_FRAMES))
 		return reader_oom(reader);
 	/* The empty stack: what v2_copy_stack() reads of it is defined. */
@@ -526,7 +584,10 @@ static int reader_init_dictionaries(struct binary_reader *reader)
 	reader->addrs[0] = 0;
 	reader->stacks[0] = (struct stack_ref){ 0, 0 };
 	memset(reader->comms[0], 0, LD_COMM_LEN);
+	reader->tasks[0] = (struct task_ref){ 0 };
+	reader->sites[0] = (struct site_ref){ .header = (__u64)ld_event_size_for(0, 0) << 16 };
 	reader->nr_addrs = reader->nr_stacks = reader->nr_comms = 1;
+	reader->nr_tasks = reader->nr_sites = 1;
 	return 0;
 }
 
@@ -576,6 +637,8 @@ void binary_reader__free(struct binary_reader *reader)
 	free(reader->stacks);
 	free(reader->frames);
 	free(reader->comms);
+	free(reader->tasks);
+	free(reader->sites);
 	gfp_layout__free(reader->gfp);
 	free(reader->kernel_release);
 	free(reader);
@@ -754,6 +817,43 @@ static int v2_read_comm(struct binary_reader *reader, const unsigned char *rec, 
 	return 0;
 }
 
+static int v3_read_task(struct binary_reader *reader, const unsigned char *rec, size_t size)
+{
+	struct task_ref *task;
+
+	if (size != FILE_HEADER_SIZE + 4 + LD_COMM_LEN || get16(rec + 2))
+		return corrupt(reader, "bad task record (size %zu)", size);
+	if (array_reserve((void **)&reader->tasks, &reader->cap_tasks, (size_t)reader->nr_tasks + 1,
+			  sizeof(*reader->tasks)))
+		return reader_oom(reader);
+	task = &reader->tasks[reader->nr_tasks++];
+	task->pid = get32(rec + FILE_HEADER_SIZE);
+	memcpy(task->comm, rec + FILE_HEADER_SIZE + 4, LD_COMM_LEN);
+	return 0;
+}
+
+static int v3_read_site(struct binary_reader *reader, const unsigned char *rec, size_t size)
+{
+	__u32 ip = get32(rec + 8), stack = get32(rec + 12);
+
+	if (size != 16 || get16(rec + 2))
+		return corrupt(reader, "bad site record (size %zu)", size);
+	if (ip >= reader->nr_addrs)
+		return corrupt(reader, "site uses undefined address %u", ip);
+	if (stack >= reader->nr_stacks)
+		return corrupt(reader, "site uses undefined stack %u", stack);
+	if (array_reserve((void **)&reader->sites, &reader->cap_sites, (size_t)reader->nr_sites + 1,
+			  sizeof(*reader->sites)))
+		return reader_oom(reader);
+	reader->sites[reader->nr_sites++] = (struct site_ref){
+		.ip = reader->addrs[ip],
+		.stack = reader->stacks[stack],
+		.header = (__u64)ld_event_size_for(reader->stacks[stack].nr, 0) << 16 |
+			  (__u64)reader->stacks[stack].nr << 32,
+	};
+	return 0;
+}
+
 /* A file record (type >= REC_FILE_FIRST) of size bytes, all available. */
 static int v2_read_file_record(struct binary_reader *reader, const unsigned char *rec, size_t size)
 {
@@ -767,7 +867,17 @@ static int v2_read_file_record(struct binary_reader *reader, const unsigned char
 	case REC_STACK:
 		return v2_read_stack(reader, rec, size);
 	case REC_COMM:
+		if (reader->major >= 3)
+			return corrupt(reader, "unknown record type 0x%x", type);
 		return v2_read_comm(reader, rec, size);
+	case REC_TASK:
+		if (reader->major < 3)
+			return corrupt(reader, "unknown record type 0x%x", type);
+		return v3_read_task(reader, rec, size);
+	case REC_SITE:
+		if (reader->major < 3)
+			return corrupt(reader, "unknown record type 0x%x", type);
+		return v3_read_site(reader, rec, size);
 	case REC_TIME:
 		if (size != 16 || get16(rec + 2))
 			return corrupt(reader, "bad time record (size %zu)", size);
@@ -828,7 +938,10 @@ _Static_assert(sizeof(struct ld_event) == 8 * EV_WORDS, "event layout");
  */
 static inline void v2_copy_stack(__u64 *dst, const __u64 *frames, size_t nr)
 {
-	if (nr <= STACK_COPY_FRAMES)
+	/* A live capture sends the caller alone for sites it has seen. */
+	if (nr <= 2)
+		memcpy(dst, frames, 2 * sizeof(*frames));
+	else if (nr <= STACK_COPY_FRAMES)
 		memcpy(dst, frames, STACK_COPY_FRAMES * sizeof(*frames));
 	else
 		memcpy(dst, frames, nr * sizeof(*frames));
@@ -839,10 +952,15 @@ static int v2_decode_event(struct binary_reader *reader, const unsigned char *re
 {
 	unsigned int type = rec[0], flags = rec[1], aux = get16(rec + 2);
 	__u32 delta = get32(rec + 4), stack = 0, comm = 0, text_len = 0, bad = UINT32_MAX;
+	__u32 site = 0, task = get32(rec + 8);
+	bool v3 = reader->major >= 3;
 	const unsigned char *text = NULL;
 	__u64 *out = reader->event.words;
 	__u64 u[4] = { 0 }; /* the union's words */
+	struct stack_ref stack_ref;
+	const char *comm_text;
 	size_t nr_stack, ev_size;
+	__u64 pid = task;
 
 	if (!(flags & LD_EV_F_TIME) && delta)
 		return corrupt(reader, "time delta %u on an event without a time", delta);
@@ -856,9 +974,20 @@ static int v2_decode_event(struct binary_reader *reader, const unsigned char *re
 		text_len = aux;
 		break;
 	case LD_EV_ACQUIRE:
-		if ((aux & 0xff) >= LD_LOCK_TYPE_MAX || aux >> 8 > 1)
+		if ((aux & 0xff) >= LD_LOCK_TYPE_MAX ||
+		    aux >> 8 > (v3 ? (ACQUIRE_EXTENDED >> 8 | 1) : 1))
 			return corrupt(reader, "bad acquire (lock type %u, trylock %u)", aux & 0xff,
 				       aux >> 8);
+		if (v3) {
+			u[0] = addr_at(reader, rec, 12, &bad);
+			site = get32(rec + 16);
+			if (aux & ACQUIRE_EXTENDED) {
+				u[2] = addr_at(reader, rec, 20, &bad);
+				u[3] = get32(rec + 24);
+			}
+			u[3] |= (__u64)(aux & 0xff) << 32 | (__u64)(aux >> 8 & 1) << 40;
+			break;
+		}
 		u[0] = addr_at(reader, rec, 12, &bad);
 		u[1] = addr_at(reader, rec, 16, &bad);
 		u[2] = addr_at(reader, rec, 20, &bad);
@@ -873,6 +1002,10 @@ static int v2_decode_event(struct binary_reader *reader, const unsigned char *re
 		break;
 	case LD_EV_ALLOC:
 		u[0] = get64(rec + 12);
+		if (v3) {
+			site = get32(rec + 20);
+			break;
+		}
 		u[1] = addr_at(reader, rec, 20, &bad);
 		stack = get32(rec + 24);
 		break;
@@ -904,19 +1037,33 @@ static int v2_decode_event(struct binary_reader *reader, const unsigned char *re
 		return bad_id(reader, "stack", stack);
 	if (comm >= reader->nr_comms)
 		return bad_id(reader, "comm", comm);
+	if (site >= reader->nr_sites)
+		return bad_id(reader, "site", site);
+	if (v3 && task >= reader->nr_tasks)
+		return bad_id(reader, "task", task);
 	for (size_t i = text - rec + text_len; text && i < size; i++)
 		if (rec[i])
 			return corrupt(reader, "nonzero padding after the text");
 	if (flags & LD_EV_F_TIME)
 		reader->time += delta;
-	nr_stack = reader->stacks[stack].nr;
+	stack_ref = reader->stacks[stack];
+	comm_text = reader->comms[comm];
+	if (v3) {
+		pid = reader->tasks[task].pid;
+		comm_text = type == LD_EV_ACQUIRE ? reader->tasks[task].comm : reader->comms[0];
+		if (type == LD_EV_ACQUIRE || type == LD_EV_ALLOC) {
+			u[1] = reader->sites[site].ip;
+			stack_ref = reader->sites[site].stack;
+		}
+	}
+	nr_stack = stack_ref.nr;
 	ev_size = ld_event_size_for(nr_stack, text_len);
 	out[EV_WORD_HEADER] = type | ev_size << 16 | nr_stack << 32 | (__u64)text_len << 48;
-	out[EV_WORD_PID] = get32(rec + 8) | (__u64)flags << 32;
+	out[EV_WORD_PID] = pid | (__u64)flags << 32;
 	out[EV_WORD_TIME] = flags & LD_EV_F_TIME ? reader->time : 0;
 	memcpy(&out[EV_WORD_UNION], u, sizeof(u));
-	memcpy(&out[EV_WORD_COMM], reader->comms[comm], LD_COMM_LEN);
-	v2_copy_stack(&out[EV_WORDS], reader->frames + reader->stacks[stack].first, nr_stack);
+	memcpy(&out[EV_WORD_COMM], comm_text, LD_COMM_LEN);
+	v2_copy_stack(&out[EV_WORDS], reader->frames + stack_ref.first, nr_stack);
 	if (text) {
 		char *dst = (char *)&out[EV_WORDS];
 
@@ -934,7 +1081,11 @@ static size_t v2_record_size(const struct binary_reader *reader, const unsigned 
 	if (type && type < LD_EV_TYPE_MAX) {
 		size_t text = event_has_text(type) ? get16(rec + 2) : 0;
 
-		return text > LD_MAX_TEXT ? 0 : event_record_size[type] + align4(text);
+		if (text > LD_MAX_TEXT)
+			return 0;
+		if (reader->major >= 3)
+			return record_size_v3(type, get16(rec + 2));
+		return event_record_size[type] + align4(text);
 	}
 	if (type >= REC_FILE_FIRST) {
 		size_t size = get32(rec + 4);
@@ -999,7 +1150,50 @@ static inline bool v2_decode_lock_event(struct binary_reader *reader, const unsi
 	return true;
 }
 
-static int v2_next(struct binary_reader *reader, const struct ld_event **ret_event)
+/* The same for version 3: plain acquires (not extended) and releases. */
+static inline bool v3_decode_lock_event(struct binary_reader *reader, const unsigned char *rec)
+{
+	unsigned int type = rec[0], flags = rec[1], aux = get16(rec + 2);
+	__u32 delta = get32(rec + 4), task = get32(rec + 8), lock = get32(rec + 12);
+	__u32 ref = get32(rec + 16); /* acquire: site; release: ip */
+	__u64 *out = reader->event.words;
+	const char *comm = reader->comms[0];
+	const struct site_ref *site = &reader->sites[0];
+	__u64 unions3 = 0, ip;
+
+	if (type == LD_EV_ACQUIRE) {
+		if ((aux & 0xff) >= LD_LOCK_TYPE_MAX || aux >> 8 > 1 || ref >= reader->nr_sites)
+			return false;
+		unions3 = (__u64)(aux & 0xff) << 32 | (__u64)(aux >> 8) << 40;
+	} else if (aux || ref >= reader->nr_addrs) {
+		return false;
+	}
+	if ((!(flags & LD_EV_F_TIME) && delta) || lock >= reader->nr_addrs ||
+	    task >= reader->nr_tasks)
+		return false;
+	if (flags & LD_EV_F_TIME)
+		reader->time += delta;
+	if (type == LD_EV_ACQUIRE) {
+		site = &reader->sites[ref];
+		ip = site->ip;
+		comm = reader->tasks[task].comm;
+	} else {
+		ip = reader->addrs[ref];
+	}
+	out[EV_WORD_HEADER] = type | site->header;
+	out[EV_WORD_PID] = reader->tasks[task].pid | (__u64)flags << 32;
+	out[EV_WORD_TIME] = flags & LD_EV_F_TIME ? reader->time : 0;
+	out[EV_WORD_UNION] = reader->addrs[lock];
+	out[EV_WORD_UNION + 1] = ip;
+	out[EV_WORD_UNION + 2] = 0;
+	out[EV_WORD_UNION + 3] = unions3;
+	memcpy(&out[EV_WORD_COMM], comm, LD_COMM_LEN);
+	v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first, site->stack.nr);
+	return true;
+}
+
+static __attribute__((noinline)) int v2_next(struct binary_reader *reader,
+					     const struct ld_event **ret_event)
 {
 	for (;;) {
 		const unsigned char *rec;
@@ -1009,7 +1203,8 @@ static int v2_next(struct binary_reader *reader, const struct ld_event **ret_eve
 		if (reader->done)
 			return 0;
 		rec = reader->out_buf + reader->out_pos;
-		if (reader->out_end - reader->out_pos >= EVENT_HEADER_SIZE + 24 &&
+		if (reader->major == 2 &&
+		    reader->out_end - reader->out_pos >= EVENT_HEADER_SIZE + 24 &&
 		    (rec[0] == LD_EV_ACQUIRE || rec[0] == LD_EV_RELEASE) &&
 		    v2_decode_lock_event(reader, rec)) {
 			reader->out_pos += event_record_size[rec[0]];
@@ -1058,6 +1253,23 @@ static int v2_next(struct binary_reader *reader, const struct ld_event **ret_eve
 
 int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event)
 {
+	/*
+	 * Nine events in ten: a whole version 3 acquire or release in the
+	 * buffer, decoded with nothing else on the way (v2_next() holds the
+	 * rest, out of line, so this path saves few registers).
+	 */
+	if (reader->major >= 3 && reader->out_end - reader->out_pos >= EVENT_HEADER_SIZE + 8) {
+		const unsigned char *rec = reader->out_buf + reader->out_pos;
+
+		if ((rec[0] == LD_EV_ACQUIRE || rec[0] == LD_EV_RELEASE) &&
+		    v3_decode_lock_event(reader, rec)) {
+			reader->out_pos += EVENT_HEADER_SIZE + 8;
+			reader->records++;
+			reader->events++;
+			*ret_event = &reader->event.ev;
+			return 1;
+		}
+	}
 	if (reader->major >= 2)
 		return v2_next(reader, ret_event);
 	return v1_next(reader, ret_event);
@@ -1122,10 +1334,14 @@ struct trace_writer {
 	__u64 *frames;
 	__u32 nr_frames;
 	__u32 cap_frames;
-	struct id_map comm_index;
-	char (*comms)[LD_COMM_LEN];
-	__u32 nr_comms;
-	__u32 cap_comms;
+	struct id_map task_index;
+	struct task_ref *tasks;
+	__u32 nr_tasks;
+	__u32 cap_tasks;
+	struct id_map site_index;
+	__u64 *sites; /* address id << 32 | stack id */
+	__u32 nr_sites;
+	__u32 cap_sites;
 	__u64 time;
 
 	__u64 events;
@@ -1299,28 +1515,35 @@ static void writer_free(struct trace_writer *writer)
 	free(writer->stack_index.slots);
 	free(writer->stacks);
 	free(writer->frames);
-	free(writer->comm_index.slots);
-	free(writer->comms);
+	free(writer->task_index.slots);
+	free(writer->tasks);
+	free(writer->site_index.slots);
+	free(writer->sites);
 	free(writer->staging);
 	free(writer->out_buf);
 	free(writer->path);
 	free(writer);
 }
 
-/* Id 0 of every dictionary: address 0, no stack, the empty comm. */
+/*
+ * Id 0 of every dictionary: address 0, no stack, no site. Tasks have no id
+ * 0 (every event names its own), so the entry is only a placeholder.
+ */
 static int writer_init_dictionaries(struct trace_writer *writer)
 {
 	if (array_reserve((void **)&writer->addrs, &writer->cap_addrs, 1, sizeof(*writer->addrs)) ||
 	    array_reserve((void **)&writer->stacks, &writer->cap_stacks, 1,
 			  sizeof(*writer->stacks)) ||
-	    array_reserve((void **)&writer->comms, &writer->cap_comms, 1, sizeof(*writer->comms)) ||
+	    array_reserve((void **)&writer->tasks, &writer->cap_tasks, 1, sizeof(*writer->tasks)) ||
+	    array_reserve((void **)&writer->sites, &writer->cap_sites, 1, sizeof(*writer->sites)) ||
 	    id_map_reserve(&writer->addr_index) || id_map_reserve(&writer->stack_index) ||
-	    id_map_reserve(&writer->comm_index))
+	    id_map_reserve(&writer->task_index) || id_map_reserve(&writer->site_index))
 		return -ENOMEM;
 	writer->addrs[0] = 0;
 	writer->stacks[0] = (struct stack_ref){ 0, 0 };
-	memset(writer->comms[0], 0, LD_COMM_LEN);
-	writer->nr_addrs = writer->nr_stacks = writer->nr_comms = 1;
+	writer->tasks[0] = (struct task_ref){ 0 };
+	writer->sites[0] = 0;
+	writer->nr_addrs = writer->nr_stacks = writer->nr_tasks = writer->nr_sites = 1;
 	return 0;
 }
 
@@ -1505,47 +1728,102 @@ static int writer_stack_id(struct trace_writer *writer, const __u64 *frames, __u
 	return 0;
 }
 
-static bool comm_eq(const struct trace_writer *writer, __u32 id, const void *wanted)
+static bool task_eq(const struct trace_writer *writer, __u32 id, const void *wanted)
 {
-	return memcmp(writer->comms[id], wanted, LD_COMM_LEN) == 0;
+	const struct task_ref *task = wanted;
+
+	return writer->tasks[id].pid == task->pid &&
+	       memcmp(writer->tasks[id].comm, task->comm, LD_COMM_LEN) == 0;
 }
 
-/* The id of a comm, written to the file when new. */
-static int writer_comm_id(struct trace_writer *writer, const char comm[LD_COMM_LEN], __u32 *ret_id)
+/*
+ * The id of a task (pid and comm), written to the file when new. Only
+ * acquires carry a comm: other events name their pid with the empty comm.
+ */
+static int writer_task_id(struct trace_writer *writer, __u32 pid, const char *comm, __u32 *ret_id)
 {
-	static const char empty[LD_COMM_LEN];
-	unsigned char buf[FILE_HEADER_SIZE + LD_COMM_LEN];
+	unsigned char buf[FILE_HEADER_SIZE + 4 + LD_COMM_LEN];
+	struct task_ref task = { .pid = pid };
 	__u64 words[LD_COMM_LEN / 8];
 	struct id_slot *slot;
 	__u32 hash;
 	int err;
 
-	if (memcmp(comm, empty, LD_COMM_LEN) == 0) {
-		*ret_id = 0;
-		return 0;
-	}
-	memcpy(words, comm, LD_COMM_LEN);
-	hash = hash_words(words, LD_COMM_LEN / 8);
-	slot = id_map_slot(writer, &writer->comm_index, hash, comm_eq, comm);
+	if (comm)
+		memcpy(task.comm, comm, LD_COMM_LEN);
+	memcpy(words, task.comm, LD_COMM_LEN);
+	hash = hash_u64(pid, hash_words(words, LD_COMM_LEN / 8));
+	slot = id_map_slot(writer, &writer->task_index, hash, task_eq, &task);
 	if (slot->id) {
 		*ret_id = slot->id;
 		return 0;
 	}
-	if (id_map_reserve(&writer->comm_index) ||
-	    array_reserve((void **)&writer->comms, &writer->cap_comms, (size_t)writer->nr_comms + 1,
-			  sizeof(*writer->comms)))
+	if (id_map_reserve(&writer->task_index) ||
+	    array_reserve((void **)&writer->tasks, &writer->cap_tasks, (size_t)writer->nr_tasks + 1,
+			  sizeof(*writer->tasks)))
 		return writer_fail(writer, -ENOMEM, "out of memory");
-	file_record_header(buf, REC_COMM, 0, sizeof(buf));
-	memcpy(buf + FILE_HEADER_SIZE, comm, LD_COMM_LEN);
+	file_record_header(buf, REC_TASK, 0, sizeof(buf));
+	put32(buf + FILE_HEADER_SIZE, pid);
+	memcpy(buf + FILE_HEADER_SIZE + 4, task.comm, LD_COMM_LEN);
 	err = writer_append(writer, buf, sizeof(buf));
 	if (err)
 		return err;
-	slot = id_map_slot(writer, &writer->comm_index, hash, comm_eq, comm);
-	slot->id = writer->nr_comms;
+	slot = id_map_slot(writer, &writer->task_index, hash, task_eq, &task);
+	slot->id = writer->nr_tasks;
 	slot->hash = hash;
-	writer->comm_index.count++;
-	memcpy(writer->comms[writer->nr_comms], comm, LD_COMM_LEN);
-	*ret_id = writer->nr_comms++;
+	writer->task_index.count++;
+	writer->tasks[writer->nr_tasks] = task;
+	*ret_id = writer->nr_tasks++;
+	return 0;
+}
+
+static bool site_eq(const struct trace_writer *writer, __u32 id, const void *wanted)
+{
+	return writer->sites[id] == *(const __u64 *)wanted;
+}
+
+/* The id of a call site (an ip and its stack), written (its parts first) when new. */
+static int writer_site_id(struct trace_writer *writer, __u64 ip, const __u64 *frames, __u32 nr,
+			  __u32 *ret_id)
+{
+	unsigned char buf[16];
+	__u32 ip_id, stack_id, hash;
+	struct id_slot *slot;
+	__u64 key;
+	int err;
+
+	err = writer_addr_id(writer, ip, &ip_id);
+	if (!err)
+		err = writer_stack_id(writer, frames, nr, &stack_id);
+	if (err)
+		return err;
+	key = (__u64)ip_id << 32 | stack_id;
+	if (!key) {
+		*ret_id = 0;
+		return 0;
+	}
+	hash = hash_u64(key, 0);
+	slot = id_map_slot(writer, &writer->site_index, hash, site_eq, &key);
+	if (slot->id) {
+		*ret_id = slot->id;
+		return 0;
+	}
+	if (id_map_reserve(&writer->site_index) ||
+	    array_reserve((void **)&writer->sites, &writer->cap_sites, (size_t)writer->nr_sites + 1,
+			  sizeof(*writer->sites)))
+		return writer_fail(writer, -ENOMEM, "out of memory");
+	file_record_header(buf, REC_SITE, 0, sizeof(buf));
+	put32(buf + 8, ip_id);
+	put32(buf + 12, stack_id);
+	err = writer_append(writer, buf, sizeof(buf));
+	if (err)
+		return err;
+	slot = id_map_slot(writer, &writer->site_index, hash, site_eq, &key);
+	slot->id = writer->nr_sites;
+	slot->hash = hash;
+	writer->site_index.count++;
+	writer->sites[writer->nr_sites] = key;
+	*ret_id = writer->nr_sites++;
 	return 0;
 }
 
@@ -1588,7 +1866,7 @@ static int encode_body(struct trace_writer *writer, const struct ld_event *ev, u
 		       __u16 *ret_aux)
 {
 	const __u64 *stack = ld_event_stack(ev);
-	__u32 ids[3], stack_id, comm_id;
+	__u32 ids[2], site_id;
 	int err = 0;
 
 	*ret_aux = 0;
@@ -1602,23 +1880,20 @@ static int encode_body(struct trace_writer *writer, const struct ld_event *ev, u
 		*ret_aux = ev->text_len;
 		break;
 	case LD_EV_ACQUIRE:
-		err = writer_addr_ids(
-			writer,
-			(const __u64[]){ ev->acquire.lock, ev->acquire.ip, ev->acquire.ctx }, 3,
-			ids);
+		err = writer_addr_ids(writer, (const __u64[]){ ev->acquire.lock, ev->acquire.ctx },
+				      2, ids);
 		if (!err)
-			err = writer_stack_id(writer, stack, ev->nr_stack, &stack_id);
-		if (!err)
-			err = writer_comm_id(writer, ev->comm, &comm_id);
+			err = writer_site_id(writer, ev->acquire.ip, stack, ev->nr_stack, &site_id);
 		if (err)
 			break;
 		put32(rec + 12, ids[0]);
-		put32(rec + 16, ids[1]);
-		put32(rec + 20, ids[2]);
-		put32(rec + 24, stack_id);
-		put32(rec + 28, comm_id);
-		put32(rec + 32, (__u32)ev->acquire.ret);
+		put32(rec + 16, site_id);
 		*ret_aux = ev->acquire.lock_type | ev->acquire.trylock << 8;
+		if (ids[1] || ev->acquire.ret) {
+			put32(rec + 20, ids[1]);
+			put32(rec + 24, (__u32)ev->acquire.ret);
+			*ret_aux |= ACQUIRE_EXTENDED;
+		}
 		break;
 	case LD_EV_RELEASE:
 		err = writer_addr_ids(writer, (const __u64[]){ ev->release.lock, ev->release.ip },
@@ -1627,14 +1902,9 @@ static int encode_body(struct trace_writer *writer, const struct ld_event *ev, u
 		put32(rec + 16, ids[1]);
 		break;
 	case LD_EV_ALLOC:
-		err = writer_addr_ids(writer, &ev->alloc.site, 1, ids);
-		if (!err)
-			err = writer_stack_id(writer, stack, ev->nr_stack, &stack_id);
-		if (err)
-			break;
+		err = writer_site_id(writer, ev->alloc.site, stack, ev->nr_stack, &site_id);
 		put64(rec + 12, ev->alloc.gfp);
-		put32(rec + 20, ids[0]);
-		put32(rec + 24, stack_id);
+		put32(rec + 20, site_id);
 		break;
 	case LD_EV_RECLAIM:
 		err = writer_addr_ids(writer, &ev->reclaim.fn, 1, ids);
@@ -1661,7 +1931,7 @@ int trace_writer__write(struct trace_writer *writer, const struct ld_event *even
 {
 	unsigned char rec[EVENT_RECORD_MAX] __attribute__((aligned(8)));
 	size_t size;
-	__u32 delta = 0;
+	__u32 delta = 0, task_id;
 	__u16 aux;
 	int err;
 
@@ -1671,19 +1941,21 @@ int trace_writer__write(struct trace_writer *writer, const struct ld_event *even
 		return log_error_errno(-EINVAL,
 				       "%s: refusing to write an invalid event (type %u, size %u)",
 				       writer->path, event->type, event->size);
-	size = event_record_size[event->type] +
-	       (event_has_text(event->type) ? align4(event->text_len) : 0);
-	memset(rec, 0, size);
+	memset(rec, 0, EVENT_RECORD_MAX);
 	err = encode_body(writer, event, rec, &aux);
+	if (!err)
+		err = writer_task_id(writer, event->pid,
+				     event->type == LD_EV_ACQUIRE ? event->comm : NULL, &task_id);
 	if (!err && (event->flags & LD_EV_F_TIME))
 		err = writer_time_delta(writer, event->time_ns, &delta);
 	if (err)
 		return err;
+	size = record_size_v3(event->type, aux);
 	rec[0] = event->type;
 	rec[1] = (unsigned char)event->flags;
 	put16(rec + 2, aux);
 	put32(rec + 4, delta);
-	put32(rec + 8, event->pid);
+	put32(rec + 8, task_id);
 	err = writer_append(writer, rec, size);
 	if (err)
 		return err;

@@ -865,11 +865,11 @@ static void test_crafted_versions(void **state)
 	struct craft c = { .len = 0 };
 	size_t n;
 
-	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_header(&c, 4, 0, LD_EVENT_ABI_VERSION, 0);
 	craft_end(&c, 0);
 	expect_error(
 		&c,
-		"trace format version 3.0 is newer than this lockdepd reads (2.0); use a newer lockdepd");
+		"trace format version 4.0 is newer than this lockdepd reads (3.0); use a newer lockdepd");
 
 	c.len = 0;
 	craft_header(&c, 0, 3, LD_EVENT_ABI_VERSION, 0);
@@ -914,6 +914,164 @@ static void test_crafted_versions(void **state)
 	craft_header(&c, 2, 1, LD_EVENT_ABI_VERSION, 0);
 	craft_v2_file(&c, 0x85, 0, "12345678", 8);
 	expect_error(&c, "unknown record type 0x85");
+
+	/* Version 3 has tasks and sites instead of comms. */
+	c.len = 0;
+	craft_header(&c, 3, 1, LD_EVENT_ABI_VERSION, 0);
+	craft_v2_file(&c, 0x82, 0, "1234567812345678", 16);
+	expect_error(&c, "unknown record type 0x82");
+}
+
+/* A version 3 file written by hand from the documented layout reads back exactly. */
+static void test_crafted_v3_valid(void **state)
+{
+	struct craft c = { .len = 0 };
+	struct symtab *symtab = symtab__new();
+	struct events out = { 0 };
+	const struct ld_event *ev;
+	const __u64 *stack;
+	unsigned char body[64];
+	size_t bound, clen;
+	__u64 t = 1000;
+	void *z;
+
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	/* Address ids 1 (a lock, named), 2 (a code address, named), 3 (a ctx). */
+	craft_v2_addr(&c, 0xffffffff82000000ULL, "console_mutex");
+	craft_v2_addr(&c, 0xffffffff8100111cULL, "mutex_lock+0x1c/0x80");
+	craft_v2_addr(&c, 0xffff888012340000ULL, NULL);
+	/* Stack 1: frames 2, 1. */
+	memset(body, 0, sizeof(body));
+	body[0] = 2;
+	body[4] = 1;
+	craft_v2_file(&c, 0x81, 2, body, 8);
+	/* Task 1: pid 120 with its comm; task 2: pid 120 without (its other events). */
+	memset(body, 0, sizeof(body));
+	body[0] = 120;
+	memcpy(body + 4, "gem_exec", 8);
+	craft_v2_file(&c, 0x85, 0, body, 20);
+	memset(body + 4, 0, 16);
+	craft_v2_file(&c, 0x85, 0, body, 20);
+	/* Site 1: ip address 2 with stack 1; site 2: address 2 alone. */
+	memset(body, 0, sizeof(body));
+	body[0] = 2;
+	body[4] = 1;
+	craft_v2_file(&c, 0x86, 0, body, 8);
+	body[4] = 0;
+	craft_v2_file(&c, 0x86, 0, body, 8);
+	craft_v2_file(&c, 0x83, 0, &t, 8);
+	/* Extended: ctx 3 and ret follow the lock and the site. */
+	craft_v2_event(&c, LD_EV_ACQUIRE, LD_EV_F_TIME, LD_LOCK_WW_MUTEX | 3 << 8, 5, 1);
+	craft_u32(&c, 1); /* lock */
+	craft_u32(&c, 1); /* site */
+	craft_u32(&c, 3); /* ctx */
+	craft_u32(&c, (__u32)-EDEADLK);
+	craft_v2_event(&c, LD_EV_ACQUIRE, LD_EV_F_TIME, LD_LOCK_MUTEX, 1, 1);
+	craft_u32(&c, 1);
+	craft_u32(&c, 2);
+	craft_v2_event(&c, LD_EV_RELEASE, LD_EV_F_TIME, 0, 6, 2);
+	craft_u32(&c, 1);
+	craft_u32(&c, 2); /* ip */
+	craft_v2_event(&c, LD_EV_ALLOC, LD_EV_F_TIME, 0, 1, 2);
+	{
+		__u64 gfp = 0xcc0;
+
+		craft_put(&c, &gfp, 8);
+	}
+	craft_u32(&c, 1); /* site */
+	craft_v2_end(&c, 4);
+
+	bound = ZSTD_compressBound(c.len);
+	z = malloc(bound);
+	clen = ZSTD_compress(z, bound, c.buf, c.len, 3);
+	assert_false(ZSTD_isError(clen));
+	assert_int_equal(read_all(z, clen, symtab, &out, NULL), 0);
+	assert_int_equal(out.n, 4);
+
+	ev = out.ev[0];
+	assert_int_equal(ev->type, LD_EV_ACQUIRE);
+	assert_int_equal(ev->size, ld_event_size_for(2, 0));
+	assert_int_equal(ev->pid, 120);
+	assert_int_equal(ev->time_ns, 1005);
+	assert_int_equal(ev->acquire.lock, 0xffffffff82000000ULL);
+	assert_int_equal(ev->acquire.ip, 0xffffffff8100111cULL);
+	assert_int_equal(ev->acquire.ctx, 0xffff888012340000ULL);
+	assert_int_equal(ev->acquire.ret, -EDEADLK);
+	assert_int_equal(ev->acquire.lock_type, LD_LOCK_WW_MUTEX);
+	assert_int_equal(ev->acquire.trylock, 1);
+	assert_string_equal(ev->comm, "gem_exec");
+	stack = ld_event_stack(ev);
+	assert_int_equal(ev->nr_stack, 2);
+	assert_int_equal(stack[0], 0xffffffff8100111cULL);
+	assert_int_equal(stack[1], 0xffffffff82000000ULL);
+
+	ev = out.ev[1];
+	assert_int_equal(ev->type, LD_EV_ACQUIRE);
+	assert_int_equal(ev->time_ns, 1006);
+	assert_int_equal(ev->nr_stack, 0);
+	assert_int_equal(ev->acquire.ip, 0xffffffff8100111cULL);
+	assert_int_equal(ev->acquire.ctx, 0);
+	assert_int_equal(ev->acquire.ret, 0);
+	assert_int_equal(ev->acquire.trylock, 0);
+
+	ev = out.ev[2];
+	assert_int_equal(ev->type, LD_EV_RELEASE);
+	assert_int_equal(ev->pid, 120);
+	assert_int_equal(ev->time_ns, 1012);
+	assert_int_equal(ev->release.ip, 0xffffffff8100111cULL);
+	assert_int_equal(ev->comm[0], 0);
+
+	ev = out.ev[3];
+	assert_int_equal(ev->type, LD_EV_ALLOC);
+	assert_int_equal(ev->pid, 120);
+	assert_int_equal(ev->alloc.gfp, 0xcc0);
+	assert_int_equal(ev->alloc.site, 0xffffffff8100111cULL);
+	assert_int_equal(ev->nr_stack, 2);
+	assert_int_equal(ev->comm[0], 0);
+	events_free(&out);
+	symtab__free(symtab);
+	free(z);
+}
+
+static void test_crafted_v3_corruption(void **state)
+{
+	struct craft c = { .len = 0 };
+	__u32 site[2];
+
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_v2_addr(&c, 0xffffffff82000000ULL, "console_mutex");
+	craft_v2_event(&c, LD_EV_EXIT, 0, 0, 0, 1); /* no task record yet */
+	expect_error(&c, "exit uses undefined task 1");
+
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_v2_addr(&c, 0xffffffff82000000ULL, "console_mutex");
+	craft_v2_event(&c, LD_EV_ACQUIRE, 0, 0, 0, 0);
+	craft_u32(&c, 1);
+	craft_u32(&c, 4); /* no site 4 */
+	expect_error(&c, "acquire uses undefined site 4");
+
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	site[0] = 1;
+	site[1] = 7;
+	craft_v2_addr(&c, 0xffffffff82000000ULL, "console_mutex");
+	craft_v2_file(&c, 0x86, 0, site, sizeof(site));
+	expect_error(&c, "site uses undefined stack 7");
+
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_v2_file(&c, 0x85, 0, "1234", 4);
+	expect_error(&c, "bad task record (size 12)");
+
+	/* Only the trylock and extension bits may be set above the lock type. */
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_v2_event(&c, LD_EV_ACQUIRE, 0, 4 << 8, 0, 0);
+	craft_u32(&c, 0);
+	craft_u32(&c, 0);
+	expect_error(&c, "bad acquire (lock type 0, trylock 4)");
 }
 
 /* A version 2 file written by hand from the documented layout reads back exactly. */
@@ -1349,6 +1507,8 @@ int main(void)
 		T(test_corrupted_bytes),
 		T(test_crafted_valid),
 		T(test_crafted_versions),
+		T(test_crafted_v3_valid),
+		T(test_crafted_v3_corruption),
 		T(test_crafted_v2_valid),
 		T(test_crafted_v2_corruption),
 		T(test_crafted_corruption),
