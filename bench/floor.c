@@ -12,9 +12,9 @@
  *                 lockdepd does
  *   --hold        the same records, counted only at the end: no reader runs
  *                 beside the traced code (the 16 MiB buffer must hold them;
- *                 lost records say it did not). Past lockdepd's wake-up
- *                 threshold every record then asks for a wake-up, as
- *                 lockdepd's do while its reader lags.
+ *                 lost records say it did not). The records ask for
+ *                 wake-ups by lockdepd's rule: when the waiting data
+ *                 crosses its threshold.
  *   --no-wakeup   with --hold: no record asks for a wake-up, which leaves
  *                 the bare reserve and submit
  *   --locks-only  lock and init functions only, no tracepoints
