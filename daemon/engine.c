@@ -1762,7 +1762,8 @@ static int check_new_edge(struct engine *engine, struct task *task, __u32 index)
 }
 
 /* A hit the slot of a plain edge can count alone; false when the slow path must. */
-static inline bool out_hit(struct engine *engine, __u32 from, __u32 to)
+static inline __attribute__((always_inline)) bool out_hit(struct engine *engine, __u32 from,
+							  __u32 to)
 {
 	struct out_slot *slot;
 
@@ -1925,7 +1926,7 @@ static __attribute__((noinline)) int feed_acquire(struct engine *engine, const s
 	return failed ? 0 : held_push(task, &want);
 }
 
-static int feed_release(struct engine *engine, const struct ld_event *ev)
+static __attribute__((noinline)) int feed_release(struct engine *engine, const struct ld_event *ev)
 {
 	struct task *task = task_find(engine, ev->pid);
 

@@ -205,6 +205,22 @@ int trace_reader__next(struct trace_reader *reader, const struct ld_event **ret_
 	return ret;
 }
 
+int trace_reader__replay(struct trace_reader *reader, trace_event_fn fn, void *ctx)
+{
+	const struct ld_event *event;
+	int ret;
+
+	if (reader->form == TRACE_FORM_BINARY)
+		return binary_reader__replay(reader->binary, fn, ctx, &reader->events);
+	while ((ret = text_reader__next(reader->text, &event)) > 0) {
+		reader->events++;
+		ret = fn(ctx, event);
+		if (ret)
+			return ret;
+	}
+	return ret;
+}
+
 enum trace_form trace_reader__form(const struct trace_reader *reader)
 {
 	return reader->form;

@@ -61,6 +61,17 @@ int trace_reader__open_memory(const void *buf, size_t len, const char *name, str
  */
 int trace_reader__next(struct trace_reader *reader, const struct ld_event **ret_event);
 
+/* Called by trace_reader__replay() for each event; non-zero stops it and is returned. */
+typedef int (*trace_event_fn)(void *ctx, const struct ld_event *event);
+
+/*
+ * Every remaining event to fn, in order: the loop over trace_reader__next()
+ * that report and replays want, without a call into the reader per event.
+ * Returns 0 at the end (truncation included, as trace_reader__next()), a
+ * negative errno for bad input, logged, or fn's non-zero value.
+ */
+int trace_reader__replay(struct trace_reader *reader, trace_event_fn fn, void *ctx);
+
 enum trace_form trace_reader__form(const struct trace_reader *reader);
 const struct gfp_layout *trace_reader__gfp_layout(const struct trace_reader *reader);
 const char *trace_reader__kernel_release(const struct trace_reader *reader); /* "" if unknown */
@@ -131,6 +142,9 @@ struct binary_reader;
 int binary_reader__open(struct trace_input *in, struct symtab *symtab,
 			struct binary_reader **ret_reader);
 int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event);
+/* trace_reader__replay() of a binary trace; *events counts what fn was given. */
+int binary_reader__replay(struct binary_reader *reader, trace_event_fn fn, void *ctx,
+			  __u64 *events);
 const struct gfp_layout *binary_reader__gfp_layout(const struct binary_reader *reader);
 const char *binary_reader__kernel_release(const struct binary_reader *reader);
 bool binary_reader__truncated(const struct binary_reader *reader);

@@ -1151,7 +1151,8 @@ static inline bool v2_decode_lock_event(struct binary_reader *reader, const unsi
 }
 
 /* The same for version 3: plain acquires (not extended) and releases. */
-static inline bool v3_decode_lock_event(struct binary_reader *reader, const unsigned char *rec)
+static inline __attribute__((always_inline)) bool v3_decode_lock_event(struct binary_reader *reader,
+								       const unsigned char *rec)
 {
 	unsigned int type = rec[0], flags = rec[1], aux = get16(rec + 2);
 	__u32 delta = get32(rec + 4), task = get32(rec + 8), lock = get32(rec + 12);
@@ -1251,24 +1252,50 @@ static __attribute__((noinline)) int v2_next(struct binary_reader *reader,
 	}
 }
 
+/*
+ * Nine events in ten: a whole version 3 acquire or release in the buffer,
+ * decoded with nothing else on the way (v2_next() holds the rest, out of
+ * line, so this path saves few registers). False when it is not one.
+ */
+static inline __attribute__((always_inline)) bool v3_next_lock_event(struct binary_reader *reader)
+{
+	const unsigned char *rec = reader->out_buf + reader->out_pos;
+
+	if (reader->major < 3 || reader->out_end - reader->out_pos < EVENT_HEADER_SIZE + 8 ||
+	    (rec[0] != LD_EV_ACQUIRE && rec[0] != LD_EV_RELEASE) ||
+	    !v3_decode_lock_event(reader, rec))
+		return false;
+	reader->out_pos += EVENT_HEADER_SIZE + 8;
+	reader->records++;
+	reader->events++;
+	return true;
+}
+
+int binary_reader__replay(struct binary_reader *reader, trace_event_fn fn, void *ctx, __u64 *events)
+{
+	const struct ld_event *event;
+	int ret;
+
+	for (;;) {
+		if (v3_next_lock_event(reader)) {
+			event = &reader->event.ev;
+		} else {
+			ret = binary_reader__next(reader, &event);
+			if (ret <= 0)
+				return ret;
+		}
+		(*events)++;
+		ret = fn(ctx, event);
+		if (ret)
+			return ret;
+	}
+}
+
 int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event)
 {
-	/*
-	 * Nine events in ten: a whole version 3 acquire or release in the
-	 * buffer, decoded with nothing else on the way (v2_next() holds the
-	 * rest, out of line, so this path saves few registers).
-	 */
-	if (reader->major >= 3 && reader->out_end - reader->out_pos >= EVENT_HEADER_SIZE + 8) {
-		const unsigned char *rec = reader->out_buf + reader->out_pos;
-
-		if ((rec[0] == LD_EV_ACQUIRE || rec[0] == LD_EV_RELEASE) &&
-		    v3_decode_lock_event(reader, rec)) {
-			reader->out_pos += EVENT_HEADER_SIZE + 8;
-			reader->records++;
-			reader->events++;
-			*ret_event = &reader->event.ev;
-			return 1;
-		}
+	if (v3_next_lock_event(reader)) {
+		*ret_event = &reader->event.ev;
+		return 1;
 	}
 	if (reader->major >= 2)
 		return v2_next(reader, ret_event);
