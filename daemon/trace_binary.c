@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The binary form of a trace: one zstd frame whose content is a header and
- * a sequence of records, all little-endian (the host's layout; lockdepd
- * runs on x86-64).
+ * The binary form of a trace: zstd frames one after the other (what
+ * `zstd -d` reads as one stream) whose content is a header and a sequence
+ * of records, all little-endian (the host's layout; lockdepd runs on
+ * x86-64). Where the frames end says nothing about the records.
  *
  *   header   magic "LDTRACE\0", format version major.minor, header size,
  *            event ABI version, gfp entry count, creation time (realtime ns),
@@ -79,9 +80,10 @@
  * record types (versions 2 and 3: 0xc0 and up), which older readers skip.
  *
  * Crash safety: the writer ends a zstd block (ZSTD_e_flush) and flushes
- * stdio after the header and after every ~1 MiB of records, so a file cut
- * off anywhere decodes up to its last flush; dictionary records always come
- * before the events using them, so what was flushed is readable alone. The
+ * stdio after the header and when asked, and ends a frame after every ~1
+ * MiB of records, so a file cut off anywhere decodes up to its last flush
+ * or frame; dictionary records always come before the events using them,
+ * so what was flushed is readable alone. The
  * reader treats a missing end record as truncation (warn, return what was
  * there), and anything inconsistent as corruption (one line with the byte
  * offset in the decompressed stream and the record number, -EINVAL).
@@ -144,7 +146,7 @@
 #define TASK_FLAGS_ALL \
 	(LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO | LD_TASK_KSWAPD)
 
-#define WRITER_FLUSH_BYTES (1024 * 1024)
+#define WRITER_FLUSH_BYTES (512 * 1024)
 /*
  * zstd's window: 256 KiB rather than level 3's 2 MiB. The reader's
  * decompressor then works within a few hundred KiB, which leaves the
@@ -153,8 +155,10 @@
  */
 #define WRITER_WINDOW_LOG 18
 #define READER_IN_SIZE	  (1024 * 1024)
-#define READER_OUT_SIZE	  (1024 * 1024)
 #define ZSTD_BLOCK_MAX	  (128 * 1024) /* ZSTD_BLOCKSIZE_MAX, not in every zstd.h */
+/* Room for a whole frame of the writer's behind the data, and as much again. */
+#define READER_FRAME_ROOM (WRITER_FLUSH_BYTES + ZSTD_BLOCK_MAX)
+#define READER_OUT_SIZE	  (2 * READER_FRAME_ROOM)
 
 struct file_header {
 	char magic[TRACE_MAGIC_LEN];
@@ -324,6 +328,7 @@ struct binary_reader {
 	__u64 in_consumed; /* compressed bytes before in_buf */
 	bool input_eof;
 	bool drained; /* the input is over and zstd has given all it had */
+	bool between_frames; /* zstd ended a frame and has not started the next */
 
 	unsigned char *out_buf;
 	size_t out_cap;
@@ -384,6 +389,34 @@ static int reader_oom(const struct binary_reader *reader)
 }
 
 /*
+ * Between frames, makes sure the next frame is all in the input buffer
+ * when it fits, so that zstd can inflate it in one go: what is left is
+ * moved to the front and more read behind it. 0 or a negative errno.
+ */
+static int reader_gather_frame(struct binary_reader *reader)
+{
+	size_t left = reader->zin.size - reader->zin.pos;
+	size_t frame;
+	long n;
+
+	if (!reader->between_frames || !reader->in_buf || reader->input_eof || !left)
+		return 0;
+	frame = ZSTD_findFrameCompressedSize(reader->in_buf + reader->zin.pos, left);
+	if (!ZSTD_isError(frame) || left == READER_IN_SIZE)
+		return 0; /* whole, or too big for the buffer anyway */
+	memmove(reader->in_buf, reader->in_buf + reader->zin.pos, left);
+	n = trace_input__read(reader->in, reader->in_buf + left, READER_IN_SIZE - left);
+	if (n < 0)
+		return (int)n;
+	reader->in_consumed += reader->zin.pos;
+	reader->zin.size = left + (size_t)n;
+	reader->zin.pos = 0;
+	if (n == 0)
+		reader->input_eof = true;
+	return 0;
+}
+
+/*
  * Makes at least `need` bytes available at out_pos. 1 when they are, 0 when
  * the input ends first, or a negative errno.
  */
@@ -392,16 +425,18 @@ static int reader_fill(struct binary_reader *reader, size_t need)
 	while (reader->out_end - reader->out_pos < need) {
 		ZSTD_outBuffer out;
 		size_t in_before, out_before, ret;
+		int err;
 
 		/* zstd takes calls that cannot progress for an error after a few. */
 		if (reader->drained)
 			return 0;
 
 		/*
-		 * Keep a whole block of room behind the data: zstd then decodes
-		 * straight into our buffer instead of into its own and copying.
+		 * Keep room for a whole frame behind the data: zstd then decodes
+		 * a frame whose size it knows, in one go, straight into our
+		 * buffer instead of block by block into its own and copying.
 		 */
-		if (reader->out_cap - reader->out_end < ZSTD_BLOCK_MAX ||
+		if (reader->out_cap - reader->out_end < READER_FRAME_ROOM ||
 		    reader->out_cap - reader->out_pos < need) {
 			size_t avail = reader->out_end - reader->out_pos;
 
@@ -422,6 +457,9 @@ static int reader_fill(struct binary_reader *reader, size_t need)
 			if (n == 0)
 				reader->input_eof = true;
 		}
+		err = reader_gather_frame(reader);
+		if (err)
+			return err;
 		out = (ZSTD_outBuffer){ reader->out_buf, reader->out_cap, reader->out_end };
 		in_before = reader->zin.pos;
 		out_before = out.pos;
@@ -433,6 +471,7 @@ static int reader_fill(struct binary_reader *reader, size_t need)
 				(unsigned long long)(reader->in_consumed + reader->zin.pos),
 				(unsigned long long)reader->records, ZSTD_getErrorName(ret));
 		reader->out_end = out.pos;
+		reader->between_frames = ret == 0;
 		if (reader->input_eof && out.pos == out_before && reader->zin.pos == in_before) {
 			reader->drained = true;
 			return 0;
@@ -1466,8 +1505,12 @@ static int writer_append(struct trace_writer *writer, const void *data, size_t l
 {
 	int err;
 
+	/*
+	 * A full staging buffer ends a frame, compressed in one call so that
+	 * its header says its size: the reader can then inflate it whole.
+	 */
 	if (writer->staged + len > WRITER_FLUSH_BYTES) {
-		err = writer_compress(writer, ZSTD_e_flush);
+		err = writer_compress(writer, ZSTD_e_end);
 		if (err)
 			return err;
 	}
