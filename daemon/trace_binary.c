@@ -1295,12 +1295,13 @@ static __attribute__((noinline)) int v2_next(struct binary_reader *reader,
  * Nine events in ten: a whole version 3 acquire or release in the buffer,
  * decoded with nothing else on the way (v2_next() holds the rest, out of
  * line, so this path saves few registers). False when it is not one.
+ * Version 3 readers only.
  */
 static inline __attribute__((always_inline)) bool v3_next_lock_event(struct binary_reader *reader)
 {
 	const unsigned char *rec = reader->out_buf + reader->out_pos;
 
-	if (reader->major < 3 || reader->out_end - reader->out_pos < EVENT_HEADER_SIZE + 8 ||
+	if (reader->out_end - reader->out_pos < EVENT_HEADER_SIZE + 8 ||
 	    (rec[0] != LD_EV_ACQUIRE && rec[0] != LD_EV_RELEASE) ||
 	    !v3_decode_lock_event(reader, rec))
 		return false;
@@ -1315,6 +1316,15 @@ int binary_reader__replay(struct binary_reader *reader, trace_event_fn fn, void 
 	const struct ld_event *event;
 	int ret;
 
+	while (reader->major < 3) {
+		ret = binary_reader__next(reader, &event);
+		if (ret <= 0)
+			return ret;
+		(*events)++;
+		ret = fn(ctx, event);
+		if (ret)
+			return ret;
+	}
 	for (;;) {
 		if (v3_next_lock_event(reader)) {
 			event = &reader->event.ev;
@@ -1332,7 +1342,7 @@ int binary_reader__replay(struct binary_reader *reader, trace_event_fn fn, void 
 
 int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event)
 {
-	if (v3_next_lock_event(reader)) {
+	if (reader->major >= 3 && v3_next_lock_event(reader)) {
 		*ret_event = &reader->event.ev;
 		return 1;
 	}
