@@ -16,11 +16,15 @@ trace="$dir/synthetic-$mode-$events.ldt"
 [ -f "$trace" ] || ${OUT:-build}/bench-gen -n "$events" -m "$mode" -o "$trace"
 size=$(stat -c %s "$trace")
 
-measure() { # measure NAME COMMAND...: prints seconds and peak KiB
-	local out="$dir/$1.time"
+measure() { # measure NAME COMMAND...: prints seconds (to the ms) and peak KiB
+	local out="$dir/$1.time" start end
 	shift
-	/usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>"$dir/stderr.log" || true
-	tail -n 1 "$out"
+	# time(1) gives the peak RSS but only centiseconds, 2% of a report.
+	start=$(date +%s%N)
+	/usr/bin/time -f '%M' -o "$out" "$@" >/dev/null 2>"$dir/stderr.log" || true
+	end=$(date +%s%N)
+	echo "$(((end - start) / 1000000)) $(tail -n 1 "$out")" |
+		awk '{ printf "%.3f %d\n", $1 / 1000, $2 }'
 }
 
 # Warm the page cache so both measure CPU, not the disk.
@@ -30,7 +34,7 @@ read -r report_s report_kb < <(measure report ${OUT:-build}/lockdepd report --fo
 
 awk -v n="$events" -v mode="$mode" -v size="$size" -v zs="$zstd_s" -v zk="$zstd_kb" -v rs="$report_s" -v rk="$report_kb" 'BEGIN {
 	printf "trace: %d events (%s), %.1f MB compressed\n", n, mode, size / 1e6
-	printf "zstd -d:         %6.2f s  peak %7d KiB\n", zs, zk
-	printf "lockdepd report: %6.2f s  peak %7d KiB  %.1fM events/s\n", rs, rk, n / rs / 1e6
+	printf "zstd -d:         %6.3f s  peak %7d KiB\n", zs, zk
+	printf "lockdepd report: %6.3f s  peak %7d KiB  %.1fM events/s\n", rs, rk, n / rs / 1e6
 	printf "report / zstd -d time ratio: %.2f\n", rs / zs
 }'

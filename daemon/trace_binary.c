@@ -1197,9 +1197,8 @@ static inline __attribute__((always_inline)) bool v3_decode_lock_event(struct bi
 	__u32 delta = get32(rec + 4), task = get32(rec + 8), lock = get32(rec + 12);
 	__u32 ref = get32(rec + 16); /* acquire: site; release: ip */
 	__u64 *out = reader->event.words;
-	const char *comm = reader->comms[0];
 	const struct site_ref *site = &reader->sites[0];
-	__u64 unions3 = 0, ip;
+	__u64 unions3 = 0;
 
 	if (type == LD_EV_ACQUIRE) {
 		if ((aux & 0xff) >= LD_LOCK_TYPE_MAX || aux >> 8 > 1 || ref >= reader->nr_sites)
@@ -1213,22 +1212,24 @@ static inline __attribute__((always_inline)) bool v3_decode_lock_event(struct bi
 		return false;
 	if (flags & LD_EV_F_TIME)
 		reader->time += delta;
-	if (type == LD_EV_ACQUIRE) {
-		site = &reader->sites[ref];
-		ip = site->ip;
-		comm = reader->tasks[task].comm;
-	} else {
-		ip = reader->addrs[ref];
-	}
-	out[EV_WORD_HEADER] = type | site->header;
 	out[EV_WORD_PID] = reader->tasks[task].pid | (__u64)flags << 32;
 	out[EV_WORD_TIME] = flags & LD_EV_F_TIME ? reader->time : 0;
 	out[EV_WORD_UNION] = reader->addrs[lock];
-	out[EV_WORD_UNION + 1] = ip;
 	out[EV_WORD_UNION + 2] = 0;
 	out[EV_WORD_UNION + 3] = unions3;
-	memcpy(&out[EV_WORD_COMM], comm, LD_COMM_LEN);
-	v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first, site->stack.nr);
+	if (type == LD_EV_ACQUIRE) {
+		site = &reader->sites[ref];
+		out[EV_WORD_HEADER] = type | site->header;
+		out[EV_WORD_UNION + 1] = site->ip;
+		memcpy(&out[EV_WORD_COMM], reader->tasks[task].comm, LD_COMM_LEN);
+		v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first, site->stack.nr);
+	} else {
+		/* No stack, and the comm reads as zero outside acquires. */
+		out[EV_WORD_HEADER] = type | site->header;
+		out[EV_WORD_UNION + 1] = reader->addrs[ref];
+		out[EV_WORD_COMM] = 0;
+		out[EV_WORD_COMM + 1] = 0;
+	}
 	return true;
 }
 
