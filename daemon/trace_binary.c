@@ -309,7 +309,6 @@ struct stack_ref {
 struct site_ref {
 	__u64 ip;
 	struct stack_ref stack;
-	__u64 header; /* the event header's size and nr_stack for this stack */
 };
 
 union event_storage {
@@ -624,7 +623,7 @@ static int reader_init_dictionaries(struct binary_reader *reader)
 	reader->stacks[0] = (struct stack_ref){ 0, 0 };
 	memset(reader->comms[0], 0, LD_COMM_LEN);
 	reader->tasks[0] = (struct task_ref){ 0 };
-	reader->sites[0] = (struct site_ref){ .header = (__u64)ld_event_size_for(0, 0) << 16 };
+	reader->sites[0] = (struct site_ref){ 0 };
 	reader->nr_addrs = reader->nr_stacks = reader->nr_comms = 1;
 	reader->nr_tasks = reader->nr_sites = 1;
 	return 0;
@@ -887,8 +886,6 @@ static int v3_read_site(struct binary_reader *reader, const unsigned char *rec, 
 	reader->sites[reader->nr_sites++] = (struct site_ref){
 		.ip = reader->addrs[ip],
 		.stack = reader->stacks[stack],
-		.header = (__u64)ld_event_size_for(reader->stacks[stack].nr, 0) << 16 |
-			  (__u64)reader->stacks[stack].nr << 32,
 	};
 	return 0;
 }
@@ -1197,7 +1194,7 @@ static inline __attribute__((always_inline)) bool v3_decode_lock_event(struct bi
 	__u32 delta = get32(rec + 4), task = get32(rec + 8), lock = get32(rec + 12);
 	__u32 ref = get32(rec + 16); /* acquire: site; release: ip */
 	__u64 *out = reader->event.words;
-	const struct site_ref *site = &reader->sites[0];
+	const struct site_ref *site;
 	__u64 unions3 = 0;
 
 	if (type == LD_EV_ACQUIRE) {
@@ -1219,13 +1216,14 @@ static inline __attribute__((always_inline)) bool v3_decode_lock_event(struct bi
 	out[EV_WORD_UNION + 3] = unions3;
 	if (type == LD_EV_ACQUIRE) {
 		site = &reader->sites[ref];
-		out[EV_WORD_HEADER] = type | site->header;
+		out[EV_WORD_HEADER] = type | ld_event_size_for(site->stack.nr, 0) << 16 |
+				      (__u64)site->stack.nr << 32;
 		out[EV_WORD_UNION + 1] = site->ip;
 		memcpy(&out[EV_WORD_COMM], reader->tasks[task].comm, LD_COMM_LEN);
 		v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first, site->stack.nr);
 	} else {
 		/* No stack, and the comm reads as zero outside acquires. */
-		out[EV_WORD_HEADER] = type | site->header;
+		out[EV_WORD_HEADER] = type | ld_event_size_for(0, 0) << 16;
 		out[EV_WORD_UNION + 1] = reader->addrs[ref];
 		out[EV_WORD_COMM] = 0;
 		out[EV_WORD_COMM + 1] = 0;
