@@ -308,8 +308,11 @@ struct stack_ref {
 /* Version 3: a call site, an ip with its stack, as the reader keeps it. */
 struct site_ref {
 	__u64 ip;
-	struct stack_ref stack;
+	struct stack_ref stack; /* first SITE_CALLER_ONLY: the ip alone */
 };
+
+/* No stack starts there: a site whose stack is its ip alone. */
+#define SITE_CALLER_ONLY UINT32_MAX
 
 union event_storage {
 	struct ld_event ev;
@@ -887,6 +890,14 @@ static int v3_read_site(struct binary_reader *reader, const unsigned char *rec, 
 		.ip = reader->addrs[ip],
 		.stack = reader->stacks[stack],
 	};
+	/*
+	 * A capture sends a known site's stack as its caller alone, the ip:
+	 * marked so, the decoder takes the frame from the site and never
+	 * loads the stack, a cache miss each time.
+	 */
+	if (reader->stacks[stack].nr == 1 &&
+	    reader->frames[reader->stacks[stack].first] == reader->addrs[ip])
+		reader->sites[reader->nr_sites - 1].stack.first = SITE_CALLER_ONLY;
 	return 0;
 }
 
@@ -1099,7 +1110,10 @@ static int v2_decode_event(struct binary_reader *reader, const unsigned char *re
 	out[EV_WORD_TIME] = flags & LD_EV_F_TIME ? reader->time : 0;
 	memcpy(&out[EV_WORD_UNION], u, sizeof(u));
 	memcpy(&out[EV_WORD_COMM], comm_text, LD_COMM_LEN);
-	v2_copy_stack(&out[EV_WORDS], reader->frames + stack_ref.first, nr_stack);
+	if (stack_ref.first == SITE_CALLER_ONLY)
+		out[EV_WORDS] = u[1];
+	else
+		v2_copy_stack(&out[EV_WORDS], reader->frames + stack_ref.first, nr_stack);
 	if (text) {
 		char *dst = (char *)&out[EV_WORDS];
 
@@ -1220,7 +1234,11 @@ static inline __attribute__((always_inline)) bool v3_decode_lock_event(struct bi
 				      (__u64)site->stack.nr << 32;
 		out[EV_WORD_UNION + 1] = site->ip;
 		memcpy(&out[EV_WORD_COMM], reader->tasks[task].comm, LD_COMM_LEN);
-		v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first, site->stack.nr);
+		if (site->stack.first == SITE_CALLER_ONLY)
+			out[EV_WORDS] = site->ip;
+		else
+			v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first,
+				      site->stack.nr);
 	} else {
 		/* No stack, and the comm reads as zero outside acquires. */
 		out[EV_WORD_HEADER] = type | ld_event_size_for(0, 0) << 16;
