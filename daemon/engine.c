@@ -74,7 +74,7 @@
  * Memory grows with what was seen; there is no fixed table. The hot path
  * (an acquire or release touching known classes and known dependencies)
  * allocates nothing: a task lookup, a lock instance lookup, and per held
- * lock a bit test and a byte increment (pair_index()). A dependency's count
+ * lock one byte read and written (pair_index()). A dependency's count
  * may lag in those bytes and in its out_slot, never in what anyone reads:
  * edge_count() adds them up, and an edge anything hangs off (a finding, a
  * struct dependency handed out, a primed taint) is counted at once. Only a
@@ -528,8 +528,7 @@ struct engine {
 	struct engine_stats stats;
 
 	/* The hot path's counting, see pair_index(). */
-	__u64 *plain_bits; /* bit from * plain_dim + to: that edge is plain */
-	__u8 *pair_hits; /* by the same index: hits not yet in the slot, modulo 256 */
+	__u8 *pair_state; /* from * plain_dim + to: PAIR_DIRECT, or plain with hits - 1 */
 	__u32 plain_dim; /* a multiple of 64, at most PLAIN_DIM_MAX; 0 before any */
 };
 
@@ -1113,14 +1112,17 @@ static int out_insert(struct class *class, __u32 to, __u32 index)
 }
 
 /*
- * Between classes below plain_dim, a bitmap small enough to stay in cache
- * (a bit per pair) says which edges are plain, and a byte per pair counts
- * their hits, carried into the slot every 256: a hit is then a bit test
- * and a byte increment in a few hundred KiB, where the slots of all the
- * edges are too many for the cache and looking one up means waiting for
- * memory. Pairs beyond use the slots at once.
+ * Between classes below plain_dim, a byte per class pair says whether the
+ * edge is plain and counts its hits: PAIR_DIRECT (0) when the slow path
+ * must take it, else 1 + the hits not yet in its slot, carried there
+ * before the byte would overflow. A hit is then one byte read and written
+ * in a few hundred KiB, where the slots of all the edges are too many for
+ * the cache and looking one up means waiting for memory. Pairs beyond use
+ * the slots at once.
  */
-#define PLAIN_DIM_MAX 1024 /* 128 KiB of bits, 1 MiB of counts */
+#define PLAIN_DIM_MAX 1024 /* 1 MiB of pair bytes */
+#define PAIR_DIRECT   0
+#define PAIR_PLAIN    1 /* plain, no hits pending */
 
 static inline size_t pair_index(const struct engine *engine, __u32 from, __u32 to)
 {
@@ -1146,10 +1148,11 @@ static void out_slot_add(struct engine *engine, __u32 from, __u32 to, struct out
 	slot->hits += count;
 }
 
-/* The pair's byte wrapped around: 256 hits for its slot. */
+/* The pair's byte is full: its hits, and the one being counted, to the slot. */
 static void pair_hits_carry(struct engine *engine, __u32 from, __u32 to)
 {
-	out_slot_add(engine, from, to, out_slot_find(&engine->classes[from], to), 256);
+	out_slot_add(engine, from, to, out_slot_find(&engine->classes[from], to),
+		     UINT8_MAX - PAIR_PLAIN + 1);
 }
 
 /*
@@ -1159,8 +1162,7 @@ static void pair_hits_carry(struct engine *engine, __u32 from, __u32 to)
 static int plain_bits_grow(struct engine *engine, __u32 need)
 {
 	__u32 dim = engine->plain_dim ? engine->plain_dim : 256;
-	__u64 *bits;
-	__u8 *hits;
+	__u8 *state;
 
 	while (dim < need)
 		dim *= 2;
@@ -1168,48 +1170,38 @@ static int plain_bits_grow(struct engine *engine, __u32 need)
 		dim = PLAIN_DIM_MAX;
 	if (dim == engine->plain_dim)
 		return 0;
-	bits = calloc((size_t)dim * dim / 64, sizeof(*bits));
-	hits = calloc((size_t)dim * dim, sizeof(*hits));
-	if (!bits || !hits) {
-		free(bits);
-		free(hits);
+	state = calloc((size_t)dim * dim, sizeof(*state)); /* PAIR_DIRECT */
+	if (!state)
 		return -ENOMEM;
-	}
 	for (__u32 from = 1; from < engine->nr_classes && from < dim; from++) {
 		const struct class *class = &engine->classes[from];
 
 		for (__u32 i = 0; class->out_slots && i <= class->out_mask; i++) {
 			struct out_slot *slot = &class->out_slots[i];
-			size_t bit = (size_t)from * dim + slot->to;
+			__u8 old;
 
 			if (slot->to == NO_CLASS || slot->hits == OUT_DIRECT)
 				continue;
-			if (pair_covered(engine, from, slot->to) &&
-			    engine->pair_hits[pair_index(engine, from, slot->to)])
-				out_slot_add(engine, from, slot->to, slot,
-					     engine->pair_hits[pair_index(engine, from, slot->to)]);
+			old = pair_covered(engine, from, slot->to)
+				      ? engine->pair_state[pair_index(engine, from, slot->to)]
+				      : PAIR_DIRECT;
+			if (old > PAIR_PLAIN)
+				out_slot_add(engine, from, slot->to, slot, old - PAIR_PLAIN);
 			if (slot->to < dim)
-				bits[bit >> 6] |= 1ULL << (bit & 63);
+				state[(size_t)from * dim + slot->to] = PAIR_PLAIN;
 		}
 	}
-	free(engine->plain_bits);
-	free(engine->pair_hits);
-	engine->plain_bits = bits;
-	engine->pair_hits = hits;
+	free(engine->pair_state);
+	engine->pair_state = state;
 	engine->plain_dim = dim;
 	return 0;
 }
 
+/* Plain with no hits pending, or direct; the hits pending are the caller's to fold first. */
 static void plain_bit_set(struct engine *engine, __u32 from, __u32 to, bool plain)
 {
-	size_t bit = pair_index(engine, from, to);
-
-	if (!pair_covered(engine, from, to))
-		return;
-	if (plain)
-		engine->plain_bits[bit >> 6] |= 1ULL << (bit & 63);
-	else
-		engine->plain_bits[bit >> 6] &= ~(1ULL << (bit & 63));
+	if (pair_covered(engine, from, to))
+		engine->pair_state[pair_index(engine, from, to)] = plain ? PAIR_PLAIN : PAIR_DIRECT;
 }
 
 /* Hits of a plain edge not yet in edge->count: its slot's and its pair's byte. */
@@ -1222,7 +1214,7 @@ static __u64 edge_pending_hits(const struct engine *engine, const struct edge *e
 		return 0;
 	hits = slot->hits;
 	if (pair_covered(engine, edge->from, edge->to))
-		hits += engine->pair_hits[pair_index(engine, edge->from, edge->to)];
+		hits += engine->pair_state[pair_index(engine, edge->from, edge->to)] - PAIR_PLAIN;
 	return hits;
 }
 
@@ -1246,7 +1238,7 @@ static void edge_fold_hits(struct engine *engine, struct edge *edge, bool direct
 		return;
 	edge->count += edge_pending_hits(engine, edge, slot);
 	if (pair_covered(engine, edge->from, edge->to))
-		engine->pair_hits[pair_index(engine, edge->from, edge->to)] = 0;
+		engine->pair_state[pair_index(engine, edge->from, edge->to)] = PAIR_PLAIN;
 	slot->hits = direct ? OUT_DIRECT : 0;
 	if (direct)
 		plain_bit_set(engine, edge->from, edge->to, false);
@@ -1769,11 +1761,15 @@ static inline __attribute__((always_inline)) bool out_hit(struct engine *engine,
 
 	if (pair_covered(engine, from, to)) {
 		size_t i = pair_index(engine, from, to);
+		__u8 state = engine->pair_state[i];
 
-		if (!(engine->plain_bits[i >> 6] >> (i & 63) & 1))
+		if (state == PAIR_DIRECT)
 			return false;
-		if (!++engine->pair_hits[i])
+		if (state == UINT8_MAX) {
 			pair_hits_carry(engine, from, to);
+			state = PAIR_PLAIN - 1;
+		}
+		engine->pair_state[i] = state + 1;
 		return true;
 	}
 	slot = out_slot_find(&engine->classes[from], to);
@@ -2165,8 +2161,7 @@ void engine__free(struct engine *engine)
 		free(engine->classes[i].out);
 	}
 	free(engine->classes);
-	free(engine->plain_bits);
-	free(engine->pair_hits);
+	free(engine->pair_state);
 	free(engine->findings);
 	free(engine->queue);
 	free(engine->visits);
