@@ -1468,6 +1468,20 @@ static struct id_slot *id_map_slot(const struct trace_writer *writer, const stru
 	}
 }
 
+/*
+ * Enters a new value's id, once its record is out: found again, since
+ * writing it may have grown the map (id_map_reserve() made the room).
+ */
+static void id_map_add(const struct trace_writer *writer, struct id_map *map, __u32 hash,
+		       id_eq_fn eq, const void *wanted, __u32 id)
+{
+	struct id_slot *slot = id_map_slot(writer, map, hash, eq, wanted);
+
+	slot->id = id;
+	slot->hash = hash;
+	map->count++;
+}
+
 /* Room for one more entry: grows at half full. 0 or -ENOMEM. */
 static int id_map_reserve(struct id_map *map)
 {
@@ -1747,10 +1761,7 @@ static int writer_addr_id(struct trace_writer *writer, __u64 addr, __u32 *ret_id
 	err = write_addr_record(writer, addr);
 	if (err)
 		return err;
-	slot = id_map_slot(writer, &writer->addr_index, hash, addr_eq, &addr);
-	slot->id = writer->nr_addrs;
-	slot->hash = hash;
-	writer->addr_index.count++;
+	id_map_add(writer, &writer->addr_index, hash, addr_eq, &addr, writer->nr_addrs);
 	writer->addrs[writer->nr_addrs] = addr;
 	*ret_id = writer->nr_addrs++;
 	return 0;
@@ -1814,10 +1825,7 @@ static int writer_stack_id(struct trace_writer *writer, const __u64 *frames, __u
 	err = write_stack_record(writer, frames, nr);
 	if (err)
 		return err;
-	slot = id_map_slot(writer, &writer->stack_index, hash, stack_eq, &wanted);
-	slot->id = writer->nr_stacks;
-	slot->hash = hash;
-	writer->stack_index.count++;
+	id_map_add(writer, &writer->stack_index, hash, stack_eq, &wanted, writer->nr_stacks);
 	memcpy(writer->frames + writer->nr_frames, frames, nr * sizeof(__u64));
 	writer->stacks[writer->nr_stacks] = (struct stack_ref){ writer->nr_frames, nr };
 	writer->nr_frames += nr;
@@ -1865,10 +1873,7 @@ static int writer_task_id(struct trace_writer *writer, __u32 pid, const char *co
 	err = writer_append(writer, buf, sizeof(buf));
 	if (err)
 		return err;
-	slot = id_map_slot(writer, &writer->task_index, hash, task_eq, &task);
-	slot->id = writer->nr_tasks;
-	slot->hash = hash;
-	writer->task_index.count++;
+	id_map_add(writer, &writer->task_index, hash, task_eq, &task, writer->nr_tasks);
 	writer->tasks[writer->nr_tasks] = task;
 	*ret_id = writer->nr_tasks++;
 	return 0;
@@ -1915,10 +1920,7 @@ static int writer_site_id(struct trace_writer *writer, __u64 ip, const __u64 *fr
 	err = writer_append(writer, buf, sizeof(buf));
 	if (err)
 		return err;
-	slot = id_map_slot(writer, &writer->site_index, hash, site_eq, &key);
-	slot->id = writer->nr_sites;
-	slot->hash = hash;
-	writer->site_index.count++;
+	id_map_add(writer, &writer->site_index, hash, site_eq, &key, writer->nr_sites);
 	writer->sites[writer->nr_sites] = key;
 	*ret_id = writer->nr_sites++;
 	return 0;
