@@ -45,16 +45,9 @@ static int parse_format(const char *arg, enum report_format *ret_format)
 	return 0;
 }
 
-static int feed_engine(void *ctx, const struct ld_event *event)
-{
-	int err = engine__feed(ctx, event);
-
-	return err ? log_error_errno(err, "engine: %s", strerror(-err)) : 0;
-}
-
 static int replay(struct trace_reader *reader, struct engine *engine)
 {
-	return trace_reader__replay(reader, feed_engine, engine);
+	return trace_reader__replay(reader, engine__replay_event, engine);
 }
 
 static void usage(void)

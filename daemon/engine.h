@@ -46,6 +46,8 @@ void engine__set_finding_fn(struct engine *engine, engine_finding_fn fn, void *c
 
 /* 0, or -ENOMEM; an event the engine cannot use is counted and ignored. */
 int engine__feed(struct engine *engine, const struct ld_event *event);
+/* engine__feed() as a trace_event_fn (ctx: the engine) that logs its error. */
+int engine__replay_event(void *engine, const struct ld_event *event);
 
 size_t engine__nr_findings(const struct engine *engine); /* suppressed included */
 const struct finding *engine__finding(const struct engine *engine, size_t i);

@@ -1249,6 +1249,38 @@ static inline __attribute__((always_inline)) bool v3_decode_lock_event(struct bi
 	return true;
 }
 
+/* The same for a version 3 allocation, one event in twenty, most with a whole stack. */
+static inline __attribute__((always_inline)) bool
+v3_decode_alloc_event(struct binary_reader *reader, const unsigned char *rec)
+{
+	unsigned int flags = rec[1];
+	__u32 delta = get32(rec + 4), task = get32(rec + 8), site_id = get32(rec + 20);
+	__u64 *out = reader->event.words;
+	const struct site_ref *site;
+
+	if (get16(rec + 2) || (!(flags & LD_EV_F_TIME) && delta) || task >= reader->nr_tasks ||
+	    site_id >= reader->nr_sites)
+		return false;
+	if (flags & LD_EV_F_TIME)
+		reader->time += delta;
+	site = &reader->sites[site_id];
+	out[EV_WORD_HEADER] = LD_EV_ALLOC | ld_event_size_for(site->stack.nr, 0) << 16 |
+			      (__u64)site->stack.nr << 32;
+	out[EV_WORD_PID] = reader->tasks[task].pid | (__u64)flags << 32;
+	out[EV_WORD_TIME] = flags & LD_EV_F_TIME ? reader->time : 0;
+	out[EV_WORD_UNION] = get64(rec + 12);
+	out[EV_WORD_UNION + 1] = site->ip;
+	out[EV_WORD_UNION + 2] = 0;
+	out[EV_WORD_UNION + 3] = 0;
+	out[EV_WORD_COMM] = 0;
+	out[EV_WORD_COMM + 1] = 0;
+	if (site->stack.first == SITE_CALLER_ONLY)
+		out[EV_WORDS] = site->ip;
+	else
+		v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first, site->stack.nr);
+	return true;
+}
+
 static __attribute__((noinline)) int v2_next(struct binary_reader *reader,
 					     const struct ld_event **ret_event)
 {
@@ -1309,28 +1341,46 @@ static __attribute__((noinline)) int v2_next(struct binary_reader *reader,
 }
 
 /*
- * Nine events in ten: a whole version 3 acquire or release in the buffer,
- * decoded with nothing else on the way (v2_next() holds the rest, out of
- * line, so this path saves few registers). False when it is not one.
- * Version 3 readers only.
+ * Nineteen events in twenty: a whole version 3 acquire, release or
+ * allocation in the buffer, decoded with nothing else on the way (v2_next()
+ * holds the rest, out of line, so this path saves few registers). False
+ * when it is not one. The caller counts the record and the event. Version 3
+ * readers only.
  */
-static inline __attribute__((always_inline)) bool v3_next_lock_event(struct binary_reader *reader)
+static inline __attribute__((always_inline)) bool v3_next_fast_event(struct binary_reader *reader)
 {
 	const unsigned char *rec = reader->out_buf + reader->out_pos;
+	size_t avail = reader->out_end - reader->out_pos, size;
 
-	if (reader->out_end - reader->out_pos < EVENT_HEADER_SIZE + 8 ||
-	    (rec[0] != LD_EV_ACQUIRE && rec[0] != LD_EV_RELEASE) ||
-	    !v3_decode_lock_event(reader, rec))
+	if (avail >= EVENT_HEADER_SIZE + 8 &&
+	    (rec[0] == LD_EV_ACQUIRE || rec[0] == LD_EV_RELEASE)) {
+		if (!v3_decode_lock_event(reader, rec))
+			return false;
+		size = EVENT_HEADER_SIZE + 8;
+	} else if (avail >= EVENT_HEADER_SIZE + 12 && rec[0] == LD_EV_ALLOC) {
+		if (!v3_decode_alloc_event(reader, rec))
+			return false;
+		size = EVENT_HEADER_SIZE + 12;
+	} else {
 		return false;
-	reader->out_pos += EVENT_HEADER_SIZE + 8;
-	reader->records++;
-	reader->events++;
+	}
+	reader->out_pos += size;
 	return true;
+}
+
+/* Adds what the fast path decoded to the counters, before anything else reads them. */
+static inline void reader_count_fast(struct binary_reader *reader, __u64 *events, __u64 *fast)
+{
+	reader->records += *fast;
+	reader->events += *fast;
+	*events += *fast;
+	*fast = 0;
 }
 
 int binary_reader__replay(struct binary_reader *reader, trace_event_fn fn, void *ctx, __u64 *events)
 {
 	const struct ld_event *event;
+	__u64 fast = 0; /* fast path events not counted yet: fn never reads the counters */
 	int ret;
 
 	while (reader->major < 3) {
@@ -1343,23 +1393,29 @@ int binary_reader__replay(struct binary_reader *reader, trace_event_fn fn, void 
 			return ret;
 	}
 	for (;;) {
-		if (v3_next_lock_event(reader)) {
+		if (v3_next_fast_event(reader)) {
+			fast++;
 			event = &reader->event.ev;
 		} else {
+			reader_count_fast(reader, events, &fast);
 			ret = binary_reader__next(reader, &event);
 			if (ret <= 0)
 				return ret;
+			(*events)++;
 		}
-		(*events)++;
 		ret = fn(ctx, event);
-		if (ret)
+		if (ret) {
+			reader_count_fast(reader, events, &fast);
 			return ret;
+		}
 	}
 }
 
 int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event)
 {
-	if (reader->major >= 3 && v3_next_lock_event(reader)) {
+	if (reader->major >= 3 && v3_next_fast_event(reader)) {
+		reader->records++;
+		reader->events++;
 		*ret_event = &reader->event.ev;
 		return 1;
 	}
