@@ -1895,6 +1895,15 @@ static __attribute__((noinline)) int feed_init(struct engine *engine, const stru
 	return hmap_insert(&engine->instances, ev->init.lock, class_id);
 }
 
+/*
+ * Events that fail are logged here, so that the hot paths end in a tail call
+ * rather than a test of what they return.
+ */
+static __attribute__((noinline, cold)) int feed_failed(int err)
+{
+	return log_error_errno(err, "engine: %s", strerror(-err));
+}
+
 static __attribute__((noinline)) int feed_acquire(struct engine *engine, const struct ld_event *ev)
 {
 	bool failed = ev->acquire.ret != 0;
@@ -1906,7 +1915,7 @@ static __attribute__((noinline)) int feed_acquire(struct engine *engine, const s
 		return 0;
 	task = task_get(engine, ev->pid);
 	if (!task)
-		return -ENOMEM;
+		return feed_failed(-ENOMEM);
 	task_set_comm(task, ev->comm);
 	want = (struct site_view){
 		.class_id = class_for_lock(engine, ev->acquire.lock, ev->acquire.ip),
@@ -1920,13 +1929,16 @@ static __attribute__((noinline)) int feed_acquire(struct engine *engine, const s
 		.stack = ld_event_stack(ev),
 	};
 	if (want.class_id == NO_CLASS)
-		return -ENOMEM;
+		return feed_failed(-ENOMEM);
 	if (!want.trylock) {
 		err = record_attempt(engine, task, &want);
 		if (err)
-			return err;
+			return feed_failed(err);
 	}
-	return failed ? 0 : held_push(task, &want);
+	if (failed)
+		return 0;
+	err = held_push(task, &want);
+	return err ? feed_failed(err) : 0;
 }
 
 static __attribute__((noinline)) int feed_release_slow(struct engine *engine, struct task *task,
@@ -2052,24 +2064,35 @@ static __attribute__((noinline)) int feed_lost(struct engine *engine, const stru
 
 static __attribute__((noinline)) int feed_rare(struct engine *engine, const struct ld_event *event)
 {
+	int err;
+
 	switch (event->type) {
 	case LD_EV_INIT:
-		return feed_init(engine, event);
+		err = feed_init(engine, event);
+		break;
 	case LD_EV_ALLOC:
-		return feed_alloc(engine, event);
+		err = feed_alloc(engine, event);
+		break;
 	case LD_EV_RECLAIM:
-		return feed_reclaim(engine, event);
+		err = feed_reclaim(engine, event);
+		break;
 	case LD_EV_FLAGS:
-		return feed_flags(engine, event);
+		err = feed_flags(engine, event);
+		break;
 	case LD_EV_EXIT:
-		return feed_exit(engine, event);
+		err = feed_exit(engine, event);
+		break;
 	case LD_EV_MARK:
-		return feed_mark(engine, event);
+		err = feed_mark(engine, event);
+		break;
 	case LD_EV_LOST:
-		return feed_lost(engine, event);
+		err = feed_lost(engine, event);
+		break;
 	default:
-		return 0;
+		err = 0;
+		break;
 	}
+	return err ? feed_failed(err) : 0;
 }
 
 static inline __attribute__((always_inline)) int engine_feed(struct engine *engine,
@@ -2090,17 +2113,10 @@ int engine__feed(struct engine *engine, const struct ld_event *event)
 	return engine_feed(engine, event);
 }
 
-static __attribute__((noinline, cold)) int feed_failed(int err)
-{
-	return log_error_errno(err, "engine: %s", strerror(-err));
-}
-
-/* A copy of engine__feed(), so that a replay makes one call per event, not two. */
+/* The same for a replay: one call per event, not two. */
 int engine__replay_event(void *engine, const struct ld_event *event)
 {
-	int err = engine_feed(engine, event);
-
-	return err ? feed_failed(err) : 0;
+	return engine_feed(engine, event);
 }
 
 /* --- life cycle ------------------------------------------------------ */

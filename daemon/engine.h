@@ -44,9 +44,9 @@ void engine__free(struct engine *engine);
 int engine__set_gfp_layout(struct engine *engine, const struct gfp_layout *layout);
 void engine__set_finding_fn(struct engine *engine, engine_finding_fn fn, void *ctx);
 
-/* 0, or -ENOMEM; an event the engine cannot use is counted and ignored. */
+/* 0, or -ENOMEM (logged); an event the engine cannot use is counted and ignored. */
 int engine__feed(struct engine *engine, const struct ld_event *event);
-/* engine__feed() as a trace_event_fn (ctx: the engine) that logs its error. */
+/* engine__feed() as a trace_event_fn: ctx is the engine. */
 int engine__replay_event(void *engine, const struct ld_event *event);
 
 size_t engine__nr_findings(const struct engine *engine); /* suppressed included */

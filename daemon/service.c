@@ -338,11 +338,8 @@ static void on_finding(const struct finding *finding, void *ctx)
 static int feed_event(const struct ld_event *event, void *ctx)
 {
 	struct service *svc = ctx;
-	int err = engine__feed(svc->engine, event);
 
-	if (err)
-		return log_error_errno(err, "engine: %s", strerror(-err));
-	return 0;
+	return engine__feed(svc->engine, event);
 }
 
 static int feed_kmsg_line(const char *text, size_t len, void *ctx)
