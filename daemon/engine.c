@@ -82,6 +82,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,23 +447,29 @@ struct reclaim_frame {
 #define TASK_HELD_INLINE 6
 #define TASK_CACHE_SIZE	 256
 
+/*
+ * What every acquisition and release reads is in the first cache line,
+ * the first holds in the next ones: the task is allocated line-aligned.
+ */
 struct task {
 	__u32 pid;
 	__u32 flags; /* LD_TASK_* */
+	__u32 nr_held;
+	__u32 reclaim_depth;
 	char comm[LD_COMM_LEN];
-	const char *comm_name; /* comm interned, NULL until needed */
 	struct held_lock *held; /* outermost first */
 	/* held[i]'s stack, apart so that walking held stays within a cache line or two */
 	__u64 (*held_stacks)[LD_MAX_STACK];
-	__u32 nr_held;
+	const char *comm_name; /* comm interned, NULL until needed */
 	__u32 cap_held;
-	struct reclaim_frame *reclaim; /* innermost last */
-	__u32 reclaim_depth;
 	__u32 cap_reclaim;
-	struct task *next_free;
 	/* held, until more are held: right behind the task, no second miss to reach it */
 	struct held_lock held_inline[TASK_HELD_INLINE];
-};
+	struct reclaim_frame *reclaim; /* innermost last */
+	struct task *next_free;
+} __attribute__((aligned(64)));
+
+_Static_assert(offsetof(struct task, held_inline) == 64, "a task's hot fields fill one cache line");
 
 struct finding_entry {
 	struct finding pub;
@@ -877,9 +884,10 @@ static __attribute__((noinline)) struct task *task_new(struct engine *engine, __
 	if (task) {
 		engine->free_tasks = task->next_free;
 	} else {
-		task = calloc(1, sizeof(*task));
+		task = aligned_alloc(_Alignof(struct task), sizeof(*task));
 		if (!task)
 			return NULL;
+		memset(task, 0, sizeof(*task));
 		task->held = task->held_inline;
 		task->cap_held = TASK_HELD_INLINE;
 	}
