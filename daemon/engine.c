@@ -225,8 +225,8 @@ static inline size_t hmap_home(__u64 key, unsigned int shift)
 
 typedef bool (*hmap_eq_fn)(__u64 value, const void *wanted);
 
-static inline struct hmap_slot *hmap_find(const struct hmap *map, __u64 key, hmap_eq_fn eq,
-					  const void *wanted)
+static inline __attribute__((always_inline)) struct hmap_slot *
+hmap_find(const struct hmap *map, __u64 key, hmap_eq_fn eq, const void *wanted)
 {
 	if (!map->slots)
 		return NULL;
@@ -1000,11 +1000,34 @@ static struct site_view reclaim_view(const struct engine *engine, const struct t
 	return view;
 }
 
+/* Pushes the lock wanted as held; the caller made room. */
+static inline __attribute__((always_inline)) void held_store(struct task *task,
+							     const struct site_view *view)
+{
+	struct held_lock *held = &task->held[task->nr_held];
+
+	held->stack_is_ip = view->nr_stack == 1 && view->stack[0] == view->ip;
+	if (view->nr_stack && !held->stack_is_ip)
+		memcpy(task->held_stacks[task->nr_held], view->stack,
+		       view->nr_stack * sizeof(__u64));
+	task->nr_held++;
+	held->lock = view->lock;
+	held->ip = view->ip;
+	held->ctx = view->ctx;
+	held->class_id = view->class_id;
+	held->lock_type = view->lock_type;
+	held->trylock = view->trylock;
+	held->nr_stack = (__u8)view->nr_stack;
+}
+
+static inline bool held_has_room(const struct task *task)
+{
+	return task->nr_held < task->cap_held && task->held_stacks;
+}
+
 static int held_push(struct task *task, const struct site_view *view)
 {
-	struct held_lock *held;
-
-	if (task->nr_held == task->cap_held || !task->held_stacks) {
+	if (!held_has_room(task)) {
 		__u32 capacity = task->cap_held;
 		void *stacks;
 
@@ -1028,19 +1051,7 @@ static int held_push(struct task *task, const struct site_view *view)
 		task->held_stacks = stacks;
 		task->cap_held = capacity;
 	}
-	held = &task->held[task->nr_held];
-	held->stack_is_ip = view->nr_stack == 1 && view->stack[0] == view->ip;
-	if (view->nr_stack && !held->stack_is_ip)
-		memcpy(task->held_stacks[task->nr_held], view->stack,
-		       view->nr_stack * sizeof(__u64));
-	task->nr_held++;
-	held->lock = view->lock;
-	held->ip = view->ip;
-	held->ctx = view->ctx;
-	held->class_id = view->class_id;
-	held->lock_type = view->lock_type;
-	held->trylock = view->trylock;
-	held->nr_stack = (__u8)view->nr_stack;
+	held_store(task, view);
 	return 0;
 }
 
@@ -1852,21 +1863,18 @@ static inline bool same_ww_context(const struct site_view *a, const struct held_
 	       a->ctx == held->ctx;
 }
 
-/* A blocking attempt on `want`: every held class (and fs_reclaim in reclaim) -> want. */
-static int record_attempt(struct engine *engine, struct task *task, const struct site_view *want)
+/*
+ * record_attempt() over the held locks from the start-th on; previous: the class of the run the
+ * lock before belongs to (NO_CLASS for none). feed_acquire() takes the
+ * first ones itself while they are plain.
+ */
+static int record_attempt_from(struct engine *engine, struct task *task,
+			       const struct site_view *want, __u32 start, __u32 previous)
 {
 	bool recursion_seen = false;
-	__u32 previous = NO_CLASS;
 	int err;
 
-	if (task_in_reclaim(task)) {
-		struct site_view reclaim = reclaim_view(engine, task);
-
-		err = dependency_add(engine, task, &reclaim, want);
-		if (err)
-			return err;
-	}
-	for (__u32 i = 0; i < task->nr_held; i++) {
+	for (__u32 i = start; i < task->nr_held; i++) {
 		const struct held_lock *held = &task->held[i];
 		struct site_view from;
 
@@ -1895,6 +1903,19 @@ static int record_attempt(struct engine *engine, struct task *task, const struct
 			return err;
 	}
 	return 0;
+}
+
+/* A blocking attempt on `want`: every held class (and fs_reclaim in reclaim) -> want. */
+static int record_attempt(struct engine *engine, struct task *task, const struct site_view *want)
+{
+	if (task_in_reclaim(task)) {
+		struct site_view reclaim = reclaim_view(engine, task);
+		int err = dependency_add(engine, task, &reclaim, want);
+
+		if (err)
+			return err;
+	}
+	return record_attempt_from(engine, task, want, 0, NO_CLASS);
 }
 
 /* --- events ---------------------------------------------------------- */
@@ -1933,7 +1954,24 @@ static __attribute__((noinline, cold)) int feed_failed(int err)
 	return log_error_errno(err, "engine: %s", strerror(-err));
 }
 
-static __attribute__((noinline)) int feed_acquire(struct engine *engine, const struct ld_event *ev)
+static inline struct site_view acquire_view(const struct ld_event *ev, __u32 class_id)
+{
+	return (struct site_view){
+		.class_id = class_id,
+		.lock_type = ev->acquire.lock_type,
+		.trylock = ev->acquire.trylock,
+		.reclaim_kind = NO_KIND,
+		.nr_stack = ev->nr_stack < LD_MAX_STACK ? ev->nr_stack : LD_MAX_STACK,
+		.lock = ev->acquire.lock,
+		.ip = ev->acquire.ip,
+		.ctx = ev->acquire.ctx,
+		.stack = ld_event_stack(ev),
+	};
+}
+
+/* Every acquisition the fast path in feed_acquire() does not finish alone. */
+static __attribute__((noinline)) int feed_acquire_slow(struct engine *engine,
+						       const struct ld_event *ev)
 {
 	bool failed = ev->acquire.ret != 0;
 	struct site_view want;
@@ -1946,17 +1984,7 @@ static __attribute__((noinline)) int feed_acquire(struct engine *engine, const s
 	if (!task)
 		return feed_failed(-ENOMEM);
 	task_set_comm(task, ev->comm);
-	want = (struct site_view){
-		.class_id = class_for_lock(engine, ev->acquire.lock, ev->acquire.ip),
-		.lock_type = ev->acquire.lock_type,
-		.trylock = ev->acquire.trylock,
-		.reclaim_kind = NO_KIND,
-		.nr_stack = ev->nr_stack < LD_MAX_STACK ? ev->nr_stack : LD_MAX_STACK,
-		.lock = ev->acquire.lock,
-		.ip = ev->acquire.ip,
-		.ctx = ev->acquire.ctx,
-		.stack = ld_event_stack(ev),
-	};
+	want = acquire_view(ev, class_for_lock(engine, ev->acquire.lock, ev->acquire.ip));
 	if (want.class_id == NO_CLASS)
 		return feed_failed(-ENOMEM);
 	if (!want.trylock) {
@@ -1968,6 +1996,62 @@ static __attribute__((noinline)) int feed_acquire(struct engine *engine, const s
 		return 0;
 	err = held_push(task, &want);
 	return err ? feed_failed(err) : 0;
+}
+
+/* The fast path met a held lock it cannot count alone, the start-th. */
+static __attribute__((noinline)) int feed_acquire_rest(struct engine *engine,
+						       const struct ld_event *ev, struct task *task,
+						       __u32 class_id, __u32 start, __u32 previous)
+{
+	struct site_view want = acquire_view(ev, class_id);
+	int err = record_attempt_from(engine, task, &want, start, previous);
+
+	if (err)
+		return feed_failed(err);
+	held_store(task, &want);
+	return 0;
+}
+
+/*
+ * Most acquisitions: a blocking one that succeeded, of a known lock, by a
+ * known task outside reclaim, with room to hold it, whose dependency on
+ * each lock held is plain: a hit counted in its class pair's byte. Those
+ * are done here with nothing else on the way; the rest of the locks held
+ * go to record_attempt_from() at the first that is not so simple, and
+ * anything else to feed_acquire_slow(), with the same result.
+ */
+static __attribute__((noinline)) int feed_acquire(struct engine *engine, const struct ld_event *ev)
+{
+	__u32 class_id, previous = NO_CLASS, i;
+	struct hmap_slot *slot;
+	struct task *task;
+
+	if (ev->acquire.trylock || ev->acquire.ret || ev->acquire.lock_type >= LD_LOCK_TYPE_MAX)
+		return feed_acquire_slow(engine, ev);
+	task = task_find(engine, ev->pid);
+	if (!task || task_in_reclaim(task) || !held_has_room(task))
+		return feed_acquire_slow(engine, ev);
+	slot = hmap_find(&engine->instances, ev->acquire.lock, NULL, NULL);
+	if (!slot)
+		return feed_acquire_slow(engine, ev);
+	class_id = (__u32)slot->value;
+	task_set_comm(task, ev->comm);
+	for (i = 0; i < task->nr_held; i++) {
+		__u32 held_class = task->held[i].class_id;
+
+		/* previous is never class_id here: the same test as record_attempt_from()'s. */
+		if (held_class == previous)
+			continue;
+		if (held_class == class_id || !out_hit(engine, held_class, class_id))
+			return feed_acquire_rest(engine, ev, task, class_id, i, previous);
+		previous = held_class;
+	}
+	{
+		struct site_view want = acquire_view(ev, class_id);
+
+		held_store(task, &want);
+	}
+	return 0;
 }
 
 static __attribute__((noinline)) int feed_release_slow(struct engine *engine, struct task *task,
