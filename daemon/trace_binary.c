@@ -89,10 +89,10 @@
  * offset in the decompressed stream and the record number, -EINVAL).
  *
  * Speed: records are decoded from a large decompression buffer into one
- * reused event, acquire and release on a path of their own; only a record
- * that straddles the end of the buffer is moved (to its start) before more
- * is decompressed behind it. No allocation per record, only when a
- * dictionary grows.
+ * reused event, acquires, releases and allocations on a path of their own;
+ * only a record that straddles the end of the buffer is moved (to its
+ * start) before more is decompressed behind it. No allocation per record,
+ * only when a dictionary grows.
  */
 #include <errno.h>
 #include <stdarg.h>

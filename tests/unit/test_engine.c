@@ -1346,6 +1346,46 @@ static void test_hit_counts_stay_exact(void **state)
 	fixture_free(f);
 }
 
+/*
+ * An acquisition counts the plain dependencies on the outer locks held
+ * itself and hands the rest over at the first lock held that needs more
+ * (a new dependency, a recursion): every count stays exact, every finding
+ * is made, whichever lock held that is.
+ */
+static void test_fast_path_hands_over_midway(void **state)
+{
+	struct fixture *f = fixture_new(NULL);
+
+	init_abc(f);
+	/* A -> D and A -> B known and plain; B -> D not yet seen. */
+	for (int i = 0; i < 2; i++) {
+		acquire(f, 1, LOCK_A);
+		acquire(f, 1, LOCK_D);
+		release(f, 1, LOCK_D);
+		acquire(f, 1, LOCK_B);
+		release(f, 1, LOCK_B);
+		release(f, 1, LOCK_A);
+	}
+	acquire(f, 2, LOCK_A);
+	acquire(f, 2, LOCK_B);
+	acquire(f, 2, LOCK_D);
+	assert_int_equal(dependency_count(f, "&a->lock", "&b->lock"), 3);
+	assert_int_equal(dependency_count(f, "&a->lock", "&d->lock"), 3);
+	assert_int_equal(dependency_count(f, "&b->lock", "&d->lock"), 1);
+	release(f, 2, LOCK_D);
+
+	/* A second instance of D's class under A and B: counted, then a recursion. */
+	init_lock(f, LOCK_C, "&d->lock", "d_init");
+	acquire(f, 2, LOCK_D);
+	acquire(f, 2, LOCK_C);
+	assert_int_equal(dependency_count(f, "&a->lock", "&d->lock"), 5);
+	assert_int_equal(dependency_count(f, "&b->lock", "&d->lock"), 3);
+	assert_non_null(find(f, FINDING_RECURSIVE, "&d->lock"));
+	assert_int_equal(engine__nr_findings(f->engine), 1);
+	assert_int_equal(stats(f).unpaired_releases, 0);
+	fixture_free(f);
+}
+
 /* Many classes: a cycle between the first and the last is still found, once. */
 static void test_many_classes_cycle(void **state)
 {
@@ -1429,6 +1469,7 @@ int main(void)
 		cmocka_unit_test(test_throughput),
 		cmocka_unit_test(test_api_edges),
 		cmocka_unit_test(test_hit_counts_stay_exact),
+		cmocka_unit_test(test_fast_path_hands_over_midway),
 		cmocka_unit_test(test_many_classes_cycle),
 	};
 

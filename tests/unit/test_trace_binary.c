@@ -1033,6 +1033,17 @@ static void test_crafted_v3_valid(void **state)
 	free(z);
 }
 
+/* A version 3 allocation (no time), followed by an end record so that it is whole. */
+static void craft_alloc_v3(struct craft *c, unsigned int aux, __u32 delta, __u32 task, __u32 site)
+{
+	__u64 gfp = 0xcc0;
+
+	craft_v2_event(c, LD_EV_ALLOC, 0, aux, delta, task);
+	craft_put(c, &gfp, 8);
+	craft_u32(c, site);
+	craft_v2_end(c, 1);
+}
+
 static void test_crafted_v3_corruption(void **state)
 {
 	struct craft c = { .len = 0 };
@@ -1072,6 +1083,27 @@ static void test_crafted_v3_corruption(void **state)
 	craft_u32(&c, 0);
 	craft_u32(&c, 0);
 	expect_error(&c, "bad acquire (lock type 0, trylock 4)");
+
+	/* Allocations, which have a path of their own in the reader, judged the same. */
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_alloc_v3(&c, 0, 0, 0, 5);
+	expect_error(&c, "alloc uses undefined site 5");
+
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_alloc_v3(&c, 1, 0, 0, 0);
+	expect_error(&c, "bad alloc (aux 0x1)");
+
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_alloc_v3(&c, 0, 7, 0, 0);
+	expect_error(&c, "time delta 7 on an event without a time");
+
+	c.len = 0;
+	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
+	craft_alloc_v3(&c, 0, 0, 3, 0);
+	expect_error(&c, "alloc uses undefined task 3");
 }
 
 /* A version 2 file written by hand from the documented layout reads back exactly. */
