@@ -994,6 +994,16 @@ static inline void v2_copy_stack(__u64 *dst, const __u64 *frames, size_t nr)
 		memcpy(dst, frames, nr * sizeof(*frames));
 }
 
+/* A stack as a site or a record names it; a caller-only site's is its ip. */
+static inline void copy_site_stack(const struct binary_reader *reader, __u64 *dst,
+				   struct stack_ref stack, __u64 ip)
+{
+	if (stack.first == SITE_CALLER_ONLY)
+		dst[0] = ip;
+	else
+		v2_copy_stack(dst, reader->frames + stack.first, stack.nr);
+}
+
 /* Rebuilds the event of a record of size bytes, all available, into reader->event. */
 static int v2_decode_event(struct binary_reader *reader, const unsigned char *rec, size_t size)
 {
@@ -1110,10 +1120,7 @@ static int v2_decode_event(struct binary_reader *reader, const unsigned char *re
 	out[EV_WORD_TIME] = flags & LD_EV_F_TIME ? reader->time : 0;
 	memcpy(&out[EV_WORD_UNION], u, sizeof(u));
 	memcpy(&out[EV_WORD_COMM], comm_text, LD_COMM_LEN);
-	if (stack_ref.first == SITE_CALLER_ONLY)
-		out[EV_WORDS] = u[1];
-	else
-		v2_copy_stack(&out[EV_WORDS], reader->frames + stack_ref.first, nr_stack);
+	copy_site_stack(reader, &out[EV_WORDS], stack_ref, u[1]);
 	if (text) {
 		char *dst = (char *)&out[EV_WORDS];
 
@@ -1234,11 +1241,7 @@ static inline __attribute__((always_inline)) bool v3_decode_lock_event(struct bi
 				      (__u64)site->stack.nr << 32;
 		out[EV_WORD_UNION + 1] = site->ip;
 		memcpy(&out[EV_WORD_COMM], reader->tasks[task].comm, LD_COMM_LEN);
-		if (site->stack.first == SITE_CALLER_ONLY)
-			out[EV_WORDS] = site->ip;
-		else
-			v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first,
-				      site->stack.nr);
+		copy_site_stack(reader, &out[EV_WORDS], site->stack, site->ip);
 	} else {
 		/* No stack, and the comm reads as zero outside acquires. */
 		out[EV_WORD_HEADER] = type | ld_event_size_for(0, 0) << 16;
@@ -1274,10 +1277,7 @@ v3_decode_alloc_event(struct binary_reader *reader, const unsigned char *rec)
 	out[EV_WORD_UNION + 3] = 0;
 	out[EV_WORD_COMM] = 0;
 	out[EV_WORD_COMM + 1] = 0;
-	if (site->stack.first == SITE_CALLER_ONLY)
-		out[EV_WORDS] = site->ip;
-	else
-		v2_copy_stack(&out[EV_WORDS], reader->frames + site->stack.first, site->stack.nr);
+	copy_site_stack(reader, &out[EV_WORDS], site->stack, site->ip);
 	return true;
 }
 
@@ -1344,8 +1344,7 @@ static __attribute__((noinline)) int v2_next(struct binary_reader *reader,
  * Nineteen events in twenty: a whole version 3 acquire, release or
  * allocation in the buffer, decoded with nothing else on the way (v2_next()
  * holds the rest, out of line, so this path saves few registers). False
- * when it is not one. The caller counts the record and the event. Version 3
- * readers only.
+ * when it is not one. Version 3 readers only.
  */
 static inline __attribute__((always_inline)) bool v3_next_fast_event(struct binary_reader *reader)
 {
@@ -1365,22 +1364,14 @@ static inline __attribute__((always_inline)) bool v3_next_fast_event(struct bina
 		return false;
 	}
 	reader->out_pos += size;
+	reader->records++;
+	reader->events++;
 	return true;
-}
-
-/* Adds what the fast path decoded to the counters, before anything else reads them. */
-static inline void reader_count_fast(struct binary_reader *reader, __u64 *events, __u64 *fast)
-{
-	reader->records += *fast;
-	reader->events += *fast;
-	*events += *fast;
-	*fast = 0;
 }
 
 int binary_reader__replay(struct binary_reader *reader, trace_event_fn fn, void *ctx, __u64 *events)
 {
 	const struct ld_event *event;
-	__u64 fast = 0; /* fast path events not counted yet: fn never reads the counters */
 	int ret;
 
 	while (reader->major < 3) {
@@ -1394,28 +1385,22 @@ int binary_reader__replay(struct binary_reader *reader, trace_event_fn fn, void 
 	}
 	for (;;) {
 		if (v3_next_fast_event(reader)) {
-			fast++;
 			event = &reader->event.ev;
 		} else {
-			reader_count_fast(reader, events, &fast);
 			ret = binary_reader__next(reader, &event);
 			if (ret <= 0)
 				return ret;
-			(*events)++;
 		}
+		(*events)++;
 		ret = fn(ctx, event);
-		if (ret) {
-			reader_count_fast(reader, events, &fast);
+		if (ret)
 			return ret;
-		}
 	}
 }
 
 int binary_reader__next(struct binary_reader *reader, const struct ld_event **ret_event)
 {
 	if (reader->major >= 3 && v3_next_fast_event(reader)) {
-		reader->records++;
-		reader->events++;
 		*ret_event = &reader->event.ev;
 		return 1;
 	}
