@@ -21,12 +21,18 @@ CPPFLAGS := -D_GNU_SOURCE -Iinclude -Idaemon -Ibpf -I$(OUT)
 LIBS     := -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lsystemd -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+# daemon/<part>/: every .c but the CLI's main() goes into liblockdepd.a.
+MAIN_SRC    := daemon/cli/main.c
+DAEMON_SRCS := $(filter-out $(MAIN_SRC),$(shell find daemon -name '*.c' | sort))
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
-HEADERS     := $(wildcard include/*.h daemon/*.h)
+# ar keys members by file name: two parts must not both have a foo.c.
+ifneq ($(words $(notdir $(DAEMON_SRCS))),$(words $(sort $(notdir $(DAEMON_SRCS)))))
+$(error two files under daemon/ share a name: $(sort $(notdir $(DAEMON_SRCS))))
+endif
+HEADERS     := $(wildcard include/*.h) $(shell find daemon -name '*.h')
 
 OBJS      := $(patsubst daemon/%.c,$(OUT)/obj/%.o,$(DAEMON_SRCS))
 SAN_OBJS  := $(patsubst daemon/%.c,$(OUT)/san/obj/%.o,$(DAEMON_SRCS))
@@ -64,19 +70,15 @@ $(OUT)/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
 $(OUT)/liblockdepd.a: $(OBJS)
 	ar rcs $@ $^
 
-$(OUT)/lockdepd: $(OUT)/obj/main.o $(OUT)/liblockdepd.a
+$(OUT)/lockdepd: $(OUT)/obj/cli/main.o $(OUT)/liblockdepd.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
-
-$(OUT)/obj/main.o: daemon/main.c $(HEADERS) $(SKELS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -c $< -o $@
 
 # A static build for the QEMU guest, whose initramfs has no libraries and no systemd.
 $(OUT)/static/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLOCKDEPD_NO_SYSTEMD -c $< -o $@
 
-$(OUT)/static/lockdepd: $(patsubst daemon/%.c,$(OUT)/static/obj/%.o,$(DAEMON_SRCS) daemon/main.c)
+$(OUT)/static/lockdepd: $(patsubst daemon/%.c,$(OUT)/static/obj/%.o,$(DAEMON_SRCS) $(MAIN_SRC))
 	$(CC) -static $(CFLAGS) -o $@ $^ -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lm
 
 static: $(OUT)/static/lockdepd
@@ -93,7 +95,7 @@ $(OUT)/san/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
 $(OUT)/san/liblockdepd.a: $(SAN_OBJS)
 	ar rcs $@ $^
 
-$(OUT)/san/lockdepd: daemon/main.c $(OUT)/san/liblockdepd.a $(HEADERS)
+$(OUT)/san/lockdepd: $(MAIN_SRC) $(OUT)/san/liblockdepd.a $(HEADERS)
 	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/san/liblockdepd.a $(LIBS)
 
 $(OUT)/san/tests/%: tests/unit/%.c $(OUT)/san/liblockdepd.a $(HEADERS)
@@ -167,7 +169,7 @@ install: all
 	scdoc <docs/lockdepd.8.scd >$(DESTDIR)$(PREFIX)/share/man/man8/lockdepd.8
 
 format:
-	clang-format -i $(wildcard daemon/*.c daemon/*.h include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c bench/*.c)
+	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c bench/*.c)
 
 clean:
 	rm -rf $(OUT)

@@ -19,8 +19,8 @@
  *                 the bare reserve and submit
  *   --locks-only  lock and init functions only, no tracepoints
  *
- * The points come from lockdepd's own tables (daemon/probe.c) and are
- * resolved as daemon/live.c resolves them in fentry mode: a lock function
+ * The points come from lockdepd's own tables (daemon/source/live/probe.c) and are
+ * resolved as daemon/source/live/live.c resolves them in fentry mode: a lock function
  * by its name in the kernel's BTF, else by its CONFIG_DEBUG_LOCK_ALLOC
  * name; a tracepoint when tracefs has it. Before loading, each program's
  * section, type and attach type are compared with lockdepd's program of
@@ -47,10 +47,10 @@
 #include <bpf/libbpf.h>
 
 #include "floor.skel.h"
-#include "kernel_info.h"
+#include "source/live/kernel_info.h"
 #include "lockdepd.skel.h"
-#include "log.h"
-#include "probe.h"
+#include "lib/log.h"
+#include "source/live/probe.h"
 
 #define MAX_POINTS 64
 /* service.c's LIVE_DRAIN_MS: how often lockdepd reads the ring buffer unasked. */

@@ -38,9 +38,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "gfp.h"
-#include "symtab.h"
-#include "trace.h"
+#include "event/gfp.h"
+#include "event/symtab.h"
+#include "source/trace/trace.h"
 
 #define NR_CLASSES	    400
 #define INSTANCES_PER_CLASS 5

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * What the BPF objects and their user-space half (daemon/live.c) agree on
+ * What the BPF objects and their user-space half (daemon/source/live/live.c) agree on
  * beyond the event ABI of include/lockdepd_event.h: private records that
  * never leave the live source, the slot counts of the entry object and the
  * settings' limits. Included by BPF after vmlinux.h and by user space after

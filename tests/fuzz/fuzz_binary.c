@@ -10,9 +10,9 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "log.h"
-#include "symtab.h"
-#include "trace.h"
+#include "lib/log.h"
+#include "event/symtab.h"
+#include "source/trace/trace.h"
 
 static void discard_log(enum log_level level, const char *msg, void *ctx)
 {

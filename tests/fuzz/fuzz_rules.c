@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "finding.h"
-#include "log.h"
-#include "rules.h"
+#include "engine/finding.h"
+#include "lib/log.h"
+#include "engine/rules.h"
 
 static void discard_log(enum log_level level, const char *msg, void *ctx)
 {

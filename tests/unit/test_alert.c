@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Alert actions (daemon/alert.c): the rate limiter, the kmsg line igt_runner
+ * Alert actions (daemon/output/alert.c): the rate limiter, the kmsg line igt_runner
  * reads, which findings go where, exec commands (stdin, environment, exit
  * status, time limit, never waited for), and the exec safety check.
  */
@@ -19,12 +19,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "alert.h"
-#include "engine.h"
-#include "log.h"
-#include "rules.h"
-#include "symtab.h"
-#include "trace.h"
+#include "output/alert.h"
+#include "engine/engine.h"
+#include "lib/log.h"
+#include "engine/rules.h"
+#include "event/symtab.h"
+#include "source/trace/trace.h"
 
 /* --- log capture ----------------------------------------------------------- */
 

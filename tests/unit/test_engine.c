@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The dependency engine, driven by events built here in C. Each test states
- * one rule of the model (daemon/engine.c's header) and checks the findings,
+ * one rule of the model (daemon/engine/engine.c's header) and checks the findings,
  * their classes and edges, and the counters.
  */
 #include <errno.h>
@@ -15,12 +15,12 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "engine.h"
-#include "event.h"
-#include "finding.h"
-#include "gfp.h"
-#include "rules.h"
-#include "symtab.h"
+#include "engine/engine.h"
+#include "event/event.h"
+#include "engine/finding.h"
+#include "event/gfp.h"
+#include "engine/rules.h"
+#include "event/symtab.h"
 
 /* --- a small event builder ---------------------------------------------- */
 

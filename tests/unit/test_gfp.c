@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "event.h"
-#include "gfp.h"
+#include "event/event.h"
+#include "event/gfp.h"
 
 #define KMALLOC_FORMAT "/sys/kernel/tracing/events/kmem/kmalloc/format"
 

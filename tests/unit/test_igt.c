@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "igt.h"
+#include "engine/igt.h"
 
 static void feed(struct igt_tracker *tracker, const char *line)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Following the kernel log (daemon/kmsg.c): the record prefix comes off,
+ * Following the kernel log (daemon/source/kmsg.c): the record prefix comes off,
  * lines come whole whatever the reads look like, FIFOs and files are
  * followed as they grow, and each line becomes a valid LD_EV_MARK event.
  */
@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "event.h"
-#include "kmsg.h"
-#include "log.h"
+#include "event/event.h"
+#include "source/kmsg.h"
+#include "lib/log.h"
 
 static char dir[PATH_MAX];
 static char last_error[1024];

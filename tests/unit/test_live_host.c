@@ -21,10 +21,10 @@
 
 #include <bpf/btf.h>
 
-#include "gfp.h"
-#include "kernel_info.h"
+#include "event/gfp.h"
+#include "source/live/kernel_info.h"
 #include "lockdepd_event.h"
-#include "probe.h"
+#include "source/live/probe.h"
 
 /* --- btf_member_offset on a BTF built here --------------------------------- */
 

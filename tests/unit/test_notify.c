@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The service manager notifications (daemon/notify.c), against a datagram
+ * The service manager notifications (daemon/service/notify.c), against a datagram
  * socket standing in for systemd: the messages through the build's path
  * (libsystemd here), and the hand-written sender the static guest build
  * uses, with path and abstract addresses.
@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "notify.h"
+#include "service/notify.h"
 
 static char dir[PATH_MAX];
 static char sock_path[PATH_MAX + 32];

@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "event.h"
-#include "finding.h"
-#include "report.h"
-#include "symtab.h"
+#include "event/event.h"
+#include "engine/finding.h"
+#include "output/report.h"
+#include "event/symtab.h"
 
 /* --- building findings ----------------------------------------------------- */
 

@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "finding.h"
-#include "log.h"
-#include "rules.h"
+#include "engine/finding.h"
+#include "lib/log.h"
+#include "engine/rules.h"
 
 /* --- capturing the one error line ---------------------------------------- */
 

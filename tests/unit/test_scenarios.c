@@ -35,11 +35,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "engine.h"
-#include "finding.h"
-#include "rules.h"
-#include "symtab.h"
-#include "trace.h"
+#include "engine/engine.h"
+#include "engine/finding.h"
+#include "engine/rules.h"
+#include "event/symtab.h"
+#include "source/trace/trace.h"
 
 #define MAX_TOKENS   32
 #define MAX_EXPECT   32

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The saved graph (daemon/state.c) and what the engine offers it: a round
+ * The saved graph (daemon/service/state.c) and what the engine offers it: a round
  * trip keeps every class, dependency (first-seen stacks as names, test,
  * counts) and finding count; corrupt and newer files are refused with the
  * line that is wrong; importing two graphs finds an inversion neither holds
@@ -23,12 +23,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "engine.h"
-#include "report.h"
-#include "rules.h"
-#include "state.h"
-#include "symtab.h"
-#include "trace.h"
+#include "engine/engine.h"
+#include "output/report.h"
+#include "engine/rules.h"
+#include "service/state.h"
+#include "event/symtab.h"
+#include "source/trace/trace.h"
 
 /* --- helpers ----------------------------------------------------------------- */
 

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "log.h"
-#include "symtab.h"
+#include "lib/log.h"
+#include "event/symtab.h"
 
 static char last_log[2048];
 

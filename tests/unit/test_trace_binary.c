@@ -17,10 +17,10 @@
 #include <zstd.h>
 #include <cmocka.h>
 
-#include "gfp.h"
-#include "log.h"
-#include "symtab.h"
-#include "trace.h"
+#include "event/gfp.h"
+#include "lib/log.h"
+#include "event/symtab.h"
+#include "source/trace/trace.h"
 
 static char last_log[2048];
 static char warnings[8192];

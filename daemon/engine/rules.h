@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Rule files (YAML, parsed with libyaml): lock class names, reclaim taints,
+ * the documented lock hierarchy, nesting allowances and suppressions. The
+ * engine reads the loaded rules; nothing here knows about events.
+ *
+ *   classes:
+ *     - name: vm->mutex
+ *       match: ["&vm->mutex"]            # init names or static symbols, globs allowed
+ *   taint_reclaim: [vm->mutex]
+ *   order: [dma_resv, vm->mutex, obj->vma_lock]
+ *   allow_nesting: []
+ *   suppress:
+ *     - {kind: circular, classes: [A, B], reason: "tracked upstream"}
+ *   alerts:
+ *     - {kinds: [circular], classes: [vm->mutex], actions: [journal, kmsg],
+ *        exec: "/usr/local/bin/notify-ci", exec_timeout: 10, rate_limit: 10/min}
+ *
+ * Unknown keys are errors: a typo must not silently disable a rule.
+ */
+#ifndef LOCKDEPD_RULES_H
+#define LOCKDEPD_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/finding.h"
+
+struct rules_class {
+	char *name;
+	char **match;
+	size_t nr_match;
+};
+
+struct rules_suppress {
+	int kind; /* enum finding_kind, or -1 for any */
+	char **classes; /* the finding's classes, as a set */
+	size_t nr_classes;
+	char *reason;
+};
+
+/*
+ * Naming a lock from a function argument through BTF, for what lockdep does
+ * with subclasses: on entry to `function`, argument `arg` (1-based) points
+ * to a struct `type` whose member `member` (dotted path) is a lock of class
+ * `class_name`; `subclass_arg`, when non-zero, is the argument holding
+ * lockdep's subclass (the class becomes "class_name/N" for N > 0).
+ *
+ *   lock_args:
+ *     - {function: i915_address_space_init, arg: 1, type: i915_address_space,
+ *        member: mutex, class: vm->mutex, subclass_arg: 2}
+ */
+struct rules_lock_arg {
+	char *function;
+	unsigned int arg;
+	char *type;
+	char *member;
+	char *class_name;
+	unsigned int subclass_arg;
+};
+
+/* rules_alert.actions */
+#define RULES_ALERT_JOURNAL (1u << 0) /* a structured journal entry */
+#define RULES_ALERT_KMSG    (1u << 1) /* one KERN_WARNING line in the kernel log */
+#define RULES_ALERT_JSON    (1u << 2) /* a JSON line appended to the alerts file */
+
+#define RULES_ALERT_EXEC_TIMEOUT_DEFAULT 10 /* seconds */
+
+/*
+ * Where the service sends a new finding (suppressed ones never alert). A
+ * finding alerts through every rule it matches: its kind is in `kinds`
+ * and, when `classes` is not empty, one of its classes is listed there.
+ */
+struct rules_alert {
+	unsigned int kinds; /* 1u << enum finding_kind; every kind when the key is absent */
+	char **classes; /* none: any finding */
+	size_t nr_classes;
+	unsigned int actions; /* RULES_ALERT_* */
+	char *exec; /* a /bin/sh command line run with the finding on stdin, or NULL */
+	unsigned int exec_timeout; /* seconds before the command is killed */
+	unsigned int rate_count; /* at most rate_count alerts per rate_period; 0: no limit */
+	unsigned int rate_period; /* seconds */
+	char *file; /* the rules file it comes from: exec rules are checked against it */
+};
+
+struct rules {
+	char *path;
+	struct rules_class *classes;
+	size_t nr_classes;
+	char **taint_reclaim;
+	size_t nr_taint_reclaim;
+	char **order; /* outermost first; may contain "fs_reclaim" */
+	size_t nr_order;
+	char **allow_nesting;
+	size_t nr_allow_nesting;
+	struct rules_suppress *suppress;
+	size_t nr_suppress;
+	struct rules_lock_arg *lock_args;
+	size_t nr_lock_args;
+	struct rules_alert *alerts;
+	size_t nr_alerts;
+};
+
+/*
+ * Loads and validates a rules file. On error logs one line
+ * "path:line:column: what was expected" and returns -EINVAL (or -errno for
+ * I/O), leaving *ret_rules untouched.
+ */
+int rules__load(const char *path, struct rules **ret_rules);
+/* The same from memory; `name` stands for the path in messages. */
+int rules__load_buffer(const char *name, const char *buf, size_t len, struct rules **ret_rules);
+void rules__free(struct rules *rules);
+/* Moves everything of `more` into `rules`; a class defined twice is an error. */
+int rules__merge(struct rules *rules, struct rules *more);
+/* Loads several files into one set (NULL when nr_paths is 0). */
+int rules_load_all(char **paths, size_t nr_paths, struct rules **ret_rules);
+
+/* The canonical class for a lock name or static symbol, or NULL. */
+const char *rules__class_for(const struct rules *rules, const char *lock_name);
+/* Position of a class in the declared order, or -1. */
+int rules__order_index(const struct rules *rules, const char *class_name);
+bool rules__allows_nesting(const struct rules *rules, const char *class_name);
+bool rules__is_reclaim_tainted(const struct rules *rules, const char *class_name);
+/* The suppression matching a finding (kind and class set), or NULL. */
+const struct rules_suppress *rules__suppression_for(const struct rules *rules, int kind,
+						    const char *const *classes, size_t nr_classes);
+
+#endif

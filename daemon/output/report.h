@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Printing findings: lockdep's own report layout for people, JSON lines for
+ * tools. Reads struct finding and a symtab, nothing else.
+ */
+#ifndef LOCKDEPD_REPORT_H
+#define LOCKDEPD_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "engine/engine.h"
+#include "engine/finding.h"
+
+struct symtab;
+
+enum report_format {
+	REPORT_TEXT,
+	REPORT_JSON,
+};
+
+struct report_opts {
+	enum report_format format;
+	const char *kernel_release; /* printed in the text header; NULL: unknown */
+};
+
+/* One finding: a lockdep-style block (text) or one JSON object and a newline. */
+int report_finding(FILE *out, const struct report_opts *opts, const struct finding *finding,
+		   struct symtab *symtab);
+
+/* The closing summary line(s) (text) or a {"summary": ...} object (JSON). */
+int report_summary(FILE *out, const struct report_opts *opts, const struct engine_stats *stats);
+
+/*
+ * JSON output, shared by every writer of JSON (reports, status, probe
+ * tables). json_write_string: s as a JSON string literal, quotes included,
+ * null for NULL. The *_member helpers write `,"key":value`.
+ */
+void json_write_string(FILE *out, const char *s);
+void json_write_key(FILE *out, const char *key, bool first);
+void json_write_u64_member(FILE *out, const char *key, __u64 value);
+void json_write_string_member(FILE *out, const char *key, const char *value);
+void json_write_bool_member(FILE *out, const char *key, bool value);
+/* The engine's counters as one JSON object. */
+void json_write_stats(FILE *out, const struct engine_stats *stats);
+
+#endif

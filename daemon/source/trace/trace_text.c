@@ -1,0 +1,1287 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The text form of a trace: one event per line, for people and tests.
+ *
+ *   [t=NS] is allowed on every event; keys may come in any order, the
+ *   canonical order below is what text_event__format() prints:
+ *   init    [pid=] lock= name= [site=]
+ *   acquire pid= lock= [type=] [try=1] [ctx=] [ret=] [ip=] [stack=a;b;c] [comm=]
+ *   release pid= lock= [ip=]
+ *   alloc   pid= gfp= [site=] [stack=]
+ *   reclaim pid= state= kind= [fn=]
+ *   flags   pid= value=
+ *   exit    pid=
+ *   mark    [pid=] text=
+ *   lost    count= [pid=]
+ *   header  [kernel=] [gfp=NAME=MASK,...]     (first non-comment line only)
+ *
+ * Decisions beyond the grammar of the issue, so that every binary event
+ * prints as text and reads back identically:
+ *  - release takes an optional ip, init and mark an optional pid;
+ *  - quoted values know \" \\ \n \t \r and \xHH, so any byte of a class
+ *    name or a kernel log line survives the round trip;
+ *  - comm longer than 15 bytes is cut to 15, as the kernel's TASK_COMM_LEN
+ *    does, rather than refused;
+ *  - an address value is 0x-hex, or else a symbol name interned in the
+ *    symtab; a value starting with another digit is refused (a decimal
+ *    address is almost certainly a mistake);
+ *  - a `#` starts a comment only at the start of a token, so class names
+ *    like "&obj->lock#2" need no quotes.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event/gfp.h"
+#include "lib/log.h"
+#include "event/symtab.h"
+#include "source/trace/trace.h"
+
+#define TEXT_LINE_MAX	   (64 * 1024)
+#define TEXT_READ_CHUNK	   (64 * 1024)
+#define TEXT_MAX_KEYS	   16
+#define KERNEL_RELEASE_MAX 255
+
+enum key_id {
+	K_T,
+	K_PID,
+	K_LOCK,
+	K_NAME,
+	K_SITE,
+	K_TYPE,
+	K_TRY,
+	K_CTX,
+	K_RET,
+	K_IP,
+	K_STACK,
+	K_COMM,
+	K_GFP,
+	K_STATE,
+	K_KIND,
+	K_FN,
+	K_VALUE,
+	K_TEXT,
+	K_COUNT,
+	K_MAX,
+	K_END = K_MAX, /* terminates the per-event key lists */
+};
+
+static const char *const key_names[K_MAX] = {
+	[K_T] = "t",	     [K_PID] = "pid",	  [K_LOCK] = "lock",   [K_NAME] = "name",
+	[K_SITE] = "site",   [K_TYPE] = "type",	  [K_TRY] = "try",     [K_CTX] = "ctx",
+	[K_RET] = "ret",     [K_IP] = "ip",	  [K_STACK] = "stack", [K_COMM] = "comm",
+	[K_GFP] = "gfp",     [K_STATE] = "state", [K_KIND] = "kind",   [K_FN] = "fn",
+	[K_VALUE] = "value", [K_TEXT] = "text",	  [K_COUNT] = "count",
+};
+
+#define BIT(k) (1u << (k))
+
+/* Each event's keys in canonical order, and which of them are required. */
+static const struct {
+	enum key_id keys[12];
+	unsigned int required;
+} event_keys[LD_EV_TYPE_MAX] = {
+	[LD_EV_INIT] = { { K_T, K_PID, K_LOCK, K_NAME, K_SITE, K_END }, BIT(K_LOCK) | BIT(K_NAME) },
+	[LD_EV_ACQUIRE] = { { K_T, K_PID, K_LOCK, K_TYPE, K_TRY, K_CTX, K_RET, K_IP, K_STACK,
+			      K_COMM, K_END },
+			    BIT(K_PID) | BIT(K_LOCK) },
+	[LD_EV_RELEASE] = { { K_T, K_PID, K_LOCK, K_IP, K_END }, BIT(K_PID) | BIT(K_LOCK) },
+	[LD_EV_ALLOC] = { { K_T, K_PID, K_GFP, K_SITE, K_STACK, K_END }, BIT(K_PID) | BIT(K_GFP) },
+	[LD_EV_RECLAIM] = { { K_T, K_PID, K_STATE, K_KIND, K_FN, K_END },
+			    BIT(K_PID) | BIT(K_STATE) | BIT(K_KIND) },
+	[LD_EV_FLAGS] = { { K_T, K_PID, K_VALUE, K_END }, BIT(K_PID) | BIT(K_VALUE) },
+	[LD_EV_EXIT] = { { K_T, K_PID, K_END }, BIT(K_PID) },
+	[LD_EV_MARK] = { { K_T, K_PID, K_TEXT, K_END }, BIT(K_TEXT) },
+	[LD_EV_LOST] = { { K_T, K_COUNT, K_PID, K_END }, BIT(K_COUNT) },
+};
+
+static const struct {
+	const char *name;
+	int value;
+} errno_names[] = {
+	{ "-EDEADLK", -EDEADLK },
+	{ "-EINTR", -EINTR },
+	{ "-EBUSY", -EBUSY },
+	{ "-EAGAIN", -EAGAIN },
+};
+
+/* The storage of one event: fixed part, a full stack and a full text. */
+union event_storage {
+	struct ld_event event;
+	__u64 words[(LD_EVENT_FIXED_SIZE + LD_MAX_STACK * 8 + LD_MAX_TEXT + 7) / 8];
+};
+
+struct text_reader {
+	struct trace_input *in;
+	const char *name;
+	struct symtab *symtab;
+	struct gfp_layout *gfp;
+	char *kernel_release;
+
+	char *buf; /* lines; one spare byte past capacity for a final NUL */
+	size_t capacity;
+	size_t start; /* the next unread line */
+	size_t end; /* bytes in buf */
+	bool eof;
+	unsigned int lineno;
+
+	char *pending; /* the first event line, read while looking for a header */
+	size_t pending_len;
+	bool seen_first; /* a header is only allowed before this */
+
+	union event_storage storage;
+};
+
+/* One key=value, the value unescaped in place; len counts NUL bytes from \x00. */
+struct kv {
+	enum key_id key;
+	char *value;
+	size_t len;
+};
+
+/* Everything one line said, before it is turned into an event. */
+struct parsed {
+	unsigned int present;
+	__u64 num[K_MAX]; /* numbers, addresses, enum values */
+	__u64 stack[LD_MAX_STACK];
+	unsigned int nr_stack;
+	const char *text; /* name or text */
+	size_t text_len;
+	const char *comm;
+};
+
+__attribute__((format(printf, 2, 3))) static int parse_error(const struct text_reader *reader,
+							     const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return log_error_errno(-EINVAL, "%s:%u: %s", reader->name, reader->lineno, msg);
+}
+
+/* --- lines --------------------------------------------------------------- */
+
+/* Reads more; next_line() refuses long lines first, which bounds the buffer. */
+static int fill_buffer(struct text_reader *reader)
+{
+	long n;
+
+	if (reader->start > 0) {
+		memmove(reader->buf, reader->buf + reader->start, reader->end - reader->start);
+		reader->end -= reader->start;
+		reader->start = 0;
+	}
+	if (reader->capacity - reader->end < TEXT_READ_CHUNK) {
+		size_t capacity = reader->capacity * 2;
+		char *buf;
+
+		buf = realloc(reader->buf, capacity + 1);
+		if (!buf)
+			return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
+		reader->buf = buf;
+		reader->capacity = capacity;
+	}
+	n = trace_input__read(reader->in, reader->buf + reader->end,
+			      reader->capacity - reader->end);
+	if (n < 0)
+		return (int)n;
+	if (n == 0)
+		reader->eof = true;
+	reader->end += n;
+	return 0;
+}
+
+/* The next line, NUL-terminated in place, without its newline; 0 at the end. */
+static int next_line(struct text_reader *reader, char **ret_line, size_t *ret_len)
+{
+	size_t scanned = 0;
+	char *line, *nl;
+	size_t len;
+	int err;
+
+	for (;;) {
+		line = reader->buf + reader->start;
+		nl = memchr(line + scanned, '\n', reader->end - reader->start - scanned);
+		if (nl)
+			break;
+		scanned = reader->end - reader->start;
+		if (scanned > TEXT_LINE_MAX) {
+			reader->lineno++;
+			return parse_error(reader, "line longer than %d bytes", TEXT_LINE_MAX);
+		}
+		if (reader->eof) {
+			if (scanned == 0)
+				return 0;
+			nl = line + scanned; /* the spare byte */
+			break;
+		}
+		err = fill_buffer(reader);
+		if (err)
+			return err;
+	}
+	len = nl - line;
+	reader->start += len + (reader->start + len < reader->end ? 1 : 0);
+	reader->lineno++;
+	if (len > TEXT_LINE_MAX)
+		return parse_error(reader, "line longer than %d bytes", TEXT_LINE_MAX);
+	*nl = '\0';
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	*ret_line = line;
+	*ret_len = len;
+	return 1;
+}
+
+/* --- tokens -------------------------------------------------------------- */
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static char *skip_blanks(char *p)
+{
+	while (is_blank(*p))
+		p++;
+	return p;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Unescapes the quoted value starting after the opening quote, in place. */
+static int unquote(const struct text_reader *reader, char **pp, size_t *ret_len)
+{
+	char *p = *pp, *w = *pp;
+
+	for (;;) {
+		char c = *p++;
+
+		if (c == '\0')
+			return parse_error(reader, "missing closing '\"'");
+		if (c == '"')
+			break;
+		if (c != '\\') {
+			*w++ = c;
+			continue;
+		}
+		c = *p++;
+		switch (c) {
+		case '"':
+		case '\\':
+			*w++ = c;
+			break;
+		case 'n':
+			*w++ = '\n';
+			break;
+		case 't':
+			*w++ = '\t';
+			break;
+		case 'r':
+			*w++ = '\r';
+			break;
+		case 'x':
+			if (hex_digit(p[0]) < 0 || hex_digit(p[1]) < 0)
+				return parse_error(reader, "expected two hex digits after '\\x'");
+			*w++ = (char)(hex_digit(p[0]) * 16 + hex_digit(p[1]));
+			p += 2;
+			break;
+		default:
+			if (c == '\0')
+				return parse_error(reader, "missing closing '\"'");
+			return parse_error(
+				reader,
+				"unknown escape '\\%c' (expected \\\" \\\\ \\n \\t \\r or \\xHH)",
+				c);
+		}
+	}
+	if (*p != '\0' && !is_blank(*p))
+		return parse_error(reader, "expected a blank after the closing '\"'");
+	*ret_len = w - *pp;
+	*w = '\0';
+	*pp = p;
+	return 0;
+}
+
+static int key_from_name(const char *name)
+{
+	for (int k = 0; k < K_MAX; k++)
+		if (strcmp(key_names[k], name) == 0)
+			return k;
+	return -1;
+}
+
+static bool key_allowed(unsigned int type, enum key_id key)
+{
+	for (const enum key_id *k = event_keys[type].keys; *k != K_END; k++)
+		if (*k == key)
+			return true;
+	return false;
+}
+
+static void expected_keys(unsigned int type, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (const enum key_id *k = event_keys[type].keys; *k != K_END && off < len; k++)
+		off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", key_names[*k]);
+}
+
+/*
+ * Splits "key=value key="quoted value" # comment" into kvs. lookup maps a
+ * key to its id, or logs why the line's event does not take it.
+ */
+static int split_keys(const struct text_reader *reader, char *p, const char *event_name,
+		      int (*lookup)(const char *key, void *ctx), void *ctx, struct kv *kvs,
+		      size_t *ret_count)
+{
+	size_t count = 0;
+
+	for (;;) {
+		char *key, *eq;
+		int id;
+		struct kv kv;
+
+		p = skip_blanks(p);
+		if (*p == '\0' || *p == '#')
+			break;
+		key = p;
+		while (*p && !is_blank(*p) && *p != '=')
+			p++;
+		if (*p != '=') {
+			char *end = p;
+
+			while (*end && !is_blank(*end))
+				end++;
+			return parse_error(reader, "expected key=value, got '%.*s'",
+					   (int)(end - key > 40 ? 40 : end - key), key);
+		}
+		eq = p;
+		*eq = '\0';
+		id = lookup(key, ctx);
+		if (id < 0)
+			return id; /* the lookup said what was wrong */
+		for (size_t i = 0; i < count; i++)
+			if (kvs[i].key == (enum key_id)id)
+				return parse_error(reader, "duplicate key '%s' for %s", key,
+						   event_name);
+		if (count == TEXT_MAX_KEYS)
+			return parse_error(reader, "too many keys");
+		kv.key = id;
+		p = eq + 1;
+		if (*p == '"') {
+			int err;
+
+			kv.value = ++p;
+			err = unquote(reader, &p, &kv.len);
+			if (err)
+				return err;
+		} else {
+			kv.value = p;
+			while (*p && !is_blank(*p)) {
+				if (*p == '"')
+					return parse_error(
+						reader,
+						"unexpected '\"' inside the value of '%s' (quote the whole value)",
+						key);
+				p++;
+			}
+			kv.len = p - kv.value;
+			if (*p)
+				*p++ = '\0';
+		}
+		kvs[count++] = kv;
+	}
+	*ret_count = count;
+	return 0;
+}
+
+/* --- values -------------------------------------------------------------- */
+
+static int parse_decimal(const char *s, __u64 max, __u64 *ret_value)
+{
+	__u64 value = 0;
+
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		if (value > (max - (*s - '0')) / 10)
+			return -ERANGE;
+		value = value * 10 + (*s - '0');
+	}
+	*ret_value = value;
+	return 0;
+}
+
+static int parse_address(struct text_reader *reader, const char *key, const char *s,
+			 __u64 *ret_addr)
+{
+	__u64 addr = 0;
+	size_t digits = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		for (s += 2; *s; s++, digits++) {
+			int d = hex_digit(*s);
+
+			if (d < 0 || digits == 16)
+				return parse_error(
+					reader,
+					"bad address for %s (expected 0x and up to 16 hex digits, or a symbol)",
+					key);
+			addr = addr << 4 | d;
+		}
+		if (!digits)
+			return parse_error(reader, "bad address for %s: no digits after 0x", key);
+		*ret_addr = addr;
+		return 0;
+	}
+	if (!*s || isdigit((unsigned char)*s))
+		return parse_error(reader,
+				   "bad address '%.40s' for %s (expected 0x-hex or a symbol name)",
+				   s, key);
+	addr = symtab__intern(reader->symtab, s);
+	if (!addr)
+		return log_error_errno(-ENOMEM, "%s:%u: out of memory", reader->name,
+				       reader->lineno);
+	*ret_addr = addr;
+	return 0;
+}
+
+static int parse_stack(struct text_reader *reader, char *s, struct parsed *parsed)
+{
+	unsigned int n = 0;
+
+	for (;;) {
+		char *sep = strchr(s, ';');
+		int err;
+
+		if (sep)
+			*sep = '\0';
+		if (n == LD_MAX_STACK)
+			return parse_error(reader, "stack has more than %d frames", LD_MAX_STACK);
+		if (!*s)
+			return parse_error(reader,
+					   "empty frame in stack (frames are separated by ';')");
+		err = parse_address(reader, "stack", s, &parsed->stack[n]);
+		if (err)
+			return err;
+		n++;
+		if (!sep)
+			break;
+		s = sep + 1;
+	}
+	parsed->nr_stack = n;
+	return 0;
+}
+
+static int parse_ret(const struct text_reader *reader, const char *s, __u64 *ret_value)
+{
+	bool negative = s[0] == '-';
+	__u64 magnitude;
+
+	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
+		if (strcmp(s, errno_names[i].name) == 0) {
+			*ret_value = (__u64)(__s64)errno_names[i].value;
+			return 0;
+		}
+	}
+	if (parse_decimal(s + negative, negative ? 2147483648ULL : 2147483647ULL, &magnitude))
+		return parse_error(
+			reader,
+			"bad ret '%.40s' (expected a 32-bit integer or -EDEADLK, -EINTR, -EBUSY, -EAGAIN)",
+			s);
+	*ret_value = (__u64)(negative ? -(__s64)magnitude : (__s64)magnitude);
+	return 0;
+}
+
+static int parse_enum(const struct text_reader *reader, const char *key, const char *s,
+		      int (*from_name)(const char *), const char *(*name_of)(unsigned int),
+		      __u64 *ret_value)
+{
+	char expected[128];
+	size_t off = 0;
+	int value = from_name(s);
+
+	if (value >= 0) {
+		*ret_value = (__u64)value;
+		return 0;
+	}
+	expected[0] = '\0';
+	for (unsigned int i = 0; name_of(i) && off < sizeof(expected); i++)
+		off += snprintf(expected + off, sizeof(expected) - off, "%s%s", i ? ", " : "",
+				name_of(i));
+	return parse_error(reader, "bad %s '%.40s' (expected %s)", key, s, expected);
+}
+
+static int parse_value(struct text_reader *reader, const struct kv *kv, struct parsed *parsed)
+{
+	const char *key = key_names[kv->key];
+	__u64 *num = &parsed->num[kv->key];
+	__u32 flags;
+	int err;
+
+	switch (kv->key) {
+	case K_T:
+	case K_COUNT:
+		if (parse_decimal(kv->value, UINT64_MAX, num))
+			return parse_error(reader, "bad %s '%.40s' (expected a decimal number)",
+					   key, kv->value);
+		return 0;
+	case K_PID:
+		if (parse_decimal(kv->value, UINT32_MAX, num))
+			return parse_error(reader,
+					   "bad pid '%.40s' (expected a decimal number below 2^32)",
+					   kv->value);
+		return 0;
+	case K_TRY:
+		if (strcmp(kv->value, "0") && strcmp(kv->value, "1"))
+			return parse_error(reader, "bad try '%.40s' (expected 0 or 1)", kv->value);
+		*num = kv->value[0] == '1';
+		return 0;
+	case K_LOCK:
+	case K_SITE:
+	case K_CTX:
+	case K_IP:
+	case K_FN:
+		return parse_address(reader, key, kv->value, num);
+	case K_STACK:
+		return parse_stack(reader, kv->value, parsed);
+	case K_RET:
+		return parse_ret(reader, kv->value, num);
+	case K_TYPE:
+		return parse_enum(reader, key, kv->value, ld_lock_type_from_name, ld_lock_type_name,
+				  num);
+	case K_STATE:
+		return parse_enum(reader, key, kv->value, ld_reclaim_state_from_name,
+				  ld_reclaim_state_name, num);
+	case K_KIND:
+		return parse_enum(reader, key, kv->value, ld_reclaim_kind_from_name,
+				  ld_reclaim_kind_name, num);
+	case K_GFP:
+		if (gfp_layout__parse(reader->gfp, kv->value, num))
+			return parse_error(
+				reader,
+				"bad gfp '%.60s' (expected GFP_*/__GFP_* names of the layout joined by '|', or hex)",
+				kv->value);
+		return 0;
+	case K_VALUE:
+		err = ld_task_flags_parse(kv->value, &flags);
+		if (err)
+			return parse_error(
+				reader,
+				"bad value '%.40s' (expected PF_MEMALLOC, PF_MEMALLOC_NOFS, PF_MEMALLOC_NOIO, PF_KSWAPD joined by '|', or 0)",
+				kv->value);
+		*num = flags;
+		return 0;
+	case K_NAME:
+	case K_TEXT:
+		if (kv->len > LD_MAX_TEXT)
+			return parse_error(reader, "%s longer than %d bytes", key, LD_MAX_TEXT);
+		parsed->text = kv->value;
+		parsed->text_len = kv->len;
+		return 0;
+	case K_COMM:
+		parsed->comm = kv->value;
+		return 0;
+	default:
+		return parse_error(reader, "unknown key '%s'", key);
+	}
+}
+
+/* --- events -------------------------------------------------------------- */
+
+static void build_event(struct text_reader *reader, unsigned int type, const struct parsed *p,
+			const struct ld_event **ret_event)
+{
+	struct ld_event *ev = &reader->storage.event;
+	bool has_stack = type == LD_EV_ACQUIRE || type == LD_EV_ALLOC;
+	bool has_text = type == LD_EV_INIT || type == LD_EV_MARK;
+	unsigned int nr_stack = has_stack ? p->nr_stack : 0;
+	size_t text_len = has_text ? p->text_len : 0;
+
+	memset(&reader->storage, 0, sizeof(reader->storage));
+	ev->type = type;
+	ev->nr_stack = nr_stack;
+	ev->text_len = text_len;
+	ev->size = ld_event_size_for(nr_stack, text_len);
+	ev->pid = (__u32)p->num[K_PID];
+	if (p->present & BIT(K_T)) {
+		ev->flags |= LD_EV_F_TIME;
+		ev->time_ns = p->num[K_T];
+	}
+	switch (type) {
+	case LD_EV_INIT:
+		ev->init.lock = p->num[K_LOCK];
+		ev->init.site = p->num[K_SITE];
+		break;
+	case LD_EV_ACQUIRE:
+		ev->acquire.lock = p->num[K_LOCK];
+		ev->acquire.ip = p->num[K_IP];
+		ev->acquire.ctx = p->num[K_CTX];
+		ev->acquire.ret = (__s32)p->num[K_RET];
+		ev->acquire.lock_type = p->num[K_TYPE];
+		ev->acquire.trylock = p->num[K_TRY];
+		/* strncpy's padding is what we want: comm is fixed-width, NUL padded. */
+		if (p->comm)
+			strncpy(ev->comm, p->comm, LD_COMM_LEN - 1);
+		break;
+	case LD_EV_RELEASE:
+		ev->release.lock = p->num[K_LOCK];
+		ev->release.ip = p->num[K_IP];
+		break;
+	case LD_EV_ALLOC:
+		ev->alloc.gfp = p->num[K_GFP];
+		ev->alloc.site = p->num[K_SITE];
+		break;
+	case LD_EV_RECLAIM:
+		ev->reclaim.fn = p->num[K_FN];
+		ev->reclaim.kind = p->num[K_KIND];
+		ev->reclaim.state = p->num[K_STATE];
+		break;
+	case LD_EV_FLAGS:
+		ev->task_flags.value = (__u32)p->num[K_VALUE];
+		break;
+	case LD_EV_LOST:
+		ev->lost.count = p->num[K_COUNT];
+		if (p->present & BIT(K_PID))
+			ev->flags |= LD_EV_F_LOST_PID;
+		break;
+	default:
+		break;
+	}
+	if (nr_stack)
+		memcpy(ev + 1, p->stack, nr_stack * sizeof(__u64));
+	if (text_len)
+		memcpy((char *)(ev + 1) + nr_stack * sizeof(__u64), p->text, text_len);
+	*ret_event = ev;
+}
+
+struct event_lookup {
+	const struct text_reader *reader;
+	unsigned int type;
+	const char *event_name;
+};
+
+static int event_key_lookup(const char *key, void *ctx)
+{
+	const struct event_lookup *l = ctx;
+	int id = key_from_name(key);
+	char expected[160];
+
+	if (id >= 0 && key_allowed(l->type, id))
+		return id;
+	expected_keys(l->type, expected, sizeof(expected));
+	return parse_error(l->reader, "unknown key '%.40s' for %s (expected %s)", key,
+			   l->event_name, expected);
+}
+
+static int parse_event_line(struct text_reader *reader, char *word, char *rest,
+			    const struct ld_event **ret_event)
+{
+	int type = ld_event_type_from_name(word);
+	struct event_lookup lookup = { reader, 0, word };
+	struct kv kvs[TEXT_MAX_KEYS];
+	struct parsed parsed = { 0 };
+	size_t count;
+	unsigned int missing;
+	int err;
+
+	if (type <= 0) {
+		char expected[128];
+		size_t off = 0;
+
+		for (unsigned int t = 1; t < LD_EV_TYPE_MAX; t++)
+			off += snprintf(expected + off, sizeof(expected) - off, "%s%s",
+					off ? ", " : "", ld_event_type_name(t));
+		return parse_error(reader, "unknown event '%.40s' (expected %s)", word, expected);
+	}
+	lookup.type = type;
+	err = split_keys(reader, rest, word, event_key_lookup, &lookup, kvs, &count);
+	if (err)
+		return err;
+	for (size_t i = 0; i < count; i++) {
+		parsed.present |= BIT(kvs[i].key);
+		err = parse_value(reader, &kvs[i], &parsed);
+		if (err)
+			return err;
+	}
+	missing = event_keys[type].required & ~parsed.present;
+	if (missing) {
+		for (int k = 0; k < K_MAX; k++)
+			if (missing & BIT(k))
+				return parse_error(reader, "missing key '%s' for %s", key_names[k],
+						   word);
+	}
+	build_event(reader, type, &parsed, ret_event);
+	return 1;
+}
+
+enum header_key { H_KERNEL, H_GFP };
+
+static int header_key_lookup(const char *key, void *ctx)
+{
+	const struct text_reader *reader = ctx;
+
+	if (strcmp(key, "kernel") == 0)
+		return H_KERNEL;
+	if (strcmp(key, "gfp") == 0)
+		return H_GFP;
+	return parse_error(reader, "unknown key '%.40s' for header (expected kernel, gfp)", key);
+}
+
+/* "NAME=MASK,NAME=MASK": the whole layout, replacing the default. */
+static int parse_header_gfp(struct text_reader *reader, char *s)
+{
+	struct gfp_layout *layout = gfp_layout__new();
+	int err = 0;
+
+	if (!layout)
+		return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
+	for (char *entry = strtok(s, ","); entry; entry = strtok(NULL, ",")) {
+		char *eq = strchr(entry, '=');
+		__u64 mask;
+
+		if (!eq || eq == entry) {
+			err = parse_error(
+				reader, "bad gfp layout entry '%.40s' (expected NAME=MASK)", entry);
+			goto cleanup;
+		}
+		*eq = '\0';
+		if (eq[1] == '0' && (eq[2] == 'x' || eq[2] == 'X')) {
+			char *end;
+
+			errno = 0;
+			mask = strtoull(eq + 3, &end, 16);
+			if (errno || *end || end == eq + 3) {
+				err = parse_error(reader, "bad mask for gfp flag %s", entry);
+				goto cleanup;
+			}
+		} else if (parse_decimal(eq + 1, UINT64_MAX, &mask)) {
+			err = parse_error(reader, "bad mask for gfp flag %s", entry);
+			goto cleanup;
+		}
+		err = gfp_layout__add(layout, entry, mask);
+		if (err == -EEXIST || err == -EINVAL) {
+			err = parse_error(reader,
+					  err == -EEXIST ? "gfp flag %s given twice"
+							 : "bad gfp flag name '%.40s'",
+					  entry);
+			goto cleanup;
+		}
+		if (err) {
+			err = log_error_errno(err, "%s: out of memory", reader->name);
+			goto cleanup;
+		}
+	}
+	if (gfp_layout__count(layout) == 0) {
+		err = parse_error(reader, "empty gfp layout");
+		goto cleanup;
+	}
+	gfp_layout__free(reader->gfp);
+	reader->gfp = layout;
+	layout = NULL;
+cleanup:
+	gfp_layout__free(layout);
+	return err;
+}
+
+static int parse_header_line(struct text_reader *reader, char *rest)
+{
+	struct kv kvs[TEXT_MAX_KEYS];
+	size_t count;
+	int err;
+
+	err = split_keys(reader, rest, "header", header_key_lookup, reader, kvs, &count);
+	if (err)
+		return err;
+	for (size_t i = 0; i < count; i++) {
+		if (kvs[i].key == (enum key_id)H_GFP) {
+			err = parse_header_gfp(reader, kvs[i].value);
+			if (err)
+				return err;
+			continue;
+		}
+		if (kvs[i].len > KERNEL_RELEASE_MAX || strlen(kvs[i].value) != kvs[i].len)
+			return parse_error(reader, "bad kernel release (at most %d bytes, no NUL)",
+					   KERNEL_RELEASE_MAX);
+		free(reader->kernel_release);
+		reader->kernel_release = strdup(kvs[i].value);
+		if (!reader->kernel_release)
+			return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
+	}
+	return 0;
+}
+
+/*
+ * One line: 1 with an event, 0 for a blank, comment or header line, or a
+ * negative errno.
+ */
+static int parse_line(struct text_reader *reader, char *line, size_t len,
+		      const struct ld_event **ret_event)
+{
+	char *word, *p;
+	bool first = !reader->seen_first;
+
+	if (memchr(line, '\0', len))
+		return parse_error(reader, "NUL byte in line");
+	word = skip_blanks(line);
+	if (*word == '\0' || *word == '#')
+		return 0;
+	reader->seen_first = true;
+	for (p = word; *p && !is_blank(*p); p++)
+		;
+	if (*p)
+		*p++ = '\0';
+	if (strcmp(word, "header") == 0) {
+		if (!first)
+			return parse_error(reader, "header is only allowed as the first line");
+		return parse_header_line(reader, p);
+	}
+	return parse_event_line(reader, word, p, ret_event);
+}
+
+int text_reader__next(struct text_reader *reader, const struct ld_event **ret_event)
+{
+	char *line;
+	size_t len;
+	int ret;
+
+	if (reader->pending) {
+		line = reader->pending;
+		len = reader->pending_len;
+		reader->pending = NULL;
+		return parse_line(reader, line, len, ret_event);
+	}
+	do {
+		ret = next_line(reader, &line, &len);
+		if (ret <= 0)
+			return ret;
+		ret = parse_line(reader, line, len, ret_event);
+	} while (ret == 0);
+	return ret;
+}
+
+void text_reader__free(struct text_reader *reader)
+{
+	if (!reader)
+		return;
+	gfp_layout__free(reader->gfp);
+	free(reader->kernel_release);
+	free(reader->buf);
+	free(reader);
+}
+
+/*
+ * Reads up to the first line that is not a comment, so the header (if any)
+ * is known before the first event is asked for; that line, when it is an
+ * event, is kept for the first text_reader__next().
+ */
+static int read_header(struct text_reader *reader)
+{
+	char *line, *word;
+	size_t len;
+	int ret;
+
+	for (;;) {
+		ret = next_line(reader, &line, &len);
+		if (ret <= 0)
+			return ret;
+		word = skip_blanks(line);
+		if (*word == '\0' || *word == '#')
+			continue;
+		if (strncmp(word, "header", 6) == 0 && (is_blank(word[6]) || word[6] == '\0'))
+			return parse_line(reader, line, len, NULL);
+		/* Not parsed yet: the line stays in the buffer until the next read. */
+		reader->pending = line;
+		reader->pending_len = len;
+		return 0;
+	}
+}
+
+int text_reader__open(struct trace_input *in, struct symtab *symtab,
+		      struct text_reader **ret_reader)
+{
+	struct text_reader *reader = calloc(1, sizeof(*reader));
+	int err;
+
+	if (!reader)
+		return log_error_errno(-ENOMEM, "%s: out of memory", trace_input__name(in));
+	reader->in = in;
+	reader->name = trace_input__name(in);
+	reader->symtab = symtab;
+	reader->capacity = 2 * TEXT_READ_CHUNK;
+	reader->buf = malloc(reader->capacity + 1);
+	reader->gfp = gfp_layout__new_default();
+	if (!reader->buf || !reader->gfp) {
+		err = log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
+		goto cleanup;
+	}
+	err = read_header(reader);
+	if (err < 0)
+		goto cleanup;
+	*ret_reader = reader;
+	return 0;
+cleanup:
+	text_reader__free(reader);
+	return err;
+}
+
+const struct gfp_layout *text_reader__gfp_layout(const struct text_reader *reader)
+{
+	return reader->gfp;
+}
+
+const char *text_reader__kernel_release(const struct text_reader *reader)
+{
+	return reader->kernel_release ? reader->kernel_release : "";
+}
+
+/* --- formatting ---------------------------------------------------------- */
+
+struct sbuf {
+	char *buf;
+	size_t len;
+	size_t off;
+};
+
+static void sb_putc(struct sbuf *sb, char c)
+{
+	if (sb->off + 1 < sb->len)
+		sb->buf[sb->off] = c;
+	sb->off++;
+}
+
+static void sb_puts(struct sbuf *sb, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (sb->off + n < sb->len)
+		memcpy(sb->buf + sb->off, s, n);
+	sb->off += n;
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *sb, const char *fmt, ...)
+{
+	size_t room = sb->off < sb->len ? sb->len - sb->off : 0;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(room ? sb->buf + sb->off : NULL, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		sb->off += n;
+}
+
+static int sb_finish(struct sbuf *sb)
+{
+	if (sb->off >= sb->len)
+		return -ENOSPC;
+	sb->buf[sb->off] = '\0';
+	return (int)sb->off;
+}
+
+static bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+}
+
+/* Whether a value must be quoted to read back as itself. */
+static bool needs_quotes(const char *s, size_t len)
+{
+	if (len == 0 || s[0] == '#')
+		return true;
+	for (size_t i = 0; i < len; i++)
+		if (is_blank(s[i]) || needs_escape((unsigned char)s[i]))
+			return true;
+	return false;
+}
+
+static void sb_put_escaped(struct sbuf *sb, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!needs_escape(c)) {
+			sb_putc(sb, (char)c);
+			continue;
+		}
+		sb_putc(sb, '\\');
+		switch (c) {
+		case '"':
+		case '\\':
+			sb_putc(sb, (char)c);
+			break;
+		case '\n':
+			sb_putc(sb, 'n');
+			break;
+		case '\t':
+			sb_putc(sb, 't');
+			break;
+		case '\r':
+			sb_putc(sb, 'r');
+			break;
+		default:
+			sb_printf(sb, "x%02x", c);
+			break;
+		}
+	}
+}
+
+static void sb_put_value(struct sbuf *sb, const char *key, const char *value, size_t len,
+			 bool always_quote)
+{
+	sb_printf(sb, " %s=", key);
+	if (!always_quote && !needs_quotes(value, len)) {
+		if (sb->off + len < sb->len)
+			memcpy(sb->buf + sb->off, value, len);
+		sb->off += len;
+		return;
+	}
+	sb_putc(sb, '"');
+	sb_put_escaped(sb, value, len);
+	sb_putc(sb, '"');
+}
+
+/* The name to print for addr, or NULL for hex: it must parse back as that symbol. */
+static const char *printable_name(struct symtab *symtab, __u64 addr, bool in_stack)
+{
+	const char *name = symtab ? symtab__lookup(symtab, addr) : NULL;
+
+	if (!name || !*name || isdigit((unsigned char)name[0]))
+		return NULL;
+	if (in_stack && strchr(name, ';'))
+		return NULL;
+	return name;
+}
+
+static void sb_put_address(struct sbuf *sb, const char *key, __u64 addr, struct symtab *symtab)
+{
+	const char *name = printable_name(symtab, addr, false);
+	char hex[24];
+
+	if (!name) {
+		snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)addr);
+		name = hex;
+	}
+	sb_put_value(sb, key, name, strlen(name), false);
+}
+
+static void sb_put_stack(struct sbuf *sb, const struct ld_event *ev, struct symtab *symtab)
+{
+	const __u64 *stack = ld_event_stack(ev);
+	bool quoted = false;
+
+	for (unsigned int i = 0; i < ev->nr_stack; i++) {
+		const char *name = printable_name(symtab, stack[i], true);
+
+		if (name && needs_quotes(name, strlen(name)))
+			quoted = true;
+	}
+	sb_puts(sb, " stack=");
+	if (quoted)
+		sb_putc(sb, '"');
+	for (unsigned int i = 0; i < ev->nr_stack; i++) {
+		const char *name = printable_name(symtab, stack[i], true);
+
+		if (i)
+			sb_putc(sb, ';');
+		if (!name)
+			sb_printf(sb, "0x%llx", (unsigned long long)stack[i]);
+		else if (quoted)
+			sb_put_escaped(sb, name, strlen(name));
+		else
+			sb_puts(sb, name);
+	}
+	if (quoted)
+		sb_putc(sb, '"');
+}
+
+static void sb_put_ret(struct sbuf *sb, __s32 ret)
+{
+	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
+		if (errno_names[i].value == ret) {
+			sb_printf(sb, " ret=%s", errno_names[i].name);
+			return;
+		}
+	}
+	sb_printf(sb, " ret=%d", ret);
+}
+
+static void sb_put_gfp(struct sbuf *sb, __u64 gfp, const struct gfp_layout *layout)
+{
+	char buf[1024];
+
+	if (!layout || gfp_layout__format(layout, gfp, buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)gfp);
+	sb_printf(sb, " gfp=%s", buf);
+}
+
+static void sb_put_enum(struct sbuf *sb, const char *key, const char *name, unsigned int value)
+{
+	if (name)
+		sb_printf(sb, " %s=%s", key, name);
+	else
+		sb_printf(sb, " %s=%u", key, value);
+}
+
+/* One key of an event, when it differs from its default. */
+static void format_key(struct sbuf *sb, const struct ld_event *ev, enum key_id key,
+		       struct symtab *symtab, const struct gfp_layout *gfp)
+{
+	char flags[128];
+	size_t comm_len;
+
+	switch (key) {
+	case K_T:
+		if (ev->flags & LD_EV_F_TIME)
+			sb_printf(sb, " t=%llu", (unsigned long long)ev->time_ns);
+		break;
+	case K_PID:
+		if ((ev->type == LD_EV_INIT || ev->type == LD_EV_MARK) && ev->pid == 0)
+			break;
+		if (ev->type == LD_EV_LOST && !(ev->flags & LD_EV_F_LOST_PID))
+			break;
+		sb_printf(sb, " pid=%u", ev->pid);
+		break;
+	case K_LOCK:
+		/* lock is the first member of init, acquire and release alike. */
+		sb_put_address(sb, "lock", ev->init.lock, symtab);
+		break;
+	case K_NAME:
+	case K_TEXT:
+		sb_put_value(sb, key_names[key], ld_event_text(ev), ev->text_len, true);
+		break;
+	case K_SITE:
+		if (ev->type == LD_EV_INIT && ev->init.site)
+			sb_put_address(sb, "site", ev->init.site, symtab);
+		else if (ev->type == LD_EV_ALLOC && ev->alloc.site)
+			sb_put_address(sb, "site", ev->alloc.site, symtab);
+		break;
+	case K_TYPE:
+		if (ev->acquire.lock_type != LD_LOCK_MUTEX)
+			sb_put_enum(sb, "type", ld_lock_type_name(ev->acquire.lock_type),
+				    ev->acquire.lock_type);
+		break;
+	case K_TRY:
+		if (ev->acquire.trylock)
+			sb_printf(sb, " try=%u", ev->acquire.trylock);
+		break;
+	case K_CTX:
+		if (ev->acquire.ctx)
+			sb_put_address(sb, "ctx", ev->acquire.ctx, symtab);
+		break;
+	case K_RET:
+		if (ev->acquire.ret)
+			sb_put_ret(sb, ev->acquire.ret);
+		break;
+	case K_IP:
+		if (ev->type == LD_EV_ACQUIRE && ev->acquire.ip)
+			sb_put_address(sb, "ip", ev->acquire.ip, symtab);
+		else if (ev->type == LD_EV_RELEASE && ev->release.ip)
+			sb_put_address(sb, "ip", ev->release.ip, symtab);
+		break;
+	case K_STACK:
+		if (ev->nr_stack)
+			sb_put_stack(sb, ev, symtab);
+		break;
+	case K_COMM:
+		comm_len = strnlen(ev->comm, LD_COMM_LEN - 1);
+		if (comm_len)
+			sb_put_value(sb, "comm", ev->comm, comm_len, false);
+		break;
+	case K_GFP:
+		sb_put_gfp(sb, ev->alloc.gfp, gfp);
+		break;
+	case K_STATE:
+		sb_put_enum(sb, "state", ld_reclaim_state_name(ev->reclaim.state),
+			    ev->reclaim.state);
+		break;
+	case K_KIND:
+		sb_put_enum(sb, "kind", ld_reclaim_kind_name(ev->reclaim.kind), ev->reclaim.kind);
+		break;
+	case K_FN:
+		if (ev->reclaim.fn)
+			sb_put_address(sb, "fn", ev->reclaim.fn, symtab);
+		break;
+	case K_VALUE:
+		if (ld_task_flags_format(ev->task_flags.value, flags, sizeof(flags)) < 0)
+			snprintf(flags, sizeof(flags), "0x%x", ev->task_flags.value);
+		sb_printf(sb, " value=%s", flags);
+		break;
+	case K_COUNT:
+		sb_printf(sb, " count=%llu", (unsigned long long)ev->lost.count);
+		break;
+	default:
+		break;
+	}
+}
+
+int text_event__format(const struct ld_event *event, struct symtab *symtab,
+		       const struct gfp_layout *gfp, char *buf, size_t len)
+{
+	struct sbuf sb = { buf, len, 0 };
+	const char *name = ld_event_type_name(event->type);
+
+	if (!name || event->type == 0)
+		return -EINVAL;
+	sb_puts(&sb, name);
+	for (const enum key_id *k = event_keys[event->type].keys; *k != K_END; k++)
+		format_key(&sb, event, *k, symtab, gfp);
+	return sb_finish(&sb);
+}
+
+int text_header__format(const char *kernel_release, const struct gfp_layout *gfp, char *buf,
+			size_t len)
+{
+	struct sbuf sb = { buf, len, 0 };
+	struct gfp_layout *standard = NULL;
+	bool custom = false;
+
+	if (gfp) {
+		standard = gfp_layout__new_default();
+		if (!standard)
+			return -ENOMEM;
+		custom = !gfp_layout__equal(gfp, standard);
+		gfp_layout__free(standard);
+	}
+	if ((!kernel_release || !*kernel_release) && !custom) {
+		if (len == 0)
+			return -ENOSPC;
+		buf[0] = '\0';
+		return 0;
+	}
+	sb_puts(&sb, "header");
+	if (kernel_release && *kernel_release)
+		sb_put_value(&sb, "kernel", kernel_release, strlen(kernel_release), true);
+	if (custom) {
+		sb_puts(&sb, " gfp=\"");
+		for (size_t i = 0; i < gfp_layout__count(gfp); i++) {
+			const char *name;
+			__u64 mask;
+
+			gfp_layout__entry(gfp, i, &name, &mask);
+			sb_printf(&sb, "%s%s=0x%llx", i ? "," : "", name, (unsigned long long)mask);
+		}
+		sb_putc(&sb, '"');
+	}
+	return sb_finish(&sb);
+}
