@@ -13,6 +13,7 @@
 #include "cli/cmd.h"
 #include "source/live/live.h"
 #include "lib/log.h"
+#include "lib/macro.h"
 #include "source/live/probe.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
@@ -54,7 +55,7 @@ int cmd_probe(int argc, char **argv)
 			}
 			break;
 		case 'r':
-			if (nr_rule_paths == sizeof(rule_paths) / sizeof(rule_paths[0])) {
+			if (nr_rule_paths == ARRAY_SIZE(rule_paths)) {
 				log_error("--rules: too many files");
 				return EXIT_BAD_INPUT;
 			}

@@ -8,6 +8,7 @@
 
 #include "cli/cmd.h"
 #include "lib/log.h"
+#include "lib/macro.h"
 
 struct cmd {
 	const char *name;
@@ -33,7 +34,7 @@ static const struct cmd cmds[] = {
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: lockdepd COMMAND [ARGS]\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		fprintf(out, "  lockdepd %s\n", cmds[i].usage);
 	fprintf(out, "\nExit status: 0 nothing found, 1 findings, 2 bad input or usage.\n");
 }
@@ -58,7 +59,7 @@ int main(int argc, char **argv)
 			return EXIT_BAD_INPUT;
 		}
 	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
 	log_error("unknown command '%s' (try 'lockdepd --help')", argv[1]);

@@ -91,6 +91,9 @@
 #include "engine/engine.h"
 #include "event/gfp.h"
 #include "engine/igt.h"
+#include "lib/arena.h"
+#include "lib/array.h"
+#include "lib/hashmap.h"
 #include "lib/log.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
@@ -98,242 +101,6 @@
 #define NO_CLASS 0u /* class ids start at 1 */
 #define NO_EDGE	 UINT32_MAX
 #define NO_KIND	 -1
-
-/* --- arena: stable storage for everything findings point to ------------ */
-
-#define ARENA_CHUNK_SIZE (64u * 1024)
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t size;
-	size_t used;
-	__u64 data[];
-};
-
-struct arena {
-	struct arena_chunk *head; /* the chunk small allocations come from */
-};
-
-static void *arena_alloc(struct arena *arena, size_t size)
-{
-	struct arena_chunk *chunk = arena->head;
-	void *p;
-
-	size = (size + 7) & ~(size_t)7;
-	if (!chunk || chunk->size - chunk->used < size) {
-		size_t cap = size > ARENA_CHUNK_SIZE / 4 ? size : ARENA_CHUNK_SIZE;
-
-		chunk = malloc(sizeof(*chunk) + cap);
-		if (!chunk)
-			return NULL;
-		chunk->size = cap;
-		chunk->used = 0;
-		if (cap > ARENA_CHUNK_SIZE && arena->head) {
-			/* A big one-off: keep filling the current chunk afterwards. */
-			chunk->next = arena->head->next;
-			arena->head->next = chunk;
-		} else {
-			chunk->next = arena->head;
-			arena->head = chunk;
-		}
-	}
-	p = (char *)chunk->data + chunk->used;
-	chunk->used += size;
-	return p;
-}
-
-static char *arena_strndup(struct arena *arena, const char *s, size_t len)
-{
-	char *p = arena_alloc(arena, len + 1);
-
-	if (p) {
-		memcpy(p, s, len);
-		p[len] = '\0';
-	}
-	return p;
-}
-
-static void arena_free(struct arena *arena)
-{
-	struct arena_chunk *chunk = arena->head;
-
-	while (chunk) {
-		struct arena_chunk *next = chunk->next;
-
-		free(chunk);
-		chunk = next;
-	}
-	arena->head = NULL;
-}
-
-/* --- hash map: open addressing, linear probing, grows at half full ----- */
-
-static inline __u64 mix64(__u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static __u64 hash_bytes(const void *data, size_t len, __u64 seed)
-{
-	const unsigned char *p = data;
-	__u64 h = 0xcbf29ce484222325ULL ^ seed;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static __u64 hash_string(const char *s)
-{
-	return hash_bytes(s, strlen(s), 0);
-}
-
-/*
- * `key` is the whole key for integer keys (lock address, pid, class pair)
- * and a 64-bit hash for string-like keys, whose lookups pass an equality
- * test on the value. A value of 0 marks an empty slot.
- */
-struct hmap_slot {
-	__u64 key;
-	__u64 value;
-};
-
-struct hmap {
-	struct hmap_slot *slots;
-	size_t mask; /* capacity - 1; capacity is a power of two */
-	unsigned int shift; /* 64 - log2(capacity) */
-	size_t count;
-};
-
-/*
- * A key's first slot: Fibonacci hashing, the top bits of the key times
- * 2^64 / phi. One multiply, where a full mix of the key took five steps
- * on the lock lookup every acquisition makes, and strided keys (lock
- * addresses, class pairs) still spread over the whole table.
- */
-static inline size_t hmap_home(__u64 key, unsigned int shift)
-{
-	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> shift);
-}
-
-typedef bool (*hmap_eq_fn)(__u64 value, const void *wanted);
-
-static inline __attribute__((always_inline)) struct hmap_slot *
-hmap_find(const struct hmap *map, __u64 key, hmap_eq_fn eq, const void *wanted)
-{
-	if (!map->slots)
-		return NULL;
-	for (size_t i = hmap_home(key, map->shift);; i = (i + 1) & map->mask) {
-		struct hmap_slot *slot = &map->slots[i];
-
-		if (!slot->value)
-			return NULL;
-		if (slot->key == key && (!eq || eq(slot->value, wanted)))
-			return slot;
-	}
-}
-
-static void hmap_place(struct hmap_slot *slots, size_t mask, unsigned int shift, __u64 key,
-		       __u64 value)
-{
-	size_t i = hmap_home(key, shift);
-
-	while (slots[i].value)
-		i = (i + 1) & mask;
-	slots[i].key = key;
-	slots[i].value = value;
-}
-
-static int hmap_grow(struct hmap *map)
-{
-	size_t capacity = map->slots ? (map->mask + 1) * 2 : 16;
-	unsigned int shift = 64 - __builtin_ctzll(capacity);
-	struct hmap_slot *slots = calloc(capacity, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	if (map->slots)
-		for (size_t i = 0; i <= map->mask; i++)
-			if (map->slots[i].value)
-				hmap_place(slots, capacity - 1, shift, map->slots[i].key,
-					   map->slots[i].value);
-	free(map->slots);
-	map->slots = slots;
-	map->mask = capacity - 1;
-	map->shift = shift;
-	return 0;
-}
-
-/* Adds a key known to be absent. */
-static int hmap_insert(struct hmap *map, __u64 key, __u64 value)
-{
-	if (!map->slots || (map->count + 1) * 2 > map->mask + 1) {
-		int err = hmap_grow(map);
-
-		if (err)
-			return err;
-	}
-	hmap_place(map->slots, map->mask, map->shift, key, value);
-	map->count++;
-	return 0;
-}
-
-/* Backward-shift deletion: no tombstones, probe sequences stay short. */
-static void hmap_remove(struct hmap *map, struct hmap_slot *slot)
-{
-	size_t hole = slot - map->slots;
-	size_t i = hole;
-
-	for (;;) {
-		size_t home;
-
-		i = (i + 1) & map->mask;
-		if (!map->slots[i].value)
-			break;
-		home = hmap_home(map->slots[i].key, map->shift);
-		/* Entry i may move into the hole unless its home lies in (hole, i]. */
-		if (hole <= i ? (home <= hole || home > i) : (home <= hole && home > i)) {
-			map->slots[hole] = map->slots[i];
-			hole = i;
-		}
-	}
-	map->slots[hole].key = 0;
-	map->slots[hole].value = 0;
-	map->count--;
-}
-
-static void hmap_free(struct hmap *map)
-{
-	free(map->slots);
-	map->slots = NULL;
-	map->mask = 0;
-	map->shift = 0;
-	map->count = 0;
-}
-
-/* Makes room for one more element in a growable array. */
-static int grow_array(void **array, __u32 *capacity, __u32 count, size_t elem_size)
-{
-	__u32 new_capacity;
-	void *p;
-
-	if (count < *capacity)
-		return 0;
-	new_capacity = *capacity ? *capacity * 2 : 8;
-	p = realloc(*array, (size_t)new_capacity * elem_size);
-	if (!p)
-		return -ENOMEM;
-	*array = p;
-	*capacity = new_capacity;
-	return 0;
-}
 
 /* --- the engine's state ---------------------------------------------- */
 
@@ -615,7 +382,7 @@ static const char *comm_intern(struct engine *engine, const char *comm)
 
 	if (slot)
 		return (const char *)(uintptr_t)slot->value;
-	copy = arena_strndup(&engine->arena, comm, strlen(comm));
+	copy = arena_strdup(&engine->arena, comm);
 	if (!copy || hmap_insert(&engine->comms, key, (uintptr_t)copy))
 		return NULL;
 	return copy;
@@ -658,13 +425,12 @@ static __u32 class_get(struct engine *engine, const char *name, bool unclassifie
 
 	if (slot)
 		return (__u32)slot->value;
-	if (grow_array((void **)&engine->classes, &engine->cap_classes, engine->nr_classes,
-		       sizeof(*engine->classes)))
+	if (array_reserve(&engine->classes, &engine->cap_classes, engine->nr_classes + 1))
 		return NO_CLASS;
 	id = engine->nr_classes;
 	class = &engine->classes[id];
 	*class = (struct class){
-		.name = arena_strndup(&engine->arena, name, strlen(name)),
+		.name = arena_strdup(&engine->arena, name),
 		.first_out = NO_EDGE,
 		.order_index = rules__order_index(engine->rules, name),
 		.allow_nesting = rules__allows_nesting(engine->rules, name),
@@ -708,7 +474,7 @@ static int name_version(struct engine *engine, const char *name, __u64 site, __u
 			return 0;
 		}
 	}
-	if (grow_array((void **)&v->sites, &v->cap_sites, v->nr_sites, sizeof(*v->sites)))
+	if (array_reserve(&v->sites, &v->cap_sites, v->nr_sites + 1))
 		return -ENOMEM;
 	v->sites[v->nr_sites++] = site;
 	*ret_version = v->nr_sites;
@@ -780,7 +546,7 @@ static bool init_key_eq(__u64 value, const void *wanted)
 static __u32 class_for_init(struct engine *engine, const char *name, __u64 site)
 {
 	struct init_key wanted = { .name = name, .site = site };
-	__u64 key = hash_bytes(name, strlen(name), mix64(site));
+	__u64 key = hash_bytes(name, strlen(name), hash_mix64(site));
 	struct hmap_slot *slot = hmap_find(&engine->init_classes, key, init_key_eq, &wanted);
 	char class_name[CLASS_NAME_MAX];
 	struct init_key *init;
@@ -793,7 +559,7 @@ static __u32 class_for_init(struct engine *engine, const char *name, __u64 site)
 	if (!init)
 		return NO_CLASS;
 	init->site = site;
-	init->name = arena_strndup(&engine->arena, name, strlen(name));
+	init->name = arena_strdup(&engine->arena, name);
 	init->class_id = class_get(engine, class_name, false);
 	if (!init->name || init->class_id == NO_CLASS ||
 	    hmap_insert(&engine->init_classes, key, (uintptr_t)init))
@@ -1041,8 +807,7 @@ static int held_push(struct task *task, const struct site_view *view)
 			memcpy(held, task->held_inline, sizeof(task->held_inline));
 			task->held = held;
 			capacity *= 2;
-		} else if (grow_array((void **)&task->held, &capacity, task->nr_held,
-				      sizeof(*task->held))) {
+		} else if (array_reserve(&task->held, &capacity, task->nr_held + 1)) {
 			return -ENOMEM;
 		}
 		stacks = realloc(task->held_stacks, capacity * sizeof(*task->held_stacks));
@@ -1143,7 +908,7 @@ static int out_insert(struct class *class, __u32 to, __u32 index)
 		if (out_slots_grow(class))
 			return -ENOMEM;
 	}
-	if (grow_array((void **)&class->out, &class->cap_out, class->nr_out, sizeof(*class->out)))
+	if (array_reserve(&class->out, &class->cap_out, class->nr_out + 1))
 		return -ENOMEM;
 	for (i = out_hash(to) & class->out_mask; class->out_slots[i].to;
 	     i = (i + 1) & class->out_mask)
@@ -1397,8 +1162,8 @@ static struct edge *edge_new(struct engine *engine, __u32 from, __u32 to, __u32 
 	if (chunk >= engine->nr_edge_chunks) {
 		struct edge *edges;
 
-		if (grow_array((void **)&engine->edge_chunks, &engine->cap_edge_chunks,
-			       engine->nr_edge_chunks, sizeof(*engine->edge_chunks)))
+		if (array_reserve(&engine->edge_chunks, &engine->cap_edge_chunks,
+				  engine->nr_edge_chunks + 1))
 			return NULL;
 		edges = malloc(EDGE_CHUNK_SIZE * sizeof(*edges));
 		if (!edges)
@@ -1571,8 +1336,7 @@ static int finding_add(struct engine *engine, struct task *task, enum finding_ki
 	int err;
 
 	while (engine->cap_scratch < nr_classes)
-		if (grow_array((void **)&engine->scratch, &engine->cap_scratch, engine->cap_scratch,
-			       sizeof(*engine->scratch)))
+		if (array_reserve(&engine->scratch, &engine->cap_scratch, engine->cap_scratch + 1))
 			return -ENOMEM;
 	memcpy(engine->scratch, cycle, nr_classes * sizeof(*ids));
 	qsort(engine->scratch, nr_classes, sizeof(*ids), compare_u32);
@@ -1584,8 +1348,7 @@ static int finding_add(struct engine *engine, struct task *task, enum finding_ki
 		return (int)slot->value;
 	}
 
-	if (grow_array((void **)&engine->findings, &engine->cap_findings, engine->nr_findings,
-		       sizeof(*engine->findings)))
+	if (array_reserve(&engine->findings, &engine->cap_findings, engine->nr_findings + 1))
 		return -ENOMEM;
 	entry = arena_alloc(&engine->arena, sizeof(*entry));
 	ids = arena_alloc(&engine->arena, nr_classes * sizeof(*ids));
@@ -1698,7 +1461,7 @@ static int check_cycle(struct engine *engine, struct task *task, __u32 edge_inde
 	if (ret <= 0)
 		return ret;
 	for (__u32 c = from; c != to; c = edge_at(engine, engine->visits[c].edge)->from) {
-		if (grow_array((void **)&engine->path, &engine->cap_path, n, sizeof(*engine->path)))
+		if (array_reserve(&engine->path, &engine->cap_path, n + 1))
 			return -ENOMEM;
 		engine->path[n++] = engine->visits[c].edge;
 	}
@@ -1709,7 +1472,7 @@ static int check_cycle(struct engine *engine, struct task *task, __u32 edge_inde
 		engine->path[i] = engine->path[n - 1 - i];
 		engine->path[n - 1 - i] = t;
 	}
-	if (grow_array((void **)&engine->path, &engine->cap_path, n, sizeof(*engine->path)))
+	if (array_reserve(&engine->path, &engine->cap_path, n + 1))
 		return -ENOMEM;
 	engine->path[n++] = edge_index;
 	cycle = arena_alloc(&engine->arena, n * sizeof(*cycle));
@@ -1741,7 +1504,7 @@ static int check_order(struct engine *engine, struct task *task, __u32 edge_inde
 	if (from->order_index < 0 || to->order_index < 0 || to->order_index >= from->order_index)
 		return 0;
 	snprintf(reason, sizeof(reason), "declared order: %s before %s", to->name, from->name);
-	stored = arena_strndup(&engine->arena, reason, strlen(reason));
+	stored = arena_strdup(&engine->arena, reason);
 	if (!stored)
 		return -ENOMEM;
 	ret = finding_add(engine, task, FINDING_ORDER, pair, 2, &edge_index, 1, stored);
@@ -1951,7 +1714,7 @@ static __attribute__((noinline)) int feed_init(struct engine *engine, const stru
  */
 static __attribute__((noinline, cold)) int feed_failed(int err)
 {
-	return log_error_errno(err, "engine: %s", strerror(-err));
+	return log_error_errno(err, "engine: %m");
 }
 
 static inline struct site_view acquire_view(const struct ld_event *ev, __u32 class_id)
@@ -2120,8 +1883,7 @@ static __attribute__((noinline)) int feed_reclaim(struct engine *engine, const s
 		return 0;
 	}
 	task = task_get(engine, ev->pid);
-	if (!task || grow_array((void **)&task->reclaim, &task->cap_reclaim, task->reclaim_depth,
-				sizeof(*task->reclaim)))
+	if (!task || array_reserve(&task->reclaim, &task->cap_reclaim, task->reclaim_depth + 1))
 		return -ENOMEM;
 	task->reclaim[task->reclaim_depth++] = (struct reclaim_frame){
 		.fn = ev->reclaim.fn,
@@ -2281,8 +2043,7 @@ struct engine *engine__new(const struct rules *rules, struct symtab *symtab)
 	if (!engine->gfp || !engine->igt)
 		goto cleanup;
 	/* Class id 0 stays unused so that 0 can mean "none" in maps. */
-	if (grow_array((void **)&engine->classes, &engine->cap_classes, 0,
-		       sizeof(*engine->classes)))
+	if (array_reserve(&engine->classes, &engine->cap_classes, 1))
 		goto cleanup;
 	engine->classes[0] = (struct class){ .name = "", .first_out = NO_EDGE };
 	engine->nr_classes = 1;
@@ -2563,8 +2324,7 @@ int engine__restore_finding(struct engine *engine, int kind, const char *const *
 	if (kind < 0 || kind >= FINDING_KIND_MAX || !nr_classes || nr_classes > UINT32_MAX)
 		return 0;
 	while (engine->cap_scratch < nr_classes)
-		if (grow_array((void **)&engine->scratch, &engine->cap_scratch, engine->cap_scratch,
-			       sizeof(*engine->scratch)))
+		if (array_reserve(&engine->scratch, &engine->cap_scratch, engine->cap_scratch + 1))
 			return -ENOMEM;
 	for (size_t i = 0; i < nr_classes; i++) {
 		struct class_wanted cw = { engine, classes[i] };

@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array.h"
 #include "lib/log.h"
 #include "engine/rules.h"
 
@@ -126,15 +128,13 @@ void rules__free(struct rules *rules)
 /* Appends src[0..nr) to *dst (of *nr_dst), taking ownership of the elements. */
 static int array_append(void **dst, size_t *nr_dst, void *src, size_t nr_src, size_t elem)
 {
-	void *grown;
+	size_t capacity = *nr_dst; /* the arrays hold no spare room */
 
 	if (nr_src == 0)
 		return 0;
-	grown = realloc(*dst, (*nr_dst + nr_src) * elem);
-	if (!grown)
+	if (array_grow(dst, &capacity, *nr_dst + nr_src, elem, SIZE_MAX))
 		return -ENOMEM;
-	memcpy((char *)grown + *nr_dst * elem, src, nr_src * elem);
-	*dst = grown;
+	memcpy((char *)*dst + *nr_dst * elem, src, nr_src * elem);
 	*nr_dst += nr_src;
 	return 0;
 }
@@ -169,31 +169,4 @@ int rules__merge(struct rules *rules, struct rules *more)
 	APPEND_FIELD(rules, more, lock_args, nr_lock_args);
 	APPEND_FIELD(rules, more, alerts, nr_alerts);
 	return 0;
-}
-
-int rules_load_all(char **paths, size_t nr_paths, struct rules **ret_rules)
-{
-	struct rules *all = NULL;
-	int err = 0;
-
-	for (size_t i = 0; i < nr_paths; i++) {
-		struct rules *rules;
-
-		err = rules__load(paths[i], &rules);
-		if (err)
-			goto cleanup;
-		if (!all) {
-			all = rules;
-			continue;
-		}
-		err = rules__merge(all, rules);
-		rules__free(rules);
-		if (err)
-			goto cleanup;
-	}
-	*ret_rules = all;
-	return 0;
-cleanup:
-	rules__free(all);
-	return err;
 }

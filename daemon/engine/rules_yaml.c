@@ -33,6 +33,7 @@
 
 #include "engine/finding.h"
 #include "lib/log.h"
+#include "lib/macro.h"
 #include "engine/rules.h"
 
 /* Rules files are written by hand: anything this large is a mistake. */
@@ -79,7 +80,7 @@ static bool node_is_null(const yaml_node_t *node)
 
 	if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(nulls); i++)
 		if (strcmp(scalar_value(node), nulls[i]) == 0)
 			return true;
 	return false;
@@ -433,7 +434,7 @@ static int load_class(const struct loader *ld, const yaml_node_t *classes, const
 	const char *name_text = NULL;
 	int err;
 
-	err = expect_mapping(ld, node, "a class", keys, sizeof(keys) / sizeof(keys[0]));
+	err = expect_mapping(ld, node, "a class", keys, ARRAY_SIZE(keys));
 	if (err)
 		return err;
 	name = mapping_get(ld, node, "name");
@@ -525,7 +526,7 @@ static int load_suppression(const struct loader *ld, const yaml_node_t *node,
 	int err;
 
 	s->kind = -1;
-	err = expect_mapping(ld, node, "a suppression", keys, sizeof(keys) / sizeof(keys[0]));
+	err = expect_mapping(ld, node, "a suppression", keys, ARRAY_SIZE(keys));
 	if (err)
 		return err;
 	kind = mapping_get(ld, node, "kind");
@@ -600,7 +601,7 @@ static int load_lock_arg(const struct loader *ld, const yaml_node_t *node,
 	const char *path = NULL;
 	int err;
 
-	err = expect_mapping(ld, node, "a lock_args rule", keys, sizeof(keys) / sizeof(keys[0]));
+	err = expect_mapping(ld, node, "a lock_args rule", keys, ARRAY_SIZE(keys));
 	if (err)
 		return err;
 	err = lock_arg_field(ld, node, "function", &function) ?:
@@ -713,7 +714,7 @@ static int load_alert_actions(const struct loader *ld, const yaml_node_t *node,
 		const yaml_node_t *item = sequence_item(ld, node, i);
 		unsigned int bit = 0;
 
-		for (size_t a = 0; a < sizeof(alert_actions) / sizeof(alert_actions[0]); a++)
+		for (size_t a = 0; a < ARRAY_SIZE(alert_actions); a++)
 			if (item->type == YAML_SCALAR_NODE &&
 			    strcmp(scalar_value(item), alert_actions[a]) == 0)
 				bit = 1u << a;
@@ -749,7 +750,7 @@ static bool parse_rate(const char *text, unsigned int *ret_count, unsigned int *
 	}
 	if (*p++ != '/' || count == 0)
 		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		if (strcmp(p, units[i].unit) == 0) {
 			*ret_count = (unsigned int)count;
 			*ret_period = units[i].seconds;
@@ -788,7 +789,7 @@ static int load_alert(const struct loader *ld, const yaml_node_t *node, struct r
 	alert->file = strdup(ld->name);
 	if (!alert->file)
 		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
-	err = expect_mapping(ld, node, "an alert", keys, sizeof(keys) / sizeof(keys[0]));
+	err = expect_mapping(ld, node, "an alert", keys, ARRAY_SIZE(keys));
 	if (err)
 		return err;
 	value = mapping_get(ld, node, "kinds");
@@ -866,7 +867,7 @@ static const struct section {
 	{ "alerts", load_alerts },
 };
 
-#define NR_SECTIONS (sizeof(sections) / sizeof(sections[0]))
+#define NR_SECTIONS ARRAY_SIZE(sections)
 
 static int load_root(struct loader *ld, const yaml_node_t *root)
 {
@@ -989,7 +990,7 @@ static int read_file(const char *path, char **ret_buf, size_t *ret_len)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return log_error_errno(-errno, "%s: %s", path, strerror(errno));
+		return log_error_errno(-errno, "%s: %m", path);
 	/* Read to the end rather than trusting st_size: pipes and /dev/stdin have none. */
 	for (;;) {
 		ssize_t n;
@@ -1015,7 +1016,7 @@ static int read_file(const char *path, char **ret_buf, size_t *ret_len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			err = log_error_errno(-errno, "%s: %s", path, strerror(errno));
+			err = log_error_errno(-errno, "%s: %m", path);
 			goto cleanup;
 		}
 		if (n == 0)
@@ -1042,5 +1043,32 @@ int rules__load(const char *path, struct rules **ret_rules)
 		return err;
 	err = rules__load_buffer(path, buf, len, ret_rules);
 	free(buf);
+	return err;
+}
+
+int rules_load_all(char **paths, size_t nr_paths, struct rules **ret_rules)
+{
+	struct rules *all = NULL;
+	int err = 0;
+
+	for (size_t i = 0; i < nr_paths; i++) {
+		struct rules *rules;
+
+		err = rules__load(paths[i], &rules);
+		if (err)
+			goto cleanup;
+		if (!all) {
+			all = rules;
+			continue;
+		}
+		err = rules__merge(all, rules);
+		rules__free(rules);
+		if (err)
+			goto cleanup;
+	}
+	*ret_rules = all;
+	return 0;
+cleanup:
+	rules__free(all);
 	return err;
 }

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "event/event.h"
+#include "lib/macro.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const event_type_names[LD_EV_TYPE_MAX] = {
 	[LD_EV_INIT] = "init",	 [LD_EV_ACQUIRE] = "acquire", [LD_EV_RELEASE] = "release",

@@ -19,6 +19,7 @@
 
 #include "event/event.h"
 #include "event/gfp.h"
+#include "lib/macro.h"
 
 struct gfp_entry {
 	char *name;
@@ -138,7 +139,7 @@ struct gfp_layout *gfp_layout__new_default(void)
 
 	if (!layout)
 		return NULL;
-	for (size_t i = 0; i < sizeof(default_layout) / sizeof(default_layout[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(default_layout); i++) {
 		if (gfp_layout__add(layout, default_layout[i].name, default_layout[i].mask)) {
 			gfp_layout__free(layout);
 			errno = ENOMEM;

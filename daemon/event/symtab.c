@@ -20,37 +20,25 @@
  * for the same lock addresses over and over.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/arena.h"
+#include "lib/array.h"
+#include "lib/hashmap.h"
 #include "lib/log.h"
 #include "event/symtab.h"
 
-#define POOL_CHUNK	  (64 * 1024)
-#define MAP_MIN_CAPACITY  64
 #define SYNTHETIC_SLOTS	  (1u << 20) /* 8 MiB of synthetic range, 8 bytes apart */
 #define SYNTHETIC_STRIDE  8
 #define KALLSYMS_LINE_MAX 1024
 
-struct pool_chunk {
-	struct pool_chunk *next;
-	size_t used;
-	size_t size;
-	char data[];
-};
-
-/* addr -> name; name NULL is a cached kallsyms miss. addr 0 lives outside. */
-struct addr_slot {
+/* A name, interned once: the first address it was given, then its bytes. */
+struct name_entry {
 	__u64 addr;
-	const char *name;
-};
-
-/* name -> addr, keyed by the pooled string. */
-struct name_slot {
-	const char *name;
-	__u64 hash;
-	__u64 addr;
+	char name[];
 };
 
 struct ksym {
@@ -62,63 +50,23 @@ struct ksym {
 };
 
 struct symtab {
-	struct pool_chunk *pool;
-
-	struct addr_slot *addrs;
-	size_t addr_capacity; /* power of two */
-	size_t addr_count;
+	struct arena pool; /* names, and kallsyms' names and modules */
+	/* addr -> the pooled name, or &cached_miss; address 0 lives outside. */
+	struct hmap by_addr;
 	const char *zero_name; /* the name of address 0, if anyone gave it one */
-
-	struct name_slot *names;
-	size_t name_capacity;
-	size_t name_count;
+	/* hash_string(name) -> struct name_entry * */
+	struct hmap by_name;
 
 	struct ksym *ksyms;
 	size_t nr_ksyms;
 };
 
-static __u64 hash_addr(__u64 addr)
-{
-	addr ^= addr >> 33;
-	addr *= 0xff51afd7ed558ccdULL;
-	addr ^= addr >> 33;
-	addr *= 0xc4ceb9fe1a85ec53ULL;
-	addr ^= addr >> 33;
-	return addr;
-}
-
-static __u64 hash_name(const char *name)
-{
-	__u64 h = 0xcbf29ce484222325ULL;
-
-	for (; *name; name++) {
-		h ^= (unsigned char)*name;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
+/* An address kallsyms was asked about and does not name. */
+static const char cached_miss[] = "";
 
 static const char *pool_strdup(struct symtab *symtab, const char *s)
 {
-	size_t len = strlen(s) + 1;
-	struct pool_chunk *chunk = symtab->pool;
-	char *copy;
-
-	if (!chunk || chunk->size - chunk->used < len) {
-		size_t size = len > POOL_CHUNK ? len : POOL_CHUNK;
-
-		chunk = malloc(sizeof(*chunk) + size);
-		if (!chunk)
-			return NULL;
-		chunk->next = symtab->pool;
-		chunk->used = 0;
-		chunk->size = size;
-		symtab->pool = chunk;
-	}
-	copy = chunk->data + chunk->used;
-	memcpy(copy, s, len);
-	chunk->used += len;
-	return copy;
+	return arena_strdup(&symtab->pool, s);
 }
 
 struct symtab *symtab__new(void)
@@ -134,180 +82,101 @@ void symtab__free(struct symtab *symtab)
 {
 	if (!symtab)
 		return;
-	while (symtab->pool) {
-		struct pool_chunk *next = symtab->pool->next;
-
-		free(symtab->pool);
-		symtab->pool = next;
-	}
-	free(symtab->addrs);
-	free(symtab->names);
+	arena_free(&symtab->pool);
+	hmap_free(&symtab->by_addr);
+	hmap_free(&symtab->by_name);
 	free(symtab->ksyms);
 	free(symtab);
 }
 
 /* --- address map ------------------------------------------------------- */
 
-static struct addr_slot *addr_find(const struct symtab *symtab, __u64 addr)
+/* The name of addr (NULL: a cached miss) in *ret_name; false if never asked. */
+static bool addr_get(const struct symtab *symtab, __u64 addr, const char **ret_name)
 {
-	size_t mask = symtab->addr_capacity - 1;
+	struct hmap_slot *slot = hmap_find(&symtab->by_addr, addr, NULL, NULL);
+	const char *name;
 
-	if (!symtab->addr_capacity)
-		return NULL;
-	for (size_t i = hash_addr(addr) & mask;; i = (i + 1) & mask) {
-		struct addr_slot *slot = &symtab->addrs[i];
-
-		if (slot->addr == addr)
-			return slot;
-		if (slot->addr == 0)
-			return NULL;
-	}
-}
-
-static void addr_insert_new(struct addr_slot *slots, size_t capacity, __u64 addr, const char *name)
-{
-	size_t mask = capacity - 1;
-	size_t i = hash_addr(addr) & mask;
-
-	while (slots[i].addr != 0)
-		i = (i + 1) & mask;
-	slots[i].addr = addr;
-	slots[i].name = name;
-}
-
-static int addr_grow(struct symtab *symtab)
-{
-	size_t capacity = symtab->addr_capacity ? symtab->addr_capacity * 2 : MAP_MIN_CAPACITY;
-	struct addr_slot *slots = calloc(capacity, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < symtab->addr_capacity; i++)
-		if (symtab->addrs[i].addr)
-			addr_insert_new(slots, capacity, symtab->addrs[i].addr,
-					symtab->addrs[i].name);
-	free(symtab->addrs);
-	symtab->addrs = slots;
-	symtab->addr_capacity = capacity;
-	return 0;
+	if (!slot)
+		return false;
+	name = (const char *)(uintptr_t)slot->value;
+	*ret_name = name == cached_miss ? NULL : name;
+	return true;
 }
 
 /* Sets the name of addr (NULL: a cached miss). name must be pooled. */
 static int addr_set(struct symtab *symtab, __u64 addr, const char *name)
 {
-	struct addr_slot *slot;
-	int err;
+	__u64 value = (uintptr_t)(name ? name : cached_miss);
+	struct hmap_slot *slot;
 
 	if (addr == 0) {
 		symtab->zero_name = name;
 		return 0;
 	}
-	slot = addr_find(symtab, addr);
+	slot = hmap_find(&symtab->by_addr, addr, NULL, NULL);
 	if (slot) {
-		slot->name = name;
+		slot->value = value;
 		return 0;
 	}
-	/* Keep the load factor under 1/2 so probe chains stay short. */
-	if ((symtab->addr_count + 1) * 2 > symtab->addr_capacity) {
-		err = addr_grow(symtab);
-		if (err)
-			return err;
-	}
-	addr_insert_new(symtab->addrs, symtab->addr_capacity, addr, name);
-	symtab->addr_count++;
-	return 0;
+	return hmap_insert(&symtab->by_addr, addr, value);
 }
 
 /* --- name map ---------------------------------------------------------- */
 
-static struct name_slot *name_find(const struct symtab *symtab, const char *name, __u64 hash)
+static bool name_entry_eq(__u64 value, const void *wanted)
 {
-	size_t mask = symtab->name_capacity - 1;
+	return strcmp(((const struct name_entry *)(uintptr_t)value)->name, wanted) == 0;
+}
 
-	if (!symtab->name_capacity)
+static struct name_entry *name_find(const struct symtab *symtab, const char *name, __u64 hash)
+{
+	struct hmap_slot *slot = hmap_find(&symtab->by_name, hash, name_entry_eq, name);
+
+	return slot ? (struct name_entry *)(uintptr_t)slot->value : NULL;
+}
+
+/* The name's entry, made (with addr as its first address) if it is new. */
+static struct name_entry *name_enter(struct symtab *symtab, const char *name, __u64 hash,
+				     __u64 addr)
+{
+	struct name_entry *entry = name_find(symtab, name, hash);
+	size_t len = strlen(name) + 1;
+
+	if (entry)
+		return entry;
+	entry = arena_alloc(&symtab->pool, sizeof(*entry) + len);
+	if (!entry)
 		return NULL;
-	for (size_t i = hash & mask;; i = (i + 1) & mask) {
-		struct name_slot *slot = &symtab->names[i];
-
-		if (!slot->name)
-			return NULL;
-		if (slot->hash == hash && strcmp(slot->name, name) == 0)
-			return slot;
-	}
-}
-
-static void name_insert_new(struct name_slot *slots, size_t capacity, const struct name_slot *entry)
-{
-	size_t mask = capacity - 1;
-	size_t i = entry->hash & mask;
-
-	while (slots[i].name)
-		i = (i + 1) & mask;
-	slots[i] = *entry;
-}
-
-static int name_grow(struct symtab *symtab)
-{
-	size_t capacity = symtab->name_capacity ? symtab->name_capacity * 2 : MAP_MIN_CAPACITY;
-	struct name_slot *slots = calloc(capacity, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < symtab->name_capacity; i++)
-		if (symtab->names[i].name)
-			name_insert_new(slots, capacity, &symtab->names[i]);
-	free(symtab->names);
-	symtab->names = slots;
-	symtab->name_capacity = capacity;
-	return 0;
-}
-
-/* Remembers the first address a name was given; later ones do not move it. */
-static int name_remember(struct symtab *symtab, const char *pooled, __u64 hash, __u64 addr)
-{
-	struct name_slot entry = { .name = pooled, .hash = hash, .addr = addr };
-	int err;
-
-	if (name_find(symtab, pooled, hash))
-		return 0;
-	if ((symtab->name_count + 1) * 2 > symtab->name_capacity) {
-		err = name_grow(symtab);
-		if (err)
-			return err;
-	}
-	name_insert_new(symtab->names, symtab->name_capacity, &entry);
-	symtab->name_count++;
-	return 0;
+	entry->addr = addr;
+	memcpy(entry->name, name, len);
+	if (hmap_insert(&symtab->by_name, hash, (uintptr_t)entry))
+		return NULL;
+	return entry;
 }
 
 /* --- public map API ---------------------------------------------------- */
 
 int symtab__add(struct symtab *symtab, __u64 addr, const char *name)
 {
-	__u64 hash = hash_name(name);
-	struct name_slot *known = name_find(symtab, name, hash);
-	const char *pooled = known ? known->name : pool_strdup(symtab, name);
-	int err;
+	struct name_entry *entry = name_enter(symtab, name, hash_string(name), addr);
 
-	if (!pooled)
+	if (!entry)
 		return -ENOMEM;
-	err = addr_set(symtab, addr, pooled);
-	if (err)
-		return err;
-	return name_remember(symtab, pooled, hash, addr);
+	return addr_set(symtab, addr, entry->name);
 }
 
 static bool addr_in_use(const struct symtab *symtab, __u64 addr)
 {
-	struct addr_slot *slot = addr_find(symtab, addr);
+	const char *name;
 
-	return slot && slot->name;
+	return addr_get(symtab, addr, &name) && name;
 }
 
 __u64 symtab__intern(struct symtab *symtab, const char *name)
 {
-	__u64 hash = hash_name(name);
-	struct name_slot *known = name_find(symtab, name, hash);
+	__u64 hash = hash_string(name);
+	struct name_entry *known = name_find(symtab, name, hash);
 	__u64 slot;
 
 	/* A name whose address was renamed since is interned afresh. */
@@ -405,15 +274,8 @@ static bool ksym_resolve(const struct symtab *symtab, __u64 addr, char *buf, siz
 
 static int ksyms_append(struct symtab *symtab, size_t *capacity, const struct ksym *sym)
 {
-	if (symtab->nr_ksyms == *capacity) {
-		size_t grown = *capacity ? *capacity * 2 : 4096;
-		struct ksym *ksyms = realloc(symtab->ksyms, grown * sizeof(*ksyms));
-
-		if (!ksyms)
-			return -ENOMEM;
-		symtab->ksyms = ksyms;
-		*capacity = grown;
-	}
+	if (array_reserve(&symtab->ksyms, capacity, symtab->nr_ksyms + 1))
+		return -ENOMEM;
 	symtab->ksyms[symtab->nr_ksyms++] = *sym;
 	return 0;
 }
@@ -467,7 +329,7 @@ int symtab__load_kallsyms(struct symtab *symtab, const char *path)
 
 	f = fopen(path, "re");
 	if (!f)
-		return log_error_errno(-errno, "%s: %s", path, strerror(errno));
+		return log_error_errno(-errno, "%s: %m", path);
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (line[0] == '\n' || line[0] == '\0')
@@ -499,15 +361,13 @@ cleanup:
 
 const char *symtab__lookup(struct symtab *symtab, __u64 addr)
 {
-	struct addr_slot *slot;
 	char buf[KALLSYMS_LINE_MAX];
 	const char *pooled = NULL;
 
 	if (addr == 0)
 		return symtab->zero_name;
-	slot = addr_find(symtab, addr);
-	if (slot)
-		return slot->name;
+	if (addr_get(symtab, addr, &pooled))
+		return pooled;
 	if (!symtab->nr_ksyms)
 		return NULL;
 	if (ksym_resolve(symtab, addr, buf, sizeof(buf))) {
@@ -522,28 +382,37 @@ const char *symtab__lookup(struct symtab *symtab, __u64 addr)
 
 /* --- iteration and helpers --------------------------------------------- */
 
-static int addr_slot_cmp(const void *a, const void *b)
+struct named_addr {
+	__u64 addr;
+	const char *name;
+};
+
+static int named_addr_cmp(const void *a, const void *b)
 {
-	const struct addr_slot *x = a, *y = b;
+	const struct named_addr *x = a, *y = b;
 
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
 int symtab__for_each(struct symtab *symtab, symtab_visit_fn fn, void *ctx)
 {
-	struct addr_slot *sorted;
+	const struct hmap *map = &symtab->by_addr;
+	struct named_addr *sorted;
 	size_t n = 0;
 	int err = 0;
 
-	sorted = malloc((symtab->addr_count + 1) * sizeof(*sorted));
+	sorted = malloc((map->count + 1) * sizeof(*sorted));
 	if (!sorted)
 		return -ENOMEM;
 	if (symtab->zero_name)
-		sorted[n++] = (struct addr_slot){ 0, symtab->zero_name };
-	for (size_t i = 0; i < symtab->addr_capacity; i++)
-		if (symtab->addrs[i].addr && symtab->addrs[i].name)
-			sorted[n++] = symtab->addrs[i];
-	qsort(sorted, n, sizeof(*sorted), addr_slot_cmp);
+		sorted[n++] = (struct named_addr){ 0, symtab->zero_name };
+	for (size_t i = 0; map->slots && i <= map->mask; i++) {
+		const char *name = (const char *)(uintptr_t)map->slots[i].value;
+
+		if (name && name != cached_miss)
+			sorted[n++] = (struct named_addr){ map->slots[i].key, name };
+	}
+	qsort(sorted, n, sizeof(*sorted), named_addr_cmp);
 	for (size_t i = 0; i < n && !err; i++)
 		err = fn(sorted[i].addr, sorted[i].name, ctx);
 	free(sorted);

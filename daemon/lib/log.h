@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * One logging path for the whole program. Messages go to stderr as
- * "lockdepd: message"; the service (issue "Run it on CI machines") can
- * redirect them. Log at the place that knows what went wrong, then return
- * the error: log_error_errno() returns its negative errno argument so that
- * `return log_error_errno(-EINVAL, "%s:%d: ...", path, line);` is one step.
+ * "lockdepd: message"; the service redirects them to the journal. Log at
+ * the place that knows what went wrong, then return the error:
+ * log_error_errno() returns its errno argument so that
+ *
+ *	return log_error_errno(-errno, "%s: cannot open: %m", path);
+ *
+ * is one step. As in systemd, %m names the errno argument of the *_errno
+ * forms (either sign), and errno itself in the others; no log call changes
+ * errno.
  */
 #ifndef LOCKDEPD_LOG_H
 #define LOCKDEPD_LOG_H

@@ -13,10 +13,10 @@
 
 #include "lockdepd_event.h"
 #include "lib/log.h"
+#include "lib/macro.h"
 #include "source/live/probe.h"
 #include "output/report.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define COST_RELEASE \
 	"its releases are not seen: locks look held until the task exits, giving false dependencies"

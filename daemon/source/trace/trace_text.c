@@ -38,6 +38,7 @@
 
 #include "event/gfp.h"
 #include "lib/log.h"
+#include "lib/macro.h"
 #include "event/symtab.h"
 #include "source/trace/trace.h"
 
@@ -497,7 +498,7 @@ static int parse_ret(const struct text_reader *reader, const char *s, __u64 *ret
 	bool negative = s[0] == '-';
 	__u64 magnitude;
 
-	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++) {
 		if (strcmp(s, errno_names[i].name) == 0) {
 			*ret_value = (__u64)(__s64)errno_names[i].value;
 			return 0;
@@ -1117,7 +1118,7 @@ static void sb_put_stack(struct sbuf *sb, const struct ld_event *ev, struct symt
 
 static void sb_put_ret(struct sbuf *sb, __s32 ret)
 {
-	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(errno_names); i++) {
 		if (errno_names[i].value == ret) {
 			sb_printf(sb, " ret=%s", errno_names[i].name);
 			return;
