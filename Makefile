@@ -26,7 +26,12 @@ MAIN_SRC    := daemon/cli/main.c
 DAEMON_SRCS := $(filter-out $(MAIN_SRC),$(shell find daemon -name '*.c' | sort))
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 SKELS       := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+# tests/unit/ holds one test per part; every other tests/<suite>/test_*.c
+# (scenarios/, host/, ...) builds the same way into build/tests/<suite>/.
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+SUITE_SRCS  := $(filter-out tests/unit/%,$(wildcard tests/*/test_*.c))
+# Helpers the CLI tests run (tests/cli/<script>/*.c): plain programs.
+CLI_TOOL_SRCS := $(wildcard tests/cli/*/*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 # ar keys members by file name: two parts must not both have a foo.c.
 ifneq ($(words $(notdir $(DAEMON_SRCS))),$(words $(sort $(notdir $(DAEMON_SRCS)))))
@@ -39,6 +44,9 @@ SAN_OBJS  := $(patsubst daemon/%.c,$(OUT)/san/obj/%.o,$(DAEMON_SRCS))
 FUZZ_OBJS := $(patsubst daemon/%.c,$(OUT)/fuzz/obj/%.o,$(DAEMON_SRCS))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 SAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/san/tests/%,$(UNIT_SRCS))
+SUITE_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(SUITE_SRCS))
+SAN_SUITE_BINS := $(patsubst tests/%.c,$(OUT)/san/tests/%,$(SUITE_SRCS))
+CLI_TOOLS := $(patsubst tests/cli/%.c,$(OUT)/tests/cli/%,$(CLI_TOOL_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps test demo fuzz bench bench-live install clean format unit-bins san-bins fuzz-bins static
@@ -84,9 +92,17 @@ $(OUT)/static/lockdepd: $(patsubst daemon/%.c,$(OUT)/static/obj/%.o,$(DAEMON_SRC
 static: $(OUT)/static/lockdepd
 
 # --- tests -------------------------------------------------------------
-$(OUT)/tests/%: tests/unit/%.c $(OUT)/liblockdepd.a $(HEADERS)
+$(UNIT_BINS): $(OUT)/tests/%: tests/unit/%.c $(OUT)/liblockdepd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a -lcmocka $(LIBS)
+
+$(SUITE_BINS): $(OUT)/tests/%: tests/%.c $(OUT)/liblockdepd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a -lcmocka $(LIBS)
+
+$(CLI_TOOLS): $(OUT)/tests/cli/%: tests/cli/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $<
 
 $(OUT)/san/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
 	@mkdir -p $(dir $@)
@@ -98,7 +114,11 @@ $(OUT)/san/liblockdepd.a: $(SAN_OBJS)
 $(OUT)/san/lockdepd: $(MAIN_SRC) $(OUT)/san/liblockdepd.a $(HEADERS)
 	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/san/liblockdepd.a $(LIBS)
 
-$(OUT)/san/tests/%: tests/unit/%.c $(OUT)/san/liblockdepd.a $(HEADERS)
+$(SAN_UNIT_BINS): $(OUT)/san/tests/%: tests/unit/%.c $(OUT)/san/liblockdepd.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/san/liblockdepd.a -lcmocka $(LIBS)
+
+$(SAN_SUITE_BINS): $(OUT)/san/tests/%: tests/%.c $(OUT)/san/liblockdepd.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/san/liblockdepd.a -lcmocka $(LIBS)
 
@@ -110,8 +130,9 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined $(WARNINGS) $(CPPFLAGS) -o $@ $< $(FUZZ_OBJS) $(LIBS)
 
-unit-bins: $(UNIT_BINS)
-san-bins: $(SAN_UNIT_BINS) $(OUT)/san/lockdepd
+# unit-bins: every plain test program (unit, the other suites, CLI helpers).
+unit-bins: $(UNIT_BINS) $(SUITE_BINS) $(CLI_TOOLS)
+san-bins: $(SAN_UNIT_BINS) $(SAN_SUITE_BINS) $(OUT)/san/lockdepd
 fuzz-bins: $(FUZZ_BINS)
 
 # tests/run.sh runs every suite and prints the one summary line CI reads.
@@ -169,7 +190,7 @@ install: all
 	scdoc <docs/lockdepd.8.scd >$(DESTDIR)$(PREFIX)/share/man/man8/lockdepd.8
 
 format:
-	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c bench/*.c)
+	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c $(SUITE_SRCS) $(CLI_TOOL_SRCS) bench/*.c)
 
 clean:
 	rm -rf $(OUT)

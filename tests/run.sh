@@ -36,11 +36,25 @@ run_suite() {
 
 export CMOCKA_MESSAGE_OUTPUT=TAP
 
+# A binary counts only while its source is there: a stale one from before a
+# test moved or went away is not run.
 for t in build/tests/test_*; do
-	[ -x "$t" ] && run_suite "unit-$(basename "$t")" "$t"
+	[ -x "$t" ] && [ -f "tests/unit/$(basename "$t").c" ] &&
+		run_suite "unit-$(basename "$t")" "$t"
 done
 for t in build/san/tests/test_*; do
-	[ -x "$t" ] && run_suite "asan-ubsan-$(basename "$t")" "$t"
+	[ -x "$t" ] && [ -f "tests/unit/$(basename "$t").c" ] &&
+		run_suite "asan-ubsan-$(basename "$t")" "$t"
+done
+# The other C suites, tests/<suite>/test_*.c (scenarios, host, ...), each
+# named after its folder, plain and sanitized.
+for src in tests/*/test_*.c; do
+	[ -f "$src" ] && [ "${src#tests/unit/}" = "$src" ] || continue
+	suite=$(basename "$(dirname "$src")")
+	bin=${src#tests/}
+	bin=${bin%.c}
+	run_suite "$suite-$(basename "$bin")" "build/tests/$bin"
+	run_suite "asan-ubsan-$suite-$(basename "$bin")" "build/san/tests/$bin"
 done
 for t in tests/cli/*.sh; do
 	# lib.sh holds the helpers the others source.
