@@ -55,13 +55,19 @@ file_has() { grep -q -- "$2" "$1" 2>/dev/null; }
 status_json() { "$LOCKDEPD" status --format json --runtime-dir "$1" 2>/dev/null; }
 status_has() { status_json "$1" | grep -q -- "$2"; }
 
-# The listener for NOTIFY_SOCKET and journald's socket, built here: no socat
-# or python needed.
-LISTEN=$WORK/dgram-listen
-${CC:-cc} -O2 -o "$LISTEN" tests/cli/service/dgram-listen.c || {
-	not_ok "build the datagram listener" "cc failed"
-	tap_end
-}
+# The listener for NOTIFY_SOCKET and journald's socket (no socat or python
+# needed): make builds it with the project's warnings; compiled here only
+# when the build has not made it.
+LISTEN=${OUT:-build}/tests/cli/service/dgram-listen
+case $LISTEN in /*) ;; *) LISTEN=$ROOT/$LISTEN ;; esac
+if [ ! -x "$LISTEN" ]; then
+	echo "# $LISTEN is missing (make unit-bins builds it): compiling it into $WORK"
+	LISTEN=$WORK/dgram-listen
+	${CC:-cc} -O2 -Wall -Wextra -o "$LISTEN" tests/cli/service/dgram-listen.c || {
+		not_ok "build the datagram listener" "cc failed"
+		tap_end
+	}
+fi
 
 cat >"$WORK/rules.yaml" <<'Y'
 classes:

@@ -23,7 +23,6 @@ static volatile sig_atomic_t stop;
 
 static void on_term(int sig)
 {
-	(void)sig;
 	stop = 1;
 }
 
@@ -71,12 +70,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: dgram-listen PATH OUT\n");
 		return 2;
 	}
+	/* No SA_RESTART: SIGTERM must interrupt recv() so the loop sees stop. */
 	sigaction(SIGTERM, &act, NULL);
 	out = fopen(argv[2], "a");
+	if (!out) {
+		perror(argv[2]);
+		return 1;
+	}
 	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	strcpy(sa.sun_path, argv[1]);
 	unlink(argv[1]);
-	if (!out || fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		perror(argv[1]);
 		return 1;
 	}
