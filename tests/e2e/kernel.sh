@@ -6,7 +6,8 @@
 #
 # The kernel is the current Debian one (the ABI linux-image-amd64 depends on,
 # looked up each time, never hard-coded), cached in
-# ${LOCKDEPD_E2E_CACHE:-tests/e2e/cache}/<ABI>/:
+# ${LOCKDEPD_E2E_CACHE:-build/e2e-cache}/<ABI>/ (build/ of this checkout,
+# whatever OUT says: one kernel serves every build):
 #
 #   vmlinuz        the bootable image (bzImage)
 #   vmlinux        the uncompressed ELF inside it, with .BTF: what the guest's
@@ -26,7 +27,7 @@
 set -euo pipefail
 
 e2e_dir=$(cd "$(dirname "$0")" && pwd)
-cache=${LOCKDEPD_E2E_CACHE:-$e2e_dir/cache}
+cache=${LOCKDEPD_E2E_CACHE:-$(dirname "$(dirname "$e2e_dir")")/build/e2e-cache}
 
 say() { echo "kernel.sh: $*" >&2; }
 die() {
