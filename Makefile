@@ -4,7 +4,7 @@
 # make test     every test suite (installs missing Debian packages first)
 # make demo     boots a Debian kernel under QEMU and shows live reports
 # make fuzz     libFuzzer targets, long runs
-# make bench    offline throughput benchmark (bench/)
+# make bench    offline throughput benchmark (tests/bench/)
 # make install  PREFIX=/usr/local DESTDIR=
 
 CC       := clang
@@ -149,16 +149,16 @@ demo: deps
 	$(MAKE) -s all static
 	./tests/e2e/demo.sh
 
-$(OUT)/bench-gen: bench/gen.c $(OUT)/liblockdepd.a $(HEADERS)
+$(OUT)/bench-gen: tests/bench/gen.c $(OUT)/liblockdepd.a $(HEADERS)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a $(LIBS)
 
 bench: deps
 	$(MAKE) all $(OUT)/bench-gen
-	./bench/run.sh
+	./tests/bench/run.sh
 
-# bench-live's floor: bench/floor.bpf.c's empty programs on lockdepd's probe
-# points, for the guest; it checks them against lockdepd's own object.
-$(OUT)/bench/floor.bpf.o: bench/floor.bpf.c $(OUT)/vmlinux.h include/lockdepd_event.h
+# bench-live's floor: tests/bench/floor.bpf.c's empty programs on lockdepd's
+# probe points, for the guest; it checks them against lockdepd's own object.
+$(OUT)/bench/floor.bpf.o: tests/bench/floor.bpf.c $(OUT)/vmlinux.h include/lockdepd_event.h
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(OUT) -c $< -o $@
 	$(LLVM_STRIP) -g $@
@@ -166,14 +166,14 @@ $(OUT)/bench/floor.bpf.o: bench/floor.bpf.c $(OUT)/vmlinux.h include/lockdepd_ev
 $(OUT)/bench/floor.skel.h: $(OUT)/bench/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(OUT)/static/floor: bench/floor.c $(OUT)/bench/floor.skel.h $(SKELS) $(HEADERS) \
+$(OUT)/static/floor: tests/bench/floor.c $(OUT)/bench/floor.skel.h $(SKELS) $(HEADERS) \
 		$(patsubst daemon/%.c,$(OUT)/static/obj/%.o,$(DAEMON_SRCS))
 	$(CC) -static $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -I$(OUT)/bench -DLOCKDEPD_NO_SYSTEMD -o $@ \
 		$< $(filter %.o,$^) -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lm
 
 bench-live: deps
 	$(MAKE) all static $(OUT)/static/floor
-	./bench/live.sh
+	./tests/bench/live.sh
 
 # --- install -----------------------------------------------------------
 # The unit goes where systemd looks for locally installed units; /etc/lockdepd
@@ -190,7 +190,7 @@ install: all
 	scdoc <docs/lockdepd.8.scd >$(DESTDIR)$(PREFIX)/share/man/man8/lockdepd.8
 
 format:
-	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c $(SUITE_SRCS) $(CLI_TOOL_SRCS) bench/*.c)
+	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c $(SUITE_SRCS) $(CLI_TOOL_SRCS) tests/bench/*.c)
 
 clean:
 	rm -rf $(OUT)

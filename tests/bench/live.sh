@@ -1,15 +1,15 @@
 #!/bin/bash
-# `make bench-live`: the overhead of live capture (issue "Live kernel
-# capture"). In one guest boot, the fixture's lock loop (nested dma_resv ->
-# vm->mutex -> obj->vma_lock and an allocation per iteration) runs untraced,
-# under the floor (bench/floor.c: empty BPF programs on the points lockdepd
-# attaches; on its lock functions only; with a ring-buffer record per lock
-# call, read only after the loop without and with lockdepd's wake-ups, or
-# read during it) and under `lockdepd run`, three rounds each; prints the
-# slowdown ratios, events/s and lost events. Timings are under QEMU's TCG:
-# ratios only.
+# `make bench-live`: the overhead of live capture. In one guest boot, the
+# fixture's lock loop (nested dma_resv -> vm->mutex -> obj->vma_lock and an
+# allocation per iteration) runs untraced, under the floor
+# (tests/bench/floor.c: empty BPF programs on the points lockdepd attaches;
+# on its lock functions only; with a ring-buffer record per lock call, read
+# only after the loop without and with lockdepd's wake-ups, or read during
+# it) and under `lockdepd run`, three rounds each; prints the slowdown
+# ratios, events/s and lost events. Timings are under QEMU's TCG: ratios
+# only.
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
 out=${OUT:-build}
@@ -18,7 +18,7 @@ dir=$out/bench/live
 e2e_prepare >/dev/null || exit 1
 mkdir -p "$dir"
 tests/e2e/guest.sh -o "$dir" -f "$E2E_LDFIX_KO" -f "$out/static/lockdepd:lockdepd" \
-	-f "$out/static/floor:floor" -f rules/i915.yaml bench/live-guest.sh >"$dir/guest.log" 2>&1 || {
+	-f "$out/static/floor:floor" -f rules/i915.yaml tests/bench/live-guest.sh >"$dir/guest.log" 2>&1 || {
 	echo "bench-live: guest failed (log: $dir/serial.log)" >&2
 	exit 1
 }

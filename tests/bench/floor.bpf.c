@@ -6,7 +6,7 @@
  * classic tracepoints, the raw tracepoint on module loads), doing nothing.
  * What a lock loop loses with these attached is the price of the
  * trampolines and tracepoint calls themselves, which no filtering inside
- * lockdepd's programs can win back. bench/floor.c attaches them from
+ * lockdepd's programs can win back. floor.c attaches them from
  * lockdepd's own probe tables and checks the types against its object.
  *
  * The rb_ twins of the lock programs also write one ring-buffer record per
@@ -28,7 +28,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define RELEASE_RECORD_SIZE LD_EVENT_FIXED_SIZE
 #define INIT_RECORD_SIZE    (LD_EVENT_FIXED_SIZE + LD_MAX_TEXT)
 
-/* Settings of the rb_ programs, written by bench/floor.c before load. */
+/* Settings of the rb_ programs, written by floor.c before load. */
 const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 

@@ -1,12 +1,12 @@
 #!/bin/bash
-# Offline throughput of `lockdepd report` (issue "The verifier core"):
-# generates a synthetic binary trace of 10M events with realistic nesting,
-# then measures report time and peak memory against `zstd -d` of the same
-# file, all in one run so the ratio holds on a noisy machine.
+# Offline throughput of `lockdepd report`: generates a synthetic binary
+# trace of 10M events with realistic nesting, then measures report time and
+# peak memory against `zstd -d` of the same file, all in one run so the
+# ratio holds on a noisy machine.
 # BENCH_MODE=random uses the generator's first shape, every lock picked at
-# random (no repeated lock chains), instead of code paths (bench/gen.c).
+# random (no repeated lock chains), instead of code paths (tests/bench/gen.c).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 events=${BENCH_EVENTS:-10000000}
 mode=${BENCH_MODE:-paths}
 dir=${BENCH_DIR:-${OUT:-build}/bench}

@@ -1,9 +1,9 @@
 # shellcheck shell=sh
 # Guest body of `make bench-live`: the fixture's lock loop untraced, under
-# the floor (bench/floor.c: empty programs on lockdepd's probe points; lock
-# functions only; with a ring-buffer record per lock call, read only after
-# the loop without and with lockdepd's wake-ups, or read during it) and
-# under `lockdepd run`, alternated, in one boot (TCG timings are only
+# the floor (tests/bench/floor.c: empty programs on lockdepd's probe points;
+# lock functions only; with a ring-buffer record per lock call, read only
+# after the loop without and with lockdepd's wake-ups, or read during it)
+# and under `lockdepd run`, alternated, in one boot (TCG timings are only
 # comparable inside one run).
 L=/e2e/lockdepd
 F=/e2e/floor
