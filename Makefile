@@ -49,7 +49,7 @@ SAN_SUITE_BINS := $(patsubst tests/%.c,$(OUT)/san/tests/%,$(SUITE_SRCS))
 CLI_TOOLS := $(patsubst tests/cli/%.c,$(OUT)/tests/cli/%,$(CLI_TOOL_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test demo fuzz bench bench-live install clean format unit-bins san-bins fuzz-bins static
+.PHONY: all deps test demo fuzz bench bench-live install clean format unit-bins san-bins fuzz-bins static kernel-rules
 
 all: $(OUT)/lockdepd
 
@@ -71,7 +71,18 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # --- user space --------------------------------------------------------
-$(OUT)/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
+# The default rules, built in as a C string: the binary works from any
+# directory, installed or not, with the annotations of the kernel it knows.
+$(OUT)/kernel_rules.h: rules/kernel.yaml
+	@mkdir -p $(OUT)
+	{ echo '/* Generated from rules/kernel.yaml by the Makefile. */'; \
+	  echo 'static const char kernel_rules_yaml[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@.tmp && mv $@.tmp $@
+
+GENERATED := $(SKELS) $(OUT)/kernel_rules.h
+
+$(OUT)/obj/%.o: daemon/%.c $(HEADERS) $(GENERATED)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -c $< -o $@
 
@@ -82,7 +93,7 @@ $(OUT)/lockdepd: $(OUT)/obj/cli/main.o $(OUT)/liblockdepd.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 # A static build for the QEMU guest, whose initramfs has no libraries and no systemd.
-$(OUT)/static/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
+$(OUT)/static/obj/%.o: daemon/%.c $(HEADERS) $(GENERATED)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLOCKDEPD_NO_SYSTEMD -c $< -o $@
 
@@ -104,7 +115,7 @@ $(CLI_TOOLS): $(OUT)/tests/cli/%: tests/cli/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $<
 
-$(OUT)/san/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
+$(OUT)/san/obj/%.o: daemon/%.c $(HEADERS) $(GENERATED)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -c $< -o $@
 
@@ -122,7 +133,7 @@ $(SAN_SUITE_BINS): $(OUT)/san/tests/%: tests/%.c $(OUT)/san/liblockdepd.a $(HEAD
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/san/liblockdepd.a -lcmocka $(LIBS)
 
-$(OUT)/fuzz/obj/%.o: daemon/%.c $(HEADERS) $(SKELS)
+$(OUT)/fuzz/obj/%.o: daemon/%.c $(HEADERS) $(GENERATED)
 	@mkdir -p $(dir $@)
 	$(CLANG) -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(WARNINGS) $(CPPFLAGS) -c $< -o $@
 
@@ -174,6 +185,12 @@ $(OUT)/static/floor: tests/bench/floor.c $(OUT)/bench/floor.skel.h $(SKELS) $(HE
 bench-live: deps
 	$(MAKE) all static $(OUT)/static/floor
 	./tests/bench/live.sh
+
+# rules/kernel.yaml from a kernel's source (Debian: apt-get install linux-source-6.1).
+KSRC ?= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
+kernel-rules:
+	@[ -n "$(KSRC)" ] || { echo "kernel-rules: no KSRC (apt-get install linux-source-6.1)"; exit 2; }
+	python3 rules/gen-kernel-rules.py $(KSRC) > rules/kernel.yaml.tmp && mv rules/kernel.yaml.tmp rules/kernel.yaml
 
 # --- install -----------------------------------------------------------
 # The unit goes where systemd looks for locally installed units; /etc/lockdepd

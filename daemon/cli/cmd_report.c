@@ -52,13 +52,15 @@ static int replay(struct trace_reader *reader, struct engine *engine)
 
 static void usage(void)
 {
-	fprintf(stderr, "Usage: lockdepd report [--rules FILE]... [--format text|json] TRACE\n");
+	fprintf(stderr, "Usage: lockdepd report [--rules FILE]... [--no-default-rules] "
+			"[--format text|json] TRACE\n");
 }
 
 int cmd_report(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "rules", required_argument, NULL, 'r' },
+		{ "no-default-rules", no_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -71,6 +73,7 @@ int cmd_report(int argc, char **argv)
 	struct engine_stats stats;
 	char **rule_paths = NULL;
 	size_t nr_rule_paths = 0;
+	bool default_rules = true;
 	int status = EXIT_BAD_INPUT;
 	int opt, err;
 
@@ -82,6 +85,9 @@ int cmd_report(int argc, char **argv)
 		switch (opt) {
 		case 'r':
 			rule_paths[nr_rule_paths++] = optarg;
+			break;
+		case 'D':
+			default_rules = false;
 			break;
 		case 'f':
 			if (parse_format(optarg, &printer.opts.format))
@@ -102,7 +108,7 @@ int cmd_report(int argc, char **argv)
 		goto cleanup;
 	}
 
-	if (rules_load_all(rule_paths, nr_rule_paths, &rules))
+	if (rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
 		goto cleanup;
 	symtab = symtab__new();
 	if (!symtab)

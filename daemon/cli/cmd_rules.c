@@ -24,15 +24,18 @@ static const char *plural(size_t n, const char *one, const char *many)
 
 static void print_summary(const char *path, const struct rules *rules)
 {
-	printf("%s: ok (%zu %s, %zu %s, %zu %s, %zu %s, %zu %s, %zu %s)\n", path, rules->nr_classes,
-	       plural(rules->nr_classes, "class", "classes"), rules->nr_order,
+	printf("%s: ok (%zu %s, %zu %s, %zu %s, %zu %s, %zu %s, %zu %s, %zu %s, %zu %s)\n", path,
+	       rules->nr_classes, plural(rules->nr_classes, "class", "classes"), rules->nr_order,
 	       plural(rules->nr_order, "order entry", "order entries"), rules->nr_taint_reclaim,
 	       plural(rules->nr_taint_reclaim, "reclaim taint", "reclaim taints"),
 	       rules->nr_allow_nesting,
 	       plural(rules->nr_allow_nesting, "nesting allowance", "nesting allowances"),
 	       rules->nr_suppress, plural(rules->nr_suppress, "suppression", "suppressions"),
 	       rules->nr_lock_args,
-	       plural(rules->nr_lock_args, "lock_args rule", "lock_args rules"));
+	       plural(rules->nr_lock_args, "lock_args rule", "lock_args rules"),
+	       rules->nr_novalidate,
+	       plural(rules->nr_novalidate, "novalidate rule", "novalidate rules"),
+	       rules->nr_nested, plural(rules->nr_nested, "nested rule", "nested rules"));
 }
 
 static int check_file(const char *path)

@@ -17,15 +17,17 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
-	{ "report", cmd_report, "report [--rules FILE]... [--format text|json] TRACE" },
+	{ "report", cmd_report,
+	  "report [--rules FILE]... [--no-default-rules] [--format text|json] TRACE" },
 	{ "dump", cmd_dump, "dump [-o BINARY] TRACE" },
 	{ "rules", cmd_rules, "rules check FILE..." },
 	{ "probe", cmd_probe, "probe [--format text|json]" },
 	{ "record", cmd_record, "record -o FILE [--duration SEC] [--rules FILE] [-- COMMAND ...]" },
 	{ "run", cmd_service,
-	  "run [--rules FILE]... [--format text|json] [--json FILE] [--duration SEC]\n"
-	  "               [--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
-	  "               [--replay TRACE [--exit-on-eof]] [--state-dir DIR|none]\n"
+	  "run [--rules FILE]... [--no-default-rules] [--format text|json] [--json FILE]\n"
+	  "               [--duration SEC] [--attach auto|fentry|kprobe] [--all-allocs]\n"
+	  "               [--all-stacks]"
+	  " [--replay TRACE [--exit-on-eof]] [--state-dir DIR|none]\n"
 	  "               [--runtime-dir DIR|none] [--kmsg PATH|none] [--save-interval SEC]" },
 	{ "status", cmd_status, "status [--format text|json] [--runtime-dir DIR]" },
 	{ "merge", cmd_merge, "merge [--rules FILE]... [--format text|json] [-o STATE] STATE..." },

@@ -19,6 +19,15 @@
  * fs_reclaim (FS_RECLAIM_CLASS) is a class with no instance: lockdep's
  * pseudo-lock for "this task may enter filesystem reclaim".
  *
+ * Annotations. The rules give back what a production kernel compiled away
+ * (rules.h): a novalidate class (its init name and init function) is held
+ * but never validated, no dependency starts or ends at it; a nested rule
+ * makes the acquisitions of a class by one calling function subclass N,
+ * class "name/N" for that acquisition only (lockdep's subclass belongs to
+ * the acquisition, not to the lock), or lets them nest in their own class
+ * there. The caller is the function of the acquisition's ip; what a call
+ * site makes of a class is worked out once (nested_sites).
+ *
  * Held locks. Every task (pid) has a stack of held locks: successful
  * attempts push, releases remove from anywhere in the stack. In reclaim
  * context (between reclaim enter and exit, nested, and always in a
@@ -139,6 +148,8 @@ struct class
 	__s32 order_index; /* in the rules' order, or -1 */
 	bool allow_nesting;
 	bool unclassified;
+	bool novalidate; /* never a dependency's end, never recursion */
+	bool nested; /* nested rules may make its acquisitions a subclass */
 	struct out_slot *out_slots; /* NULL until the first out-edge */
 	__u32 out_mask;
 	__u32 nr_out;
@@ -193,6 +204,7 @@ struct site_view {
 	__u64 ip;
 	__u64 ctx;
 	const __u64 *stack;
+	bool nest_ok; /* its caller nests it in its own class on purpose */
 };
 
 struct held_lock {
@@ -283,7 +295,8 @@ struct engine {
 	struct hmap class_by_name; /* hash -> class id */
 	struct hmap init_classes; /* hash(name, site) -> struct init_key * */
 	struct hmap name_versions; /* hash(name) -> struct name_versions * */
-	struct hmap instances; /* lock address -> class id */
+	struct hmap instances; /* lock address -> instance_value() */
+	struct hmap nested_sites; /* hash(class, ip) -> struct nested_site * */
 
 	struct edge **edge_chunks;
 	__u32 nr_edges;
@@ -435,6 +448,7 @@ static __u32 class_get(struct engine *engine, const char *name, bool unclassifie
 		.order_index = rules__order_index(engine->rules, name),
 		.allow_nesting = rules__allows_nesting(engine->rules, name),
 		.unclassified = unclassified,
+		.nested = !unclassified && rules__has_nested(engine->rules, name),
 	};
 	if (!class->name || hmap_insert(&engine->class_by_name, key, id))
 		return NO_CLASS;
@@ -543,6 +557,24 @@ static bool init_key_eq(__u64 value, const void *wanted)
 }
 
 /* The class of locks initialised at site with name. NO_CLASS on ENOMEM. */
+/* The function a code address is in ("func" of "func+0x1c/0x80"), false if unnamed. */
+static bool function_of(struct engine *engine, __u64 ip, char *buf, size_t len)
+{
+	const char *symbol = ip ? symtab__lookup(engine->symtab, ip) : NULL;
+
+	return symbol && symbol_function_name(symbol, buf, len) > 0;
+}
+
+static bool init_is_novalidate(struct engine *engine, const char *name, __u64 site)
+{
+	char function[CLASS_NAME_MAX];
+
+	if (!engine->rules || !engine->rules->nr_novalidate)
+		return false;
+	return function_of(engine, site, function, sizeof(function)) &&
+	       rules__is_novalidate(engine->rules, name, function);
+}
+
 static __u32 class_for_init(struct engine *engine, const char *name, __u64 site)
 {
 	struct init_key wanted = { .name = name, .site = site };
@@ -564,6 +596,8 @@ static __u32 class_for_init(struct engine *engine, const char *name, __u64 site)
 	if (!init->name || init->class_id == NO_CLASS ||
 	    hmap_insert(&engine->init_classes, key, (uintptr_t)init))
 		return NO_CLASS;
+	if (init_is_novalidate(engine, name, site))
+		engine->classes[init->class_id].novalidate = true;
 	return init->class_id;
 }
 
@@ -606,6 +640,20 @@ static __u32 class_for_uninitialised(struct engine *engine, __u64 lock, __u64 ip
 	return class_get(engine, name, true);
 }
 
+/*
+ * A lock instance's map value: its class id, with INSTANCE_ANNOTATED when
+ * the class is novalidate or nested, so that the hot path sends its
+ * acquisitions to the slow path having read nothing more than the map.
+ */
+#define INSTANCE_ANNOTATED (1ull << 32)
+
+static __u64 instance_value(const struct engine *engine, __u32 class_id)
+{
+	const struct class *class = &engine->classes[class_id];
+
+	return class_id | (class->novalidate || class->nested ? INSTANCE_ANNOTATED : 0);
+}
+
 static __u32 class_for_lock(struct engine *engine, __u64 lock, __u64 ip)
 {
 	struct hmap_slot *slot = hmap_find(&engine->instances, lock, NULL, NULL);
@@ -614,7 +662,7 @@ static __u32 class_for_lock(struct engine *engine, __u64 lock, __u64 ip)
 	if (slot)
 		return (__u32)slot->value;
 	id = class_for_uninitialised(engine, lock, ip);
-	if (id == NO_CLASS || hmap_insert(&engine->instances, lock, id))
+	if (id == NO_CLASS || hmap_insert(&engine->instances, lock, instance_value(engine, id)))
 		return NO_CLASS;
 	return id;
 }
@@ -1641,13 +1689,15 @@ static int record_attempt_from(struct engine *engine, struct task *task,
 		const struct held_lock *held = &task->held[i];
 		struct site_view from;
 
+		if (engine->classes[held->class_id].novalidate)
+			continue;
 		if (held->class_id == want->class_id) {
 			/*
 			 * An unclassified class is a guess: two locks first
 			 * taken at one call site need not be one class, so
 			 * only the very same lock again proves recursion.
 			 */
-			if (recursion_seen || same_ww_context(want, held) ||
+			if (recursion_seen || want->nest_ok || same_ww_context(want, held) ||
 			    engine->classes[held->class_id].allow_nesting ||
 			    (engine->classes[held->class_id].unclassified &&
 			     held->lock != want->lock))
@@ -1702,10 +1752,10 @@ static __attribute__((noinline)) int feed_init(struct engine *engine, const stru
 	if (class_id == NO_CLASS)
 		return -ENOMEM;
 	if (slot) {
-		slot->value = class_id;
+		slot->value = instance_value(engine, class_id);
 		return 0;
 	}
-	return hmap_insert(&engine->instances, ev->init.lock, class_id);
+	return hmap_insert(&engine->instances, ev->init.lock, instance_value(engine, class_id));
 }
 
 /*
@@ -1733,6 +1783,74 @@ static inline struct site_view acquire_view(const struct ld_event *ev, __u32 cla
 }
 
 /* Every acquisition the fast path in feed_acquire() does not finish alone. */
+/* What the nested rules make of acquisitions of one class at one call site. */
+struct nested_site {
+	__u64 ip;
+	__u32 class_id; /* the lock's own class */
+	__u32 subclass_id; /* the class its acquisitions there are */
+	bool nest_ok;
+};
+
+static bool nested_site_eq(__u64 value, const void *wanted)
+{
+	const struct nested_site *a = (const struct nested_site *)(uintptr_t)value;
+	const struct nested_site *b = wanted;
+
+	return a->ip == b->ip && a->class_id == b->class_id;
+}
+
+static struct nested_site *nested_site_new(struct engine *engine, __u64 key,
+					   const struct site_view *want)
+{
+	const struct class *class = &engine->classes[want->class_id];
+	char caller[CLASS_NAME_MAX], name[CLASS_NAME_MAX];
+	struct nested_site *site;
+	int subclass = 0;
+
+	site = arena_alloc(&engine->arena, sizeof(*site));
+	if (!site)
+		return NULL;
+	*site = (struct nested_site){ .ip = want->ip,
+				      .class_id = want->class_id,
+				      .subclass_id = want->class_id };
+	if (function_of(engine, want->ip, caller, sizeof(caller)))
+		subclass =
+			rules__nested_subclass(engine->rules, class->name, want->lock_type, caller);
+	if (subclass == RULES_SUBCLASS_ANY) {
+		site->nest_ok = true;
+	} else if (subclass > 0) {
+		if (snprintf(name, sizeof(name), "%s/%d", class->name, subclass) >=
+		    (int)sizeof(name))
+			return site; /* a name too long to refine: the lock's own class */
+		site->subclass_id = class_get(engine, name, false);
+		if (site->subclass_id == NO_CLASS)
+			return NULL;
+	}
+	if (hmap_insert(&engine->nested_sites, key, (uintptr_t)site))
+		return NULL;
+	return site;
+}
+
+/*
+ * A production kernel's _nested() calls are plain calls: the rules give
+ * the subclass back from the function that made the call (want->ip).
+ */
+static int nested_annotate(struct engine *engine, struct site_view *want)
+{
+	struct nested_site wanted = { .ip = want->ip, .class_id = want->class_id };
+	__u64 key = hash_mix64(want->ip ^ ((__u64)want->class_id << 40 | want->class_id));
+	struct hmap_slot *slot = hmap_find(&engine->nested_sites, key, nested_site_eq, &wanted);
+	const struct nested_site *site;
+
+	site = slot ? (const struct nested_site *)(uintptr_t)slot->value
+		    : nested_site_new(engine, key, want);
+	if (!site)
+		return -ENOMEM;
+	want->class_id = site->subclass_id;
+	want->nest_ok = site->nest_ok;
+	return 0;
+}
+
 static __attribute__((noinline)) int feed_acquire_slow(struct engine *engine,
 						       const struct ld_event *ev)
 {
@@ -1750,7 +1868,12 @@ static __attribute__((noinline)) int feed_acquire_slow(struct engine *engine,
 	want = acquire_view(ev, class_for_lock(engine, ev->acquire.lock, ev->acquire.ip));
 	if (want.class_id == NO_CLASS)
 		return feed_failed(-ENOMEM);
-	if (!want.trylock) {
+	if (engine->classes[want.class_id].nested) {
+		err = nested_annotate(engine, &want);
+		if (err)
+			return feed_failed(err);
+	}
+	if (!want.trylock && !engine->classes[want.class_id].novalidate) {
 		err = record_attempt(engine, task, &want);
 		if (err)
 			return feed_failed(err);
@@ -1795,7 +1918,7 @@ static __attribute__((noinline)) int feed_acquire(struct engine *engine, const s
 	if (!task || task_in_reclaim(task) || !held_has_room(task))
 		return feed_acquire_slow(engine, ev);
 	slot = hmap_find(&engine->instances, ev->acquire.lock, NULL, NULL);
-	if (!slot)
+	if (!slot || (slot->value & INSTANCE_ANNOTATED))
 		return feed_acquire_slow(engine, ev);
 	class_id = (__u32)slot->value;
 	task_set_comm(task, ev->comm);
@@ -1859,7 +1982,8 @@ static __attribute__((noinline)) int feed_alloc(struct engine *engine, const str
 		struct site_view from;
 		int err;
 
-		if (task->held[i].class_id == previous)
+		if (task->held[i].class_id == previous ||
+		    engine->classes[task->held[i].class_id].novalidate)
 			continue;
 		previous = task->held[i].class_id;
 		if (out_hit(engine, previous, engine->fs_reclaim))
@@ -2085,6 +2209,7 @@ void engine__free(struct engine *engine)
 	hmap_free(&engine->init_classes);
 	hmap_free(&engine->name_versions);
 	hmap_free(&engine->instances);
+	hmap_free(&engine->nested_sites);
 	hmap_free(&engine->edge_by_classes);
 	hmap_free(&engine->stacks);
 	hmap_free(&engine->comms);
@@ -2178,6 +2303,15 @@ int engine__set_rules(struct engine *engine, const struct rules *rules)
 
 		class->order_index = rules__order_index(rules, class->name);
 		class->allow_nesting = rules__allows_nesting(rules, class->name);
+		class->nested = !class->unclassified && rules__has_nested(rules, class->name);
+	}
+	/* What the nested rules made of each call site is made again. */
+	hmap_free(&engine->nested_sites);
+	for (size_t i = 0; engine->instances.slots && i <= engine->instances.mask; i++) {
+		struct hmap_slot *slot = &engine->instances.slots[i];
+
+		if (slot->value)
+			slot->value = instance_value(engine, (__u32)slot->value);
 	}
 	/*
 	 * Init names meet the new class rules from their next init on; a lock

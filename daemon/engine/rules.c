@@ -55,6 +55,72 @@ bool rules__is_reclaim_tainted(const struct rules *rules, const char *class_name
 	return rules && string_in(rules->taint_reclaim, rules->nr_taint_reclaim, class_name);
 }
 
+bool rules__is_novalidate(const struct rules *rules, const char *init_name, const char *site)
+{
+	if (!rules || !init_name || !site)
+		return false;
+	for (size_t i = 0; i < rules->nr_novalidate; i++)
+		if (strcmp(rules->novalidate[i].site, site) == 0 &&
+		    fnmatch(rules->novalidate[i].name, init_name, 0) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The member a class name ends in: "&inode->i_rwsem#2/1" ends in i_rwsem,
+ * "vm->mutex" in mutex, a static lock "console_mutex" in itself.
+ */
+static size_t class_member(const char *name, const char **ret_member)
+{
+	size_t len = strcspn(name, "#/");
+	size_t start = len;
+
+	while (start > 0 && name[start - 1] != '>' && name[start - 1] != '.' &&
+	       name[start - 1] != '&')
+		start--;
+	*ret_member = name + start;
+	return len - start;
+}
+
+static bool nested_lock_matches(const struct rules_nested *rule, const char *member, size_t len)
+{
+	return strcmp(rule->lock, "*") == 0 ||
+	       (strlen(rule->lock) == len && strncmp(rule->lock, member, len) == 0);
+}
+
+bool rules__has_nested(const struct rules *rules, const char *class_name)
+{
+	const char *member;
+	size_t len;
+
+	if (!rules || !rules->nr_nested)
+		return false;
+	len = class_member(class_name, &member);
+	for (size_t i = 0; i < rules->nr_nested; i++)
+		if (nested_lock_matches(&rules->nested[i], member, len))
+			return true;
+	return false;
+}
+
+int rules__nested_subclass(const struct rules *rules, const char *class_name,
+			   unsigned int lock_type, const char *caller)
+{
+	const char *member;
+	size_t len;
+
+	if (!rules || !caller)
+		return 0;
+	len = class_member(class_name, &member);
+	for (size_t i = 0; i < rules->nr_nested; i++) {
+		const struct rules_nested *rule = &rules->nested[i];
+
+		if (lock_type < 32 && (rule->lock_types & (1u << lock_type)) &&
+		    strcmp(rule->caller, caller) == 0 && nested_lock_matches(rule, member, len))
+			return rule->subclass;
+	}
+	return 0;
+}
+
 static bool class_sets_equal(char *const *set, size_t nr_set, const char *const *classes,
 			     size_t nr_classes)
 {
@@ -120,6 +186,16 @@ void rules__free(struct rules *rules)
 		free(rules->alerts[i].exec);
 		free(rules->alerts[i].file);
 	}
+	for (size_t i = 0; i < rules->nr_novalidate; i++) {
+		free(rules->novalidate[i].name);
+		free(rules->novalidate[i].site);
+	}
+	free(rules->novalidate);
+	for (size_t i = 0; i < rules->nr_nested; i++) {
+		free(rules->nested[i].caller);
+		free(rules->nested[i].lock);
+	}
+	free(rules->nested);
 	free(rules->alerts);
 	free(rules->path);
 	free(rules);
@@ -167,6 +243,8 @@ int rules__merge(struct rules *rules, struct rules *more)
 	APPEND_FIELD(rules, more, allow_nesting, nr_allow_nesting);
 	APPEND_FIELD(rules, more, suppress, nr_suppress);
 	APPEND_FIELD(rules, more, lock_args, nr_lock_args);
+	APPEND_FIELD(rules, more, novalidate, nr_novalidate);
+	APPEND_FIELD(rules, more, nested, nr_nested);
 	APPEND_FIELD(rules, more, alerts, nr_alerts);
 	return 0;
 }

@@ -59,6 +59,42 @@ struct rules_lock_arg {
 	unsigned int subclass_arg;
 };
 
+/*
+ * Lockdep annotations that a production kernel compiles away. The kernel's
+ * own are in rules/kernel.yaml, generated from its source and loaded by
+ * default (rules_load_defaults()).
+ *
+ *   novalidate:    # lockdep_set_novalidate_class(): lockdep never validates it
+ *     - {name: "&dev->mutex", site: device_initialize}
+ *   nested:        # a _nested() call's subclass, known only by its caller now
+ *     - {caller: filename_create, lock: i_rwsem, type: rwsem_write, subclass: 1}
+ *     - {caller: lock_two_nondirectories, lock: i_rwsem, type: rwsem_write,
+ *        subclass: any}
+ *
+ * novalidate names a lock by its init name (a glob) and the function that
+ * inits it: such a lock is held like any other, but no dependency ever
+ * starts or ends at it, and it is never recursion, as in lockdep.
+ * nested: a lock whose class ends in member `lock` ("&inode->i_rwsem" ends
+ * in i_rwsem; "*" is any), taken as `type` (mutex, rwsem_read, rwsem_write,
+ * rwsem for both) by function `caller`, is lockdep subclass N: class
+ * "<class>/N". `any` says the caller nests such locks on purpose in ways
+ * a call site cannot tell apart (several subclasses, one computed at run
+ * time, a nest_lock): they may nest in their own class there.
+ */
+struct rules_novalidate {
+	char *name; /* init name, a glob */
+	char *site; /* the function that inits the lock */
+};
+
+#define RULES_SUBCLASS_ANY (-1)
+
+struct rules_nested {
+	char *caller;
+	char *lock; /* the last member of the class name, or "*" */
+	unsigned int lock_types; /* 1u << enum ld_lock_type */
+	int subclass; /* 1..7, or RULES_SUBCLASS_ANY */
+};
+
 /* rules_alert.actions */
 #define RULES_ALERT_JOURNAL (1u << 0) /* a structured journal entry */
 #define RULES_ALERT_KMSG    (1u << 1) /* one KERN_WARNING line in the kernel log */
@@ -97,6 +133,10 @@ struct rules {
 	size_t nr_suppress;
 	struct rules_lock_arg *lock_args;
 	size_t nr_lock_args;
+	struct rules_novalidate *novalidate;
+	size_t nr_novalidate;
+	struct rules_nested *nested;
+	size_t nr_nested;
 	struct rules_alert *alerts;
 	size_t nr_alerts;
 };
@@ -114,6 +154,15 @@ void rules__free(struct rules *rules);
 int rules__merge(struct rules *rules, struct rules *more);
 /* Loads several files into one set (NULL when nr_paths is 0). */
 int rules_load_all(char **paths, size_t nr_paths, struct rules **ret_rules);
+/*
+ * What `report`, `run` and `merge` judge with: the default rules
+ * (rules/kernel.yaml, built into the binary) and then each file, or with
+ * defaults false (--no-default-rules) the files alone, as rules_load_all().
+ */
+int rules_load_with_defaults(char **paths, size_t nr_paths, bool defaults,
+			     struct rules **ret_rules);
+/* The name messages give the built-in rules. */
+#define RULES_DEFAULT_NAME "rules/kernel.yaml (built in)"
 
 /* The canonical class for a lock name or static symbol, or NULL. */
 const char *rules__class_for(const struct rules *rules, const char *lock_name);
@@ -121,6 +170,17 @@ const char *rules__class_for(const struct rules *rules, const char *lock_name);
 int rules__order_index(const struct rules *rules, const char *class_name);
 bool rules__allows_nesting(const struct rules *rules, const char *class_name);
 bool rules__is_reclaim_tainted(const struct rules *rules, const char *class_name);
+/* Whether the lock inited as init_name by function site is never validated. */
+bool rules__is_novalidate(const struct rules *rules, const char *init_name, const char *site);
+/* Whether any nested rule may apply to locks of this class. */
+bool rules__has_nested(const struct rules *rules, const char *class_name);
+/*
+ * The subclass of an acquisition of class_name, as lock_type (enum
+ * ld_lock_type), by function caller: 0 when no rule says, N, or
+ * RULES_SUBCLASS_ANY.
+ */
+int rules__nested_subclass(const struct rules *rules, const char *class_name,
+			   unsigned int lock_type, const char *caller);
 /* The suppression matching a finding (kind and class set), or NULL. */
 const struct rules_suppress *rules__suppression_for(const struct rules *rules, int kind,
 						    const char *const *classes, size_t nr_classes);

@@ -32,6 +32,7 @@
 #include <yaml.h>
 
 #include "engine/finding.h"
+#include "lockdepd_event.h"
 #include "lib/log.h"
 #include "lib/macro.h"
 #include "engine/rules.h"
@@ -661,6 +662,143 @@ static int load_lock_args(struct loader *ld, const yaml_node_t *node)
 	return 0;
 }
 
+/* --- kernel annotations ------------------------------------------------------- */
+
+static int required_field(const struct loader *ld, const yaml_node_t *node, const char *what,
+			  const char *key, const yaml_node_t **ret_value)
+{
+	const yaml_node_t *value = mapping_get(ld, node, key);
+
+	if (!value)
+		return fail(ld, node->start_mark, "expected %s with '%s'", what, key);
+	*ret_value = value;
+	return 0;
+}
+
+static int load_novalidate_rule(const struct loader *ld, const yaml_node_t *node,
+				struct rules_novalidate *rule)
+{
+	static const char *const keys[] = { "name", "site" };
+	const yaml_node_t *name, *site;
+	int err;
+
+	err = expect_mapping(ld, node, "a novalidate rule", keys, ARRAY_SIZE(keys)) ?:
+	      required_field(ld, node, "a novalidate rule", "name", &name) ?:
+	      required_field(ld, node, "a novalidate rule", "site", &site);
+	if (err)
+		return err;
+	return expect_string_dup(ld, name, "an init name (glob)", &rule->name)
+		       ?: expect_identifier(ld, site, "the kernel function that inits the lock",
+					    &rule->site);
+}
+
+static int load_novalidate(struct loader *ld, const yaml_node_t *node)
+{
+	struct rules *rules = ld->rules;
+	size_t length;
+	int err;
+
+	err = expect_sequence(ld, node, "novalidate rules", &length);
+	if (err || !length)
+		return err;
+	rules->novalidate = calloc(length, sizeof(*rules->novalidate));
+	if (!rules->novalidate)
+		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
+	for (size_t i = 0; i < length; i++) {
+		err = load_novalidate_rule(ld, sequence_item(ld, node, i),
+					   &rules->novalidate[rules->nr_novalidate++]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* lockdep's MAX_LOCKDEP_SUBCLASSES is 8: subclasses 1 to 7 besides 0. */
+#define NESTED_SUBCLASS_MAX 7
+
+static int load_nested_type(const struct loader *ld, const yaml_node_t *node,
+			    unsigned int *ret_types)
+{
+	const char *type = NULL;
+	int err = expect_string(ld, node, "a lock type", &type);
+
+	if (err)
+		return err;
+	if (strcmp(type, "mutex") == 0)
+		*ret_types = 1u << LD_LOCK_MUTEX;
+	else if (strcmp(type, "rwsem_read") == 0)
+		*ret_types = 1u << LD_LOCK_RWSEM_READ;
+	else if (strcmp(type, "rwsem_write") == 0)
+		*ret_types = 1u << LD_LOCK_RWSEM_WRITE;
+	else if (strcmp(type, "rwsem") == 0)
+		*ret_types = 1u << LD_LOCK_RWSEM_READ | 1u << LD_LOCK_RWSEM_WRITE;
+	else
+		return fail(
+			ld, node->start_mark,
+			"expected a lock type (mutex, rwsem_read, rwsem_write or rwsem), got '%s'",
+			type);
+	return 0;
+}
+
+static int load_nested_rule(const struct loader *ld, const yaml_node_t *node,
+			    struct rules_nested *rule)
+{
+	static const char *const keys[] = { "caller", "lock", "type", "subclass" };
+	const yaml_node_t *caller, *lock, *type, *subclass;
+	const char *text = NULL;
+	unsigned int value;
+	int err;
+
+	err = expect_mapping(ld, node, "a nested rule", keys, ARRAY_SIZE(keys)) ?:
+	      required_field(ld, node, "a nested rule", "caller", &caller) ?:
+	      required_field(ld, node, "a nested rule", "lock", &lock) ?:
+	      required_field(ld, node, "a nested rule", "type", &type) ?:
+	      required_field(ld, node, "a nested rule", "subclass", &subclass);
+	if (err)
+		return err;
+	err = expect_identifier(ld, caller, "the calling kernel function", &rule->caller)
+		      ?: expect_string(ld, lock, "a lock member name or '*'", &text);
+	if (err)
+		return err;
+	if (strcmp(text, "*") != 0 && !is_identifier(text))
+		return fail(ld, lock->start_mark,
+			    "expected a lock member name (a C identifier) or '*', got '%s'", text);
+	err = expect_string_dup(ld, lock, "a lock member name", &rule->lock)
+		      ?: load_nested_type(ld, type, &rule->lock_types);
+	if (err)
+		return err;
+	if (subclass->type == YAML_SCALAR_NODE && strcmp(scalar_value(subclass), "any") == 0) {
+		rule->subclass = RULES_SUBCLASS_ANY;
+		return 0;
+	}
+	err = expect_uint(ld, subclass, "a subclass (or 'any')", 1, NESTED_SUBCLASS_MAX, &value);
+	if (err)
+		return err;
+	rule->subclass = (int)value;
+	return 0;
+}
+
+static int load_nested(struct loader *ld, const yaml_node_t *node)
+{
+	struct rules *rules = ld->rules;
+	size_t length;
+	int err;
+
+	err = expect_sequence(ld, node, "nested rules", &length);
+	if (err || !length)
+		return err;
+	rules->nested = calloc(length, sizeof(*rules->nested));
+	if (!rules->nested)
+		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
+	for (size_t i = 0; i < length; i++) {
+		err = load_nested_rule(ld, sequence_item(ld, node, i),
+				       &rules->nested[rules->nr_nested++]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* --- alerts ------------------------------------------------------------------ */
 
 /* Indexed by bit number of RULES_ALERT_*. */
@@ -864,6 +1002,8 @@ static const struct section {
 	{ "allow_nesting", load_allow_nesting },
 	{ "suppress", load_suppress },
 	{ "lock_args", load_lock_args },
+	{ "novalidate", load_novalidate },
+	{ "nested", load_nested },
 	{ "alerts", load_alerts },
 };
 
@@ -1071,4 +1211,30 @@ int rules_load_all(char **paths, size_t nr_paths, struct rules **ret_rules)
 cleanup:
 	rules__free(all);
 	return err;
+}
+
+/* rules/kernel.yaml, as the build made it into a C string (Makefile). */
+#include "kernel_rules.h"
+
+int rules_load_with_defaults(char **paths, size_t nr_paths, bool defaults, struct rules **ret_rules)
+{
+	struct rules *all = NULL, *files = NULL;
+	int err;
+
+	if (!defaults)
+		return rules_load_all(paths, nr_paths, ret_rules);
+	err = rules__load_buffer(RULES_DEFAULT_NAME, kernel_rules_yaml,
+				 sizeof(kernel_rules_yaml) - 1, &all);
+	if (err)
+		return err;
+	err = rules_load_all(paths, nr_paths, &files);
+	if (!err && files)
+		err = rules__merge(all, files);
+	rules__free(files);
+	if (err) {
+		rules__free(all);
+		return err;
+	}
+	*ret_rules = all;
+	return 0;
 }

@@ -789,7 +789,8 @@ static void reload(struct service *svc)
 	int err;
 
 	notify_reloading();
-	err = rules_load_all(svc->opts->rule_paths, svc->opts->nr_rule_paths, &rules);
+	err = rules_load_with_defaults(svc->opts->rule_paths, svc->opts->nr_rule_paths,
+				       !svc->opts->no_default_rules, &rules);
 	if (!err)
 		err = alert_check_exec_safety(rules);
 	if (err) {
@@ -1073,7 +1074,8 @@ static int setup(struct service *svc)
 		err = epoll_add(svc, svc->signal_fd, TAG_SIGNAL);
 	if (err)
 		return err;
-	err = rules_load_all(opts->rule_paths, opts->nr_rule_paths, &svc->rules);
+	err = rules_load_with_defaults(opts->rule_paths, opts->nr_rule_paths,
+				       !opts->no_default_rules, &svc->rules);
 	if (!err)
 		err = alert_check_exec_safety(svc->rules);
 	if (err)
@@ -1251,7 +1253,8 @@ cleanup:
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: lockdepd run [--rules FILE]... [--replay TRACE [--exit-on-eof]]\n"
+	fprintf(out, "Usage: lockdepd run [--rules FILE]... [--no-default-rules]\n"
+		     "                    [--replay TRACE [--exit-on-eof]]\n"
 		     "                    [--format text|json] [--json FILE] [--duration SEC]\n"
 		     "                    [--state-dir DIR|none] [--runtime-dir DIR|none]\n"
 		     "                    [--save-interval SEC] [--kmsg PATH|none]\n"
@@ -1302,9 +1305,11 @@ int cmd_service(int argc, char **argv)
 		OPT_SAVE_INTERVAL,
 		OPT_ALL_ALLOCS,
 		OPT_ALL_STACKS,
+		OPT_NO_DEFAULT_RULES,
 	};
 	static const struct option options[] = {
 		{ "rules", required_argument, NULL, 'r' },
+		{ "no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES },
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -1368,6 +1373,9 @@ int cmd_service(int argc, char **argv)
 			break;
 		case OPT_ALL_ALLOCS:
 			opts.all_allocs = true;
+			break;
+		case OPT_NO_DEFAULT_RULES:
+			opts.no_default_rules = true;
 			break;
 		case OPT_ALL_STACKS:
 			opts.all_stacks = true;

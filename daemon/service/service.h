@@ -88,6 +88,7 @@ void event_source_free(struct event_source *source);
 struct service_opts {
 	char **rule_paths;
 	size_t nr_rule_paths;
+	bool no_default_rules; /* the files alone, without rules/kernel.yaml */
 	const char *replay_path; /* NULL: live capture */
 	enum live_attach attach; /* live */
 	bool all_allocs; /* live: send allocations BPF could tell are harmless */

@@ -8,7 +8,9 @@
  * starting with "#!" are directives for this runner:
  *
  *   #! rules PATH                 rules file, relative to the repository root
- *                                 (where tests run); several are merged
+ *                                 (where tests run); several are merged, after
+ *                                 the default rules, as `lockdepd report` does
+ *   #! no-default-rules           the rules files alone (--no-default-rules)
  *   #! expect KIND CLASS...       a finding of KIND (circular, reclaim, order,
  *      [count=N] [test=NAME]      recursive) over exactly this set of classes,
  *                                 not suppressed; count= checks its hit count,
@@ -68,6 +70,7 @@ struct scenario {
 	const char *path;
 	char *rules[MAX_RULES];
 	size_t nr_rules;
+	bool no_default_rules;
 	struct expectation expect[MAX_EXPECT];
 	size_t nr_expect;
 	struct stat_expectation stats[MAX_EXPECT];
@@ -163,6 +166,10 @@ static int parse_directive(struct scenario *sc, int line, char *text)
 	}
 	if (strcmp(tok[0], "rules") == 0 && n == 2 && sc->nr_rules < MAX_RULES) {
 		sc->rules[sc->nr_rules++] = strdup(tok[1]);
+		return 0;
+	}
+	if (strcmp(tok[0], "no-default-rules") == 0 && n == 1) {
+		sc->no_default_rules = true;
 		return 0;
 	}
 	if (strcmp(tok[0], "expect") == 0)
@@ -376,7 +383,7 @@ static void run_scenario(void **state)
 	sc->path = *state;
 	if (parse_directives(sc))
 		goto cleanup;
-	if (sc->nr_rules && rules_load_all(sc->rules, sc->nr_rules, &rules)) {
+	if (rules_load_with_defaults(sc->rules, sc->nr_rules, !sc->no_default_rules, &rules)) {
 		complain(sc, "%s: rules do not load (see the line logged above)\n", sc->path);
 		goto cleanup;
 	}

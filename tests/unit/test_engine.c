@@ -1434,6 +1434,77 @@ static void test_api_edges(void **state)
 	fixture_free(f);
 }
 
+/*
+ * The kernel's annotations (rules/kernel.yaml): a novalidate lock is held
+ * but never validated, on the hot path too (its instance is known from its
+ * init); a nested rule makes its caller's acquisitions a subclass, and a
+ * reload that brings nested rules applies them to instances known already.
+ */
+static void test_kernel_annotations(void **state)
+{
+	static const char rules_yaml[] = "novalidate:\n"
+					 "  - {name: \"&dev->mutex\", site: device_initialize}\n";
+	static const char nested_yaml[] =
+		"nested:\n"
+		"  - {caller: filename_create, lock: i_rwsem, type: rwsem_write, subclass: 1}\n";
+	struct fixture *f = fixture_new(rules_yaml);
+	struct rules *nested = NULL;
+
+	init_lock(f, 0x100, "&dev->mutex", "device_initialize+0x60");
+	init_lock(f, 0x200, "&dev->mutex", "device_initialize+0x60");
+	init_lock(f, 0x300, "&drm->lock", "drm_dev_init+0x10");
+	for (int round = 0; round < 2; round++) {
+		acquire(f, 1, 0x100);
+		acquire(f, 1, 0x200);
+		acquire(f, 1, 0x300);
+		release(f, 1, 0x300);
+		release(f, 1, 0x200);
+		release(f, 1, 0x100);
+		acquire(f, 2, 0x300);
+		acquire(f, 2, 0x100);
+		release(f, 2, 0x100);
+		release(f, 2, 0x300);
+	}
+	assert_int_equal(engine__nr_findings(f->engine), 0);
+	assert_int_equal(engine__nr_dependencies(f->engine), 0);
+
+	init_lock(f, 0x400, "&inode->i_rwsem", "inode_init_always+0x80");
+	init_lock(f, 0x500, "&inode->i_rwsem", "inode_init_always+0x80");
+	acquire_ex(f, (struct acq){ .pid = 3,
+				    .lock = 0x400,
+				    .type = LD_LOCK_RWSEM_WRITE,
+				    .ip = "filename_create+0x5c" });
+	acquire_ex(f, (struct acq){ .pid = 3,
+				    .lock = 0x500,
+				    .type = LD_LOCK_RWSEM_WRITE,
+				    .ip = "devtmpfs_work_loop+0x1a0" });
+	release(f, 3, 0x500);
+	release(f, 3, 0x400);
+	/* Without the nested rule: recursion. */
+	assert_int_equal(engine__nr_findings(f->engine), 1);
+	assert_int_equal(engine__finding(f->engine, 0)->kind, FINDING_RECURSIVE);
+
+	assert_int_equal(
+		rules__load_buffer("nested.yaml", nested_yaml, strlen(nested_yaml), &nested), 0);
+	assert_int_equal(engine__set_rules(f->engine, nested), 0);
+	acquire_ex(f, (struct acq){ .pid = 4,
+				    .lock = 0x500,
+				    .type = LD_LOCK_RWSEM_WRITE,
+				    .ip = "filename_create+0x5c" });
+	acquire_ex(f, (struct acq){ .pid = 4,
+				    .lock = 0x400,
+				    .type = LD_LOCK_RWSEM_WRITE,
+				    .ip = "devtmpfs_work_loop+0x1a0" });
+	release(f, 4, 0x400);
+	release(f, 4, 0x500);
+	/* With it: "&inode->i_rwsem/1" -> "&inode->i_rwsem", a dependency, no new finding. */
+	assert_int_equal(engine__nr_findings(f->engine), 1);
+	assert_int_equal(engine__nr_dependencies(f->engine), 2);
+	engine__set_rules(f->engine, f->rules);
+	rules__free(nested);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1471,6 +1542,7 @@ int main(void)
 		cmocka_unit_test(test_hit_counts_stay_exact),
 		cmocka_unit_test(test_fast_path_hands_over_midway),
 		cmocka_unit_test(test_many_classes_cycle),
+		cmocka_unit_test(test_kernel_annotations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

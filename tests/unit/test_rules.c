@@ -20,6 +20,7 @@
 #include "engine/finding.h"
 #include "lib/log.h"
 #include "engine/rules.h"
+#include "lockdepd_event.h"
 
 /* --- capturing the one error line ---------------------------------------- */
 
@@ -253,15 +254,15 @@ static const struct error_case error_cases[] = {
 	{ "just text\n", "t.yaml:1:1: expected the rules file (a mapping), got a string" },
 	{ "clases: []\n",
 	  "t.yaml:1:1: unknown key 'clases' in the rules file: expected one of classes, "
-	  "taint_reclaim, order, allow_nesting, suppress, lock_args, alerts" },
+	  "taint_reclaim, order, allow_nesting, suppress, lock_args, novalidate, nested, alerts" },
 	{ "alert: []\n",
 	  "t.yaml:1:1: unknown key 'alert' in the rules file: expected one of classes, "
-	  "taint_reclaim, order, allow_nesting, suppress, lock_args, alerts" },
+	  "taint_reclaim, order, allow_nesting, suppress, lock_args, novalidate, nested, alerts" },
 	{ "order: []\norder: []\n",
 	  "t.yaml:2:1: duplicate key 'order' in the rules file (first at 1:1)" },
 	{ "? [a]\n: b\n",
 	  "t.yaml:1:3: expected a key of the rules file (classes, taint_reclaim, order, "
-	  "allow_nesting, suppress, lock_args, alerts), got a list" },
+	  "allow_nesting, suppress, lock_args, novalidate, nested, alerts), got a list" },
 	{ "order: []\n---\norder: []\n",
 	  "t.yaml:3:1: expected the end of the file: one YAML document only" },
 	/* YAML syntax, as libyaml words it */
@@ -316,6 +317,24 @@ static const struct error_case error_cases[] = {
 	  "t.yaml:3:9: expected a class name, got a list" },
 	{ "allow_nesting: [\"&vm->mutex\"]\n",
 	  "t.yaml:1:17: unknown class '&vm->mutex': expected a class defined under classes:" },
+	/* kernel annotations */
+	{ "novalidate:\n  - {name: \"&dev->mutex\"}\n",
+	  "t.yaml:2:5: expected a novalidate rule with 'site'" },
+	{ "novalidate:\n  - {name: \"&dev->mutex\", site: \"device init\"}\n",
+	  "t.yaml:2:33: expected the kernel function that inits the lock (a C identifier), "
+	  "got 'device init'" },
+	{ "nested:\n  - {caller: f, lock: i_rwsem, type: rwsem_write}\n",
+	  "t.yaml:2:5: expected a nested rule with 'subclass'" },
+	{ "nested:\n  - {caller: f, lock: i_rwsem, type: spinlock, subclass: 1}\n",
+	  "t.yaml:2:38: expected a lock type (mutex, rwsem_read, rwsem_write or rwsem), got "
+	  "'spinlock'" },
+	{ "nested:\n  - {caller: f, lock: i_rwsem, type: mutex, subclass: 8}\n",
+	  "t.yaml:2:55: expected a subclass (or 'any'), a number from 1 to 7" },
+	{ "nested:\n  - {caller: f, lock: \"a->b\", type: mutex, subclass: 1}\n",
+	  "t.yaml:2:23: expected a lock member name (a C identifier) or '*', got 'a->b'" },
+	{ "nested:\n  - {caller: f, lock: b, type: mutex, subclass: 1, depth: 2}\n",
+	  "t.yaml:2:52: unknown key 'depth' in a nested rule: expected one of caller, lock, "
+	  "type, subclass" },
 	/* suppress */
 	{ "suppress: {kind: circular}\n",
 	  "t.yaml:1:11: expected a list of suppressions, got a mapping" },
@@ -667,6 +686,73 @@ static void test_alerts_merge(void **state)
 	rmdir(dir);
 }
 
+static void test_kernel_annotations(void **state)
+{
+	struct rules *rules = load_ok(
+		"novalidate:\n"
+		"  - {name: \"&dev->mutex\", site: device_initialize}\n"
+		"nested:\n"
+		"  - {caller: filename_create, lock: i_rwsem, type: rwsem_write, subclass: 1}\n"
+		"  - {caller: lock_two_nondirectories, lock: i_rwsem, type: rwsem, subclass: any}\n"
+		"  - {caller: f, lock: \"*\", type: mutex, subclass: 2}\n");
+
+	assert_true(rules__is_novalidate(rules, "&dev->mutex", "device_initialize"));
+	assert_false(rules__is_novalidate(rules, "&dev->mutex", "drm_dev_init"));
+	assert_false(rules__is_novalidate(rules, "&dev->struct_mutex", "device_initialize"));
+	assert_false(rules__is_novalidate(NULL, "&dev->mutex", "device_initialize"));
+
+	/* The member a class name ends in, past its #N and /N. */
+	assert_true(rules__has_nested(rules, "&inode->i_rwsem"));
+	assert_true(rules__has_nested(rules, "&inode->i_rwsem#2/1"));
+	assert_true(rules__has_nested(rules, "vm->mutex")); /* the "*" rule */
+	assert_int_equal(rules__nested_subclass(rules, "&inode->i_rwsem", LD_LOCK_RWSEM_WRITE,
+						"filename_create"),
+			 1);
+	assert_int_equal(rules__nested_subclass(rules, "&inode->i_rwsem", LD_LOCK_RWSEM_READ,
+						"filename_create"),
+			 0);
+	assert_int_equal(
+		rules__nested_subclass(rules, "&inode->i_rwsem", LD_LOCK_RWSEM_WRITE, "vfs_unlink"),
+		0);
+	assert_int_equal(rules__nested_subclass(rules, "&sb->i_rwsem_x", LD_LOCK_RWSEM_WRITE,
+						"filename_create"),
+			 0);
+	assert_int_equal(rules__nested_subclass(rules, "&inode->i_rwsem", LD_LOCK_RWSEM_READ,
+						"lock_two_nondirectories"),
+			 RULES_SUBCLASS_ANY);
+	assert_int_equal(rules__nested_subclass(rules, "console_mutex", LD_LOCK_MUTEX, "f"), 2);
+	assert_int_equal(rules__nested_subclass(rules, "console_mutex", LD_LOCK_MUTEX, NULL), 0);
+	rules__free(rules);
+}
+
+static void test_default_rules(void **state)
+{
+	char *paths[] = { "rules/i915.yaml" };
+	struct rules *rules = NULL;
+
+	/* Built in: they load from any directory, and merge with the files given. */
+	assert_int_equal(rules_load_with_defaults(NULL, 0, true, &rules), 0);
+	assert_non_null(rules);
+	assert_true(rules__is_novalidate(rules, "&dev->mutex", "device_initialize"));
+	assert_int_equal(rules__nested_subclass(rules, "&inode->i_rwsem", LD_LOCK_RWSEM_WRITE,
+						"filename_create"),
+			 1);
+	assert_int_equal(rules->nr_classes, 0);
+	rules__free(rules);
+
+	rules = NULL;
+	assert_int_equal(rules_load_with_defaults(paths, 1, true, &rules), 0);
+	assert_true(rules__is_novalidate(rules, "&dev->mutex", "device_initialize"));
+	assert_non_null(rules__class_for(rules, "&vm->mutex"));
+	rules__free(rules);
+
+	rules = NULL;
+	assert_int_equal(rules_load_with_defaults(paths, 1, false, &rules), 0);
+	assert_false(rules__is_novalidate(rules, "&dev->mutex", "device_initialize"));
+	assert_non_null(rules__class_for(rules, "&vm->mutex"));
+	rules__free(rules);
+}
+
 static void test_free_null(void **state)
 {
 	rules__free(NULL);
@@ -687,6 +773,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_suppression_matching, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_merge, setup, teardown),
+		cmocka_unit_test(test_kernel_annotations),
+		cmocka_unit_test(test_default_rules),
 		cmocka_unit_test(test_free_null),
 	};
 
