@@ -5,7 +5,7 @@ set -eu
 
 packages="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev zstd
 libyaml-dev libjson-c-dev libcmocka-dev libsystemd-dev libclang-rt-14-dev systemd scdoc
-qemu-system-x86 busybox-static cpio kmod xz-utils time jq"
+qemu-system-x86 busybox-static cpio kmod xz-utils time jq graphviz libgraphviz-dev"
 
 missing=""
 for p in $packages; do
