@@ -18,7 +18,7 @@ OUT      := build
 CFLAGS   ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Idaemon -Ibpf -I$(OUT)
-LIBS     := -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lsystemd -lm
+LIBS     := -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lsystemd -lgvc -lcgraph -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # daemon/<part>/: every .c but the CLI's main() goes into liblockdepd.a.
@@ -95,7 +95,7 @@ $(OUT)/lockdepd: $(OUT)/obj/cli/main.o $(OUT)/liblockdepd.a
 # A static build for the QEMU guest, whose initramfs has no libraries and no systemd.
 $(OUT)/static/obj/%.o: daemon/%.c $(HEADERS) $(GENERATED)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLOCKDEPD_NO_SYSTEMD -c $< -o $@
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -DLOCKDEPD_NO_SYSTEMD -DLOCKDEPD_NO_GRAPHVIZ -c $< -o $@
 
 $(OUT)/static/lockdepd: $(patsubst daemon/%.c,$(OUT)/static/obj/%.o,$(DAEMON_SRCS) $(MAIN_SRC))
 	$(CC) -static $(CFLAGS) -o $@ $^ -lbpf -lelf -lz -lzstd -lyaml -ljson-c -lm

@@ -5,7 +5,8 @@ set -eu
 
 packages="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev zstd
 libyaml-dev libjson-c-dev libcmocka-dev libsystemd-dev libclang-rt-14-dev systemd scdoc
-qemu-system-x86 busybox-static cpio kmod xz-utils time jq python3"
+qemu-system-x86 busybox-static cpio kmod xz-utils time jq python3 graphviz libgraphviz-dev
+libxml2-utils"
 
 missing=""
 for p in $packages; do

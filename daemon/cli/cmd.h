@@ -22,5 +22,6 @@ int cmd_record(int argc, char **argv);
 int cmd_service(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 
 #endif

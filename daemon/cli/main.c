@@ -31,6 +31,9 @@ static const struct cmd cmds[] = {
 	  "               [--runtime-dir DIR|none] [--kmsg PATH|none] [--save-interval SEC]" },
 	{ "status", cmd_status, "status [--format text|json] [--runtime-dir DIR]" },
 	{ "merge", cmd_merge, "merge [--rules FILE]... [--format text|json] [-o STATE] STATE..." },
+	{ "graph", cmd_graph,
+	  "graph [--rules FILE]... [--no-default-rules] [--finding N | --class NAME]\n"
+	  "               [--format dot|svg] [--max-classes N] [-o FILE] TRACE|STATE" },
 };
 
 static void usage(FILE *out)

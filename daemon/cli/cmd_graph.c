@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * lockdepd graph: the learned class hierarchy as Graphviz (DOT or SVG),
+ * from a trace replayed through the engine as `report` does it, or from a
+ * saved graph (a state file, as `merge` loads it). What is drawn, and how
+ * a large graph is pruned, is output/graph.h's. Exit 0 once written, 2 for
+ * bad input or usage (one line); the output file is then not left behind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "engine/engine.h"
+#include "engine/rules.h"
+#include "event/symtab.h"
+#include "lib/log.h"
+#include "output/graph.h"
+#include "service/state.h"
+#include "source/trace/trace.h"
+
+#define STATE_MAGIC "{\"lockdepd_state\""
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: lockdepd graph [--rules FILE]... [--no-default-rules]\n"
+		     "                      [--finding N | --class NAME] [--format dot|svg]\n"
+		     "                      [--max-classes N] [-o FILE] TRACE|STATE\n");
+}
+
+/* 1 for a state file, 0 for anything else (a trace), or -errno logged. */
+static int is_state_file(const char *path)
+{
+	char head[sizeof(STATE_MAGIC) - 1];
+	FILE *file;
+	size_t n;
+
+	if (strcmp(path, "-") == 0)
+		return 0;
+	file = fopen(path, "re");
+	if (!file)
+		return log_error_errno(-errno, "%s: %m", path);
+	n = fread(head, 1, sizeof(head), file);
+	fclose(file);
+	return n == sizeof(head) && memcmp(head, STATE_MAGIC, sizeof(head)) == 0;
+}
+
+static int load_trace(const char *path, struct engine *engine, struct symtab *symtab)
+{
+	struct trace_reader *reader = NULL;
+	int err;
+
+	err = trace_reader__open(path, symtab, &reader);
+	if (err)
+		return err;
+	err = engine__set_gfp_layout(engine, trace_reader__gfp_layout(reader));
+	if (!err)
+		err = trace_reader__replay(reader, engine__replay_event, engine);
+	trace_reader__free(reader);
+	return err;
+}
+
+static int load_state(const char *path, struct engine *engine, struct symtab *symtab)
+{
+	char error[1024];
+	int err = state_load(path, engine, symtab, NULL, error, sizeof(error));
+
+	if (err == -ENOENT)
+		return log_error_errno(err, "%s: %m", path);
+	if (err == -EINVAL || err == -EPROTONOSUPPORT)
+		return log_error_errno(err, "%s", error);
+	return err;
+}
+
+static int parse_count(const char *option, const char *arg, size_t *ret)
+{
+	char *end;
+	unsigned long long value;
+
+	errno = 0;
+	value = strtoull(arg, &end, 10);
+	if (!*arg || *end || errno || arg[0] == '-' || value > SIZE_MAX / 2)
+		return log_error_errno(-EINVAL, "%s: expected a number, got '%s'", option, arg);
+	*ret = (size_t)value;
+	return 0;
+}
+
+/* The graph to output, written whole or not at all: an error keeps the old file. */
+static int write_output(const char *output, const struct engine *engine, struct symtab *symtab,
+			const struct graph_opts *opts)
+{
+	char *tmp = NULL;
+	FILE *file = NULL;
+	mode_t mask;
+	int fd, err;
+
+	if (!output)
+		return graph_write(stdout, engine, symtab, opts);
+	if (asprintf(&tmp, "%s.XXXXXX", output) < 0)
+		return log_error_errno(-ENOMEM, "%s: %m", output);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		err = log_error_errno(-errno, "%s: %m", output);
+		goto cleanup;
+	}
+	file = fdopen(fd, "w");
+	if (!file) {
+		err = log_error_errno(-errno, "%s: %m", output);
+		close(fd);
+		unlink(tmp);
+		goto cleanup;
+	}
+	err = graph_write(file, engine, symtab, opts);
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) && !err)
+		err = log_error_errno(-errno, "%s: %m", output);
+	if (fclose(file) && !err)
+		err = log_error_errno(-errno, "%s: %m", output);
+	if (!err && rename(tmp, output))
+		err = log_error_errno(-errno, "%s: %m", output);
+	if (err)
+		unlink(tmp);
+cleanup:
+	free(tmp);
+	return err;
+}
+
+int cmd_graph(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "no-default-rules", no_argument, NULL, 'D' },
+		{ "finding", required_argument, NULL, 'n' },
+		{ "class", required_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "max-classes", required_argument, NULL, 'm' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct graph_opts opts = { .max_classes = GRAPH_MAX_CLASSES };
+	struct engine *engine = NULL;
+	struct symtab *symtab = NULL;
+	struct rules *rules = NULL;
+	const char *output = NULL;
+	char **rule_paths;
+	size_t nr_rule_paths = 0;
+	bool default_rules = true;
+	int status = EXIT_BAD_INPUT;
+	int opt, state;
+
+	rule_paths = calloc((size_t)argc + 1, sizeof(*rule_paths));
+	if (!rule_paths)
+		return EXIT_BAD_INPUT;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "r:n:c:f:m:o:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+			rule_paths[nr_rule_paths++] = optarg;
+			break;
+		case 'D':
+			default_rules = false;
+			break;
+		case 'n':
+			if (parse_count("--finding", optarg, &opts.finding))
+				goto cleanup;
+			if (!opts.finding) {
+				log_error("--finding: findings are numbered from 1");
+				goto cleanup;
+			}
+			break;
+		case 'c':
+			opts.class_name = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "svg") == 0) {
+				opts.format = GRAPH_SVG;
+			} else if (strcmp(optarg, "dot") == 0) {
+				opts.format = GRAPH_DOT;
+			} else {
+				log_error("--format: expected dot or svg, got '%s'", optarg);
+				goto cleanup;
+			}
+			break;
+		case 'm':
+			if (parse_count("--max-classes", optarg, &opts.max_classes))
+				goto cleanup;
+			if (!opts.max_classes)
+				opts.max_classes = GRAPH_UNLIMITED;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto cleanup;
+		default:
+			usage(stderr);
+			goto cleanup;
+		}
+	}
+	if (optind != argc - 1) {
+		log_error("graph: expected one TRACE or STATE argument");
+		usage(stderr);
+		goto cleanup;
+	}
+	if (opts.finding && opts.class_name) {
+		log_error("graph: give --finding or --class, not both");
+		goto cleanup;
+	}
+
+	state = is_state_file(argv[optind]);
+	if (state < 0 || rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
+		goto cleanup;
+	symtab = symtab__new();
+	engine = symtab ? engine__new(rules, symtab) : NULL;
+	if (!engine) {
+		log_error_errno(-errno, "engine: %m");
+		goto cleanup;
+	}
+	if (state ? load_state(argv[optind], engine, symtab)
+		  : load_trace(argv[optind], engine, symtab))
+		goto cleanup;
+	if (write_output(output, engine, symtab, &opts))
+		goto cleanup;
+	status = 0;
+cleanup:
+	engine__free(engine);
+	symtab__free(symtab);
+	rules__free(rules);
+	free(rule_paths);
+	return status;
+}
