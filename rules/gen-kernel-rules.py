@@ -22,8 +22,8 @@ What it finds:
   the rule says `subclass: any`: the caller nests them on purpose, which
   lockdep checks and lockdepd cannot, so it lets them nest.
 
-A caller whose lock argument names no member (a bare pointer) is left out
-unless that caller takes no other lock of the type. Inlining is not seen: a
+A caller whose lock argument names no member (a bare pointer) is left out:
+it names no class. Inlining is not seen: a
 static function the compiler folds into its caller has no symbol of its
 own, so its rule never matches and costs nothing.
 """
@@ -344,11 +344,11 @@ def main():
     rules, left_out, counts = [], 0, defaultdict(int)
     for (caller, member, ltype), subs in sorted(nested.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), kv[0][2])):
         if member is None:
-            # A bare pointer: only safe when the caller takes nothing else of the type.
-            if len(callers_by_type[(caller, ltype)]) > 1 or callers_by_type[(caller, ltype)][None] > 1:
-                left_out += 1
-                continue
-            member = "*"
+            # A bare pointer names no class. A rule for any lock ("*") would
+            # send every acquisition down the engine's slow path, and these
+            # are mostly static inline helpers that have no symbol anyway.
+            left_out += 1
+            continue
         values = set(subs)
         if member in plain[(caller, ltype)]:
             values.add(0)
@@ -358,7 +358,7 @@ def main():
             sub = values.pop()
             if sub == 0:
                 continue
-        rules.append((caller, member, ltype, sub, where[(caller, member if member != "*" else None, ltype)]))
+        rules.append((caller, member, ltype, sub, where[(caller, member, ltype)]))
         counts["any" if sub == "any" else "fixed"] += 1
 
     w = sys.stdout.write
@@ -368,7 +368,7 @@ def main():
     w("# hand-made rules in a file of their own.\n")
     w("# %d novalidate, %d nested with a fixed subclass, %d nested with any subclass;\n"
       % (len([n for n in novalidate if n[0]]), counts["fixed"], counts["any"]))
-    w("# %d _nested() calls on a bare pointer left out (their caller takes other locks of the type).\n" % left_out)
+    w("# %d callers left out: their lock is a bare pointer, which names no class.\n" % left_out)
     w("novalidate:\n")
     for name, site, rel in sorted(novalidate, key=lambda n: (n[1], str(n[0]))):
         if name is None:
