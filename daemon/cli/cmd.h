@@ -15,11 +15,10 @@ int cmd_dump(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_record(int argc, char **argv);
-/*
- * The daemon (service.c): the whole `run` option set, live or with
- * --replay TRACE; `run` hands its arguments over unchanged (argv[0] "run").
- */
-int cmd_service(int argc, char **argv);
+/* The daemon (service/service.h), live or with --replay TRACE. */
+int cmd_run(int argc, char **argv);
+/* run's usage, without "Usage: lockdepd ": the one text, for --help too. */
+extern const char cmd_run_usage[];
 int cmd_status(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_graph(int argc, char **argv);

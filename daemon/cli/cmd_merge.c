@@ -116,12 +116,8 @@ int cmd_merge(int argc, char **argv)
 			rule_paths[nr_rule_paths++] = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "json") == 0) {
-				opts.format = REPORT_JSON;
-			} else if (strcmp(optarg, "text") != 0) {
-				log_error("--format: expected text or json, got '%s'", optarg);
+			if (report_format_parse(optarg, &opts.format))
 				goto cleanup;
-			}
 			break;
 		case 'o':
 			output = optarg;

@@ -13,6 +13,7 @@
 #include "cli/cmd.h"
 #include "source/live/live.h"
 #include "lib/log.h"
+#include "output/report.h"
 #include "lib/macro.h"
 #include "source/live/probe.h"
 #include "engine/rules.h"
@@ -39,6 +40,7 @@ int cmd_probe(int argc, char **argv)
 	struct rules *rules = NULL;
 	struct symtab *symtab = NULL;
 	struct live *live = NULL;
+	enum report_format format;
 	bool json = false;
 	int status = EXIT_BAD_INPUT;
 	int opt;
@@ -47,12 +49,9 @@ int cmd_probe(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "f:r:a:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			if (strcmp(optarg, "json") == 0) {
-				json = true;
-			} else if (strcmp(optarg, "text") != 0) {
-				log_error("--format: expected text or json, got '%s'", optarg);
+			if (report_format_parse(optarg, &format))
 				return EXIT_BAD_INPUT;
-			}
+			json = format == REPORT_JSON;
 			break;
 		case 'r':
 			if (nr_rule_paths == ARRAY_SIZE(rule_paths)) {

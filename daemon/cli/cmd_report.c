@@ -34,17 +34,6 @@ static void print_finding(const struct finding *finding, void *ctx)
 	printer->printed++;
 }
 
-static int parse_format(const char *arg, enum report_format *ret_format)
-{
-	if (strcmp(arg, "text") == 0)
-		*ret_format = REPORT_TEXT;
-	else if (strcmp(arg, "json") == 0)
-		*ret_format = REPORT_JSON;
-	else
-		return log_error_errno(-EINVAL, "--format: expected text or json, got '%s'", arg);
-	return 0;
-}
-
 static int replay(struct trace_reader *reader, struct engine *engine)
 {
 	return trace_reader__replay(reader, engine__replay_event, engine);
@@ -90,7 +79,7 @@ int cmd_report(int argc, char **argv)
 			default_rules = false;
 			break;
 		case 'f':
-			if (parse_format(optarg, &printer.opts.format))
+			if (report_format_parse(optarg, &printer.opts.format))
 				goto cleanup;
 			break;
 		case 'h':

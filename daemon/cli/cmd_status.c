@@ -17,6 +17,7 @@
 
 #include "cli/cmd.h"
 #include "lib/log.h"
+#include "output/report.h"
 #include "service/service.h"
 
 /* The daemon answers from its loop; a loaded one may take a moment. */
@@ -89,6 +90,7 @@ int cmd_status(int argc, char **argv)
 	};
 	const char *dir = getenv("RUNTIME_DIRECTORY");
 	const char *request = "text\n";
+	enum report_format format;
 	int fd = -1, opt;
 	int status = EXIT_BAD_INPUT;
 
@@ -98,12 +100,9 @@ int cmd_status(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "f:d:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			if (strcmp(optarg, "json") == 0) {
-				request = "json\n";
-			} else if (strcmp(optarg, "text") != 0) {
-				log_error("--format: expected text or json, got '%s'", optarg);
+			if (report_format_parse(optarg, &format))
 				return EXIT_BAD_INPUT;
-			}
+			request = format == REPORT_JSON ? "json\n" : "text\n";
 			break;
 		case 'd':
 			dir = optarg;

@@ -23,12 +23,7 @@ static const struct cmd cmds[] = {
 	{ "rules", cmd_rules, "rules check FILE..." },
 	{ "probe", cmd_probe, "probe [--format text|json]" },
 	{ "record", cmd_record, "record -o FILE [--duration SEC] [--rules FILE] [-- COMMAND ...]" },
-	{ "run", cmd_service,
-	  "run [--rules FILE]... [--no-default-rules] [--format text|json] [--json FILE]\n"
-	  "               [--duration SEC] [--attach auto|fentry|kprobe] [--all-allocs]\n"
-	  "               [--all-stacks]"
-	  " [--replay TRACE [--exit-on-eof]] [--state-dir DIR|none]\n"
-	  "               [--runtime-dir DIR|none] [--kmsg PATH|none] [--save-interval SEC]" },
+	{ "run", cmd_run, cmd_run_usage },
 	{ "status", cmd_status, "status [--format text|json] [--runtime-dir DIR]" },
 	{ "merge", cmd_merge, "merge [--rules FILE]... [--format text|json] [-o STATE] STATE..." },
 	{ "graph", cmd_graph,

@@ -32,10 +32,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "output/report.h"
-#include "event/symtab.h"
-
 #include "event/event.h"
+#include "event/symtab.h"
+#include "lib/log.h"
+#include "output/report.h"
 
 /* A symbol name, or the bare address like the kernel's %pS when unknown. */
 struct sym_buf {
@@ -616,6 +616,17 @@ static void report_json(FILE *out, const struct finding *finding, struct symtab 
 static int stream_status(FILE *out)
 {
 	return ferror(out) ? -EIO : 0;
+}
+
+int report_format_parse(const char *arg, enum report_format *ret_format)
+{
+	if (strcmp(arg, "text") == 0)
+		*ret_format = REPORT_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		*ret_format = REPORT_JSON;
+	else
+		return log_error_errno(-EINVAL, "--format: expected text or json, got '%s'", arg);
+	return 0;
 }
 
 int report_finding(FILE *out, const struct report_opts *opts, const struct finding *finding,

@@ -20,6 +20,9 @@ enum report_format {
 	REPORT_JSON,
 };
 
+/* "text" or "json", as every --format of the CLI takes it. 0 or -EINVAL (logged). */
+int report_format_parse(const char *arg, enum report_format *ret_format);
+
 struct report_opts {
 	enum report_format format;
 	const char *kernel_release; /* printed in the text header; NULL: unknown */

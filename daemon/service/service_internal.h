@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the daemon's files (service.c: the loop; status.c: status and its
+ * socket) share: the service's state. Nothing outside service/ includes it.
+ */
+#ifndef LOCKDEPD_SERVICE_INTERNAL_H
+#define LOCKDEPD_SERVICE_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+#include <linux/types.h>
+
+#include "output/report.h"
+#include "service/service.h"
+
+/* Events per dispatch: large enough to be cheap, small enough to stay responsive. */
+#define DISPATCH_BUDGET 8192
+/* The live ring buffer is polled this often (it offers no descriptor to wait on). */
+/* A regular file followed as the kernel log is re-read this often. */
+#define KMSG_FILE_POLL_MS 100
+/* STATUS= is refreshed at most this often. */
+#define STATUS_INTERVAL 1.0
+#define MAX_CONNECTIONS 16
+/* A status client has this long to ask and read its answer. */
+#define CONNECTION_TIMEOUT 10.0
+#define REQUEST_MAX	   64
+
+enum loop_tag {
+	TAG_SIGNAL = 1,
+	TAG_SOURCE,
+	TAG_KMSG,
+	TAG_LISTEN,
+	TAG_CONNECTION, /* + index */
+};
+
+struct status_connection {
+	int fd; /* -1: a free slot */
+	char request[REQUEST_MAX];
+	size_t request_len;
+	char *reply;
+	size_t reply_len;
+	size_t reply_sent;
+	double deadline;
+};
+
+struct service {
+	const struct service_opts *opts;
+	struct rules *rules;
+	/*
+	 * The rules the live source was opened with: it keeps a pointer for
+	 * its lock_args probes, so they live until the end (a reload changes
+	 * what the engine and the alerts do, not which probes are attached).
+	 */
+	struct rules *source_rules;
+	struct symtab *symtab;
+	struct engine *engine;
+	struct event_source *source;
+	struct kmsg_follower *kmsg;
+	struct alerter *alerter;
+	struct report_opts stdout_opts;
+	struct report_opts json_opts;
+	FILE *json;
+	char hostname[256];
+
+	int epoll_fd;
+	int signal_fd;
+	int listen_fd;
+	struct status_connection connections[MAX_CONNECTIONS];
+	char socket_path[PATH_MAX];
+	char state_path[PATH_MAX];
+
+	bool source_done;
+	bool source_failed;
+	bool stopping;
+	bool fatal;
+	double started;
+	double wall_started;
+	double deadline; /* --duration; 0: none */
+	double next_save;
+	double next_watchdog;
+	double next_status;
+	double next_source_poll;
+	double next_kmsg_poll;
+	__u64 watchdog_usec;
+	__u64 events_at_save;
+	__u64 findings_at_save;
+	char last_status[256];
+
+	__u64 reloads;
+	__u64 reload_failures;
+	__u64 saves;
+	__u64 save_failures;
+	double last_save_wall;
+	__u64 kmsg_lines;
+	__u64 restored_findings;
+};
+
+static inline double now_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* status.c */
+void status_line(struct service *svc, char *buf, size_t len);
+__u64 status_source_lost(const struct service *svc);
+void status_update(struct service *svc, bool force);
+int status_listen(struct service *svc, const char *dir);
+void status_accept(struct service *svc);
+void status_handle(struct service *svc, struct status_connection *conn);
+void status_expire(struct service *svc, double now);
+void status_close(struct service *svc, struct status_connection *conn);
+
+#endif
