@@ -143,7 +143,7 @@ int cmd_merge(int argc, char **argv)
 	symtab = symtab__new();
 	engine = symtab ? engine__new(rules, symtab) : NULL;
 	if (!engine) {
-		log_error("engine: %s", strerror(errno));
+		log_error("engine: %m");
 		goto cleanup;
 	}
 	if (load_inputs(argv + optind, nr_inputs, engine, symtab, kernels, &not_remade))

@@ -106,7 +106,7 @@ int cmd_report(int argc, char **argv)
 		goto cleanup;
 	engine = engine__new(rules, symtab);
 	if (!engine) {
-		log_error("engine: %s", strerror(errno));
+		log_error("engine: %m");
 		goto cleanup;
 	}
 	if (engine__set_gfp_layout(engine, trace_reader__gfp_layout(reader)))

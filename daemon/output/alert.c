@@ -325,7 +325,7 @@ static void output_failed(struct alerter *alerter, bool *warned, const char *wha
 	if (*warned)
 		return;
 	*warned = true;
-	log_warning("alert %s: %s (further failures are only counted)", what, strerror(-err));
+	log_warning_errno(err, "alert %s: %m (further failures are only counted)", what);
 }
 
 static void send_kmsg(struct alerter *alerter, const struct finding *finding)
@@ -585,7 +585,7 @@ static void start_exec(struct alerter *alerter, const struct rules_alert *rule,
 cleanup:
 	if (err) {
 		alerter->stats.exec_failed++;
-		log_warning("alert exec '%s' for %s: %s", rule->exec, summary, strerror(-err));
+		log_warning_errno(err, "alert exec '%s' for %s: %m", rule->exec, summary);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -764,7 +764,7 @@ int alert_check_exec_safety(const struct rules *rules)
 					       "someone other than root",
 					       alert->file, unsafe);
 		if (err)
-			return log_error_errno(err, "%s: %s", alert->file, strerror(-err));
+			return log_error_errno(err, "%s: %m", alert->file);
 	}
 	return 0;
 }

@@ -621,7 +621,7 @@ static int graphviz_message(char *msg)
 	return 0;
 }
 
-static int render_svg(FILE *out, const char *dot)
+int graph_render_svg(FILE *out, const char *dot)
 {
 	GVC_t *gvc;
 	Agraph_t *g = NULL;
@@ -662,7 +662,7 @@ cleanup:
 	return err;
 }
 #else
-static int render_svg(FILE *out, const char *dot)
+int graph_render_svg(FILE *out, const char *dot)
 {
 	return log_error_errno(-ENOTSUP, "svg needs graphviz; use --format dot");
 }
@@ -693,7 +693,7 @@ int graph_write(FILE *out, const struct engine *engine, struct symtab *symtab,
 		return log_error_errno(-EINVAL, "--finding and --class: give one of them");
 #ifdef LOCKDEPD_NO_GRAPHVIZ
 	if (opts->format == GRAPH_SVG)
-		return render_svg(out, NULL);
+		return graph_render_svg(out, NULL);
 #endif
 	err = load_nodes(&graph);
 	if (!err)
@@ -721,7 +721,7 @@ int graph_write(FILE *out, const struct engine *engine, struct symtab *symtab,
 
 	errno = 0;
 	if (opts->format == GRAPH_SVG)
-		err = render_svg(out, dot);
+		err = graph_render_svg(out, dot);
 	else if (fwrite(dot, 1, dot_len, out) != dot_len)
 		err = -EIO;
 	if (!err && fflush(out))

@@ -66,4 +66,12 @@ struct graph_opts {
 int graph_write(FILE *out, const struct engine *engine, struct symtab *symtab,
 		const struct graph_opts *opts);
 
+/*
+ * Renders a DOT text (what graph_write() writes as GRAPH_DOT) as SVG to out,
+ * for a caller that got the DOT from elsewhere (`status --graph`, from the
+ * daemon). 0; -EINVAL when Graphviz cannot read or lay it out, -ENOTSUP
+ * without Graphviz, -EIO, -ENOMEM; each logged.
+ */
+int graph_render_svg(FILE *out, const char *dot);
+
 #endif

@@ -137,7 +137,7 @@ static void dispatch_source(struct service *svc)
 		return;
 	}
 	if (n < 0 && !done) {
-		log_error("%s: %s", svc->source->description, strerror(-n));
+		log_error_errno(n, "%s: %m", svc->source->description);
 		svc->fatal = svc->stopping = true;
 		return;
 	}
@@ -210,9 +210,9 @@ static int load_state(struct service *svc)
 		engine__free(svc->engine);
 		svc->engine = engine__new(svc->rules, svc->symtab);
 		if (!svc->engine)
-			return log_error_errno(-errno, "engine: %s", strerror(errno));
+			return log_error_errno(-errno, "engine: %m");
 		if (state_quarantine(svc->state_path, moved, sizeof(moved)) < 0)
-			snprintf(moved, sizeof(moved), "nowhere (%s)", strerror(errno));
+			snprintf(moved, sizeof(moved), "nowhere (%m)");
 		log_warning("%s; moved it to %s and starting with an empty graph", error, moved);
 		return 0;
 	}
@@ -249,7 +249,7 @@ static void reload(struct service *svc)
 		if (!err)
 			err = engine__set_rules(svc->engine, rules);
 		if (err) {
-			log_error_errno(err, "reload: %s", strerror(-err));
+			log_error_errno(err, "reload: %m");
 			svc->fatal = svc->stopping = true;
 		}
 		if (svc->rules != svc->source_rules)
@@ -275,12 +275,12 @@ static int setup_signals(struct service *svc)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return log_error_errno(-errno, "signals: %s", strerror(errno));
+		return log_error_errno(-errno, "signals: %m");
 	/* A status client that goes away must not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	svc->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (svc->signal_fd < 0)
-		return log_error_errno(-errno, "signalfd: %s", strerror(errno));
+		return log_error_errno(-errno, "signalfd: %m");
 	return 0;
 }
 
@@ -313,7 +313,7 @@ static int epoll_add(struct service *svc, int fd, __u64 tag)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
 
 	if (epoll_ctl(svc->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		return log_error_errno(-errno, "epoll: %s", strerror(errno));
+		return log_error_errno(-errno, "epoll: %m");
 	return 0;
 }
 
@@ -409,7 +409,7 @@ static void run_loop(struct service *svc)
 			break;
 		n = epoll_wait(svc->epoll_fd, events, 16, timeout);
 		if (n < 0 && errno != EINTR) {
-			log_error("epoll: %s", strerror(errno));
+			log_error("epoll: %m");
 			svc->fatal = svc->stopping = true;
 			break;
 		}
@@ -466,12 +466,11 @@ static int ensure_directory(const char *dir, const char *what)
 			continue;
 		*p = '\0';
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return log_error_errno(-errno, "%s directory %s: %s: %s", what, dir, path,
-					       strerror(errno));
+			return log_error_errno(-errno, "%s directory %s: %s: %m", what, dir, path);
 		*p = '/';
 	}
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return log_error_errno(-errno, "%s directory %s: %s", what, dir, strerror(errno));
+		return log_error_errno(-errno, "%s directory %s: %m", what, dir);
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return log_error_errno(-ENOTDIR, "%s directory %s: not a directory", what, dir);
 	return 0;
@@ -514,7 +513,7 @@ static int setup(struct service *svc)
 
 	svc->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (svc->epoll_fd < 0)
-		return log_error_errno(-errno, "epoll: %s", strerror(errno));
+		return log_error_errno(-errno, "epoll: %m");
 	err = setup_signals(svc);
 	if (!err)
 		err = epoll_add(svc, svc->signal_fd, TAG_SIGNAL);
@@ -532,7 +531,7 @@ static int setup(struct service *svc)
 	if (opts->json_path) {
 		svc->json = fopen(opts->json_path, "ae");
 		if (!svc->json)
-			return log_error_errno(-errno, "%s: %s", opts->json_path, strerror(errno));
+			return log_error_errno(-errno, "%s: %m", opts->json_path);
 	}
 	/* The source first: live capture loads kallsyms, which the state's names then meet. */
 	err = open_source(svc);
@@ -540,10 +539,10 @@ static int setup(struct service *svc)
 		return err;
 	svc->engine = engine__new(svc->rules, svc->symtab);
 	if (!svc->engine)
-		return log_error_errno(-errno, "engine: %s", strerror(errno));
+		return log_error_errno(-errno, "engine: %m");
 	err = engine__set_gfp_layout(svc->engine, svc->source->gfp);
 	if (err)
-		return log_error_errno(err, "engine: %s", strerror(-err));
+		return log_error_errno(err, "engine: %m");
 	if (opts->state_dir) {
 		err = ensure_directory(opts->state_dir, "state");
 		if (err)

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The daemon's status: the STATUS= line for the service manager, and the
- * status socket that `lockdepd status` asks (text or JSON, one request a
- * connection, served without blocking the loop).
+ * status socket that `lockdepd status` asks (text, JSON or the class graph
+ * as DOT, one request a connection, served without blocking the loop).
+ *
+ * The protocol is one line from the client, "text", "json" or "graph", and
+ * the answer until the daemon closes. An answer that starts with "error: "
+ * is one line saying why there is no answer; none of the three starts so.
+ * The graph goes out as DOT only: SVG is laid out by the client, so that
+ * a large picture never holds up the loop that drains the ring buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +24,7 @@
 #include "engine/engine.h"
 #include "lib/log.h"
 #include "output/alert.h"
+#include "output/graph.h"
 #include "output/report.h"
 #include "service/notify.h"
 #include "service/service_internal.h"
@@ -199,7 +206,7 @@ int status_listen(struct service *svc, const char *dir)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", svc->socket_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return log_error_errno(-errno, "status socket: %s", strerror(errno));
+		return log_error_errno(-errno, "status socket: %m");
 	/* A socket left by a daemon that died without cleaning up. */
 	unlink(svc->socket_path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(svc->socket_path, 0600) < 0 ||
@@ -208,7 +215,7 @@ int status_listen(struct service *svc, const char *dir)
 
 		close(fd);
 		svc->socket_path[0] = '\0';
-		return log_error_errno(err, "%s: %s", sa.sun_path, strerror(-err));
+		return log_error_errno(err, "%s: %m", sa.sun_path);
 	}
 	svc->listen_fd = fd;
 	return 0;
@@ -250,6 +257,31 @@ void status_accept(struct service *svc)
 	}
 }
 
+/* The same picture `lockdepd graph` draws of a state file of this daemon. */
+static void status_graph(struct service *svc, FILE *out)
+{
+	const struct graph_opts opts = { .format = GRAPH_DOT };
+	char *dot = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&dot, &len);
+	int err;
+
+	if (!mem) {
+		fprintf(out, "error: graph: out of memory\n");
+		return;
+	}
+	err = graph_write(mem, svc->engine, svc->symtab, &opts);
+	if (fclose(mem) && !err)
+		err = -ENOMEM;
+	if (err) {
+		errno = -err;
+		fprintf(out, "error: graph: %m\n");
+	} else {
+		fwrite(dot, 1, len, out);
+	}
+	free(dot);
+}
+
 static void build_reply(struct service *svc, struct status_connection *conn)
 {
 	FILE *out = open_memstream(&conn->reply, &conn->reply_len);
@@ -262,8 +294,10 @@ static void build_reply(struct service *svc, struct status_connection *conn)
 		status_json(svc, out);
 	else if (strcmp(conn->request, "text") == 0)
 		status_text(svc, out);
+	else if (strcmp(conn->request, "graph") == 0)
+		status_graph(svc, out);
 	else
-		fprintf(out, "error: unknown request '%s' (expected text or json)\n",
+		fprintf(out, "error: unknown request '%s' (expected text, json or graph)\n",
 			conn->request);
 	fclose(out);
 }
@@ -327,4 +361,3 @@ void status_expire(struct service *svc, double now)
 		if (svc->connections[i].fd >= 0 && svc->connections[i].deadline <= now)
 			status_close(svc, &svc->connections[i]);
 }
-

@@ -7,9 +7,6 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# Graphviz and the text layout it loads keep caches they never free.
-export LSAN_OPTIONS="suppressions=$ROOT/tests/cli/graphviz.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-
 # edges DOT: "from<TAB>to<TAB>attributes" per edge (names here have no quotes).
 edges() {
 	sed -n 's/^\t*"\([^"]*\)" -> "\([^"]*\)" \[\(.*\)\];$/\1\t\2\t\3/p' "$1"

@@ -6,6 +6,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 tap_failed=0
+# Graphviz (graph, status --graph) and the text layout it loads keep caches
+# they never free: the sanitizer build is told so.
+export LSAN_OPTIONS="suppressions=$ROOT/tests/cli/graphviz.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 ok() { echo "ok - $1"; }
 not_ok() {

@@ -179,6 +179,31 @@ if command -v jq >/dev/null; then
 	check "status --format json parses" sh -c "jq -e '.findings | length == 1' '$WORK/status.json' >/dev/null"
 fi
 
+# --- status --graph: the running daemon's picture ---------------------------------
+"$LOCKDEPD" status --runtime-dir "$WORK/status-run" --graph "$WORK/status.dot" 2>"$WORK/graph.err"
+status=$?
+expect_status "status --graph FILE exits 0" 0
+check "status --graph writes DOT" grep -q '^digraph lockdepd {' "$WORK/status.dot"
+check "status --graph: dot -Tsvg reads it" dot -Tsvg -o /dev/null "$WORK/status.dot"
+check "status --graph: the cycle's 2 edges, and only those, are red" \
+	test "$(grep -c 'color=red' "$WORK/status.dot")" -eq 2
+"$LOCKDEPD" graph --rules "$WORK/rules.yaml" -o "$WORK/trace.dot" "$WORK/cycle.trace" 2>/dev/null
+check "status --graph draws what lockdepd graph draws of the same trace" \
+	cmp -s "$WORK/status.dot" "$WORK/trace.dot"
+"$LOCKDEPD" status --runtime-dir "$WORK/status-run" --graph "$WORK/status.svg" 2>"$WORK/graph.err"
+status=$?
+expect_status "status --graph FILE.svg exits 0" 0
+check "status --graph FILE.svg writes SVG that parses" xmllint --noout "$WORK/status.svg"
+check "status --graph FILE.svg: red edges in the picture" grep -q 'stroke="red"' "$WORK/status.svg"
+check "status --graph leaves no temporary file" test ! -e "$WORK/status.svg.tmp"
+check "status --graph - writes DOT to stdout" \
+	sh -c "'$LOCKDEPD' status --runtime-dir '$WORK/status-run' --graph - | grep -q '^digraph lockdepd {'"
+"$LOCKDEPD" status --runtime-dir "$WORK/status-run" --graph "$WORK/x.dot" --format json 2>"$WORK/graph.err"
+status=$?
+expect_status "status --graph with --format: exit 2" 2
+check "status --graph with --format: says why" grep -q -- '--graph takes its format from FILE' "$WORK/graph.err"
+check "status --graph with --format: no file" test ! -e "$WORK/x.dot"
+
 # --- IGT attribution from the kernel log ---------------------------------------------
 check "kmsg: the finding names the test the kernel log announced" \
 	grep -q '"kind":"circular","classes":\[[^]]*\],"count":1,"test":"igt@gem_cycle@inversion"' "$WORK/status.json"
@@ -191,6 +216,10 @@ expect_status "status daemon stops with findings: exit 1" 1
 check "kmsg: each dependency keeps the test that first showed it" \
 	grep -q '"test":"igt@gem_cycle@inversion"' "$WORK/status-state/state.jsonl"
 check "status socket is removed on exit" test ! -e "$WORK/status-run/status.sock"
+"$LOCKDEPD" status --runtime-dir "$WORK/status-run" --graph "$WORK/gone.dot" 2>"$WORK/graph.err"
+status=$?
+expect_status "status --graph with no daemon: exit 2" 2
+check "status --graph with no daemon: no file" test ! -e "$WORK/gone.dot"
 
 mkfifo "$WORK/kmsg.fifo"
 start fifo --replay "$WORK/ab.trace" --kmsg "$WORK/kmsg.fifo" --state-dir none \
