@@ -12,10 +12,24 @@
  *     init name "name/N" (N > 0) is lockdep subclass N: the class is
  *     "base/N", base being what 1. or 2. make of "name";
  *  3. a data symbol at exactly its address (a static lock);
- *  4. the call site that first acquired it: "unclassified@func+0x1c" (or
- *     "unclassified@0x<ip>", "unclassified@lock:0x<lock>" when nothing
- *     names it), flagged unclassified. Such a class is a guess, so it
- *     only reports recursion when the very same lock is taken again.
+ *  4. a ww_mutex first taken under an acquire context while the task holds
+ *     another ww_mutex under that context: the class of that one. A
+ *     context serves one ww class (ww_acquire_init()), so this is the
+ *     kernel's own fact, not a guess;
+ *  5. nothing: the lock was initialised before the events began (a driver
+ *     loaded before the tracer). It is a class of its own, keyed by its
+ *     address as lockdep keys a static lock, and named after it and the
+ *     call site that first took it: "unclassified@func+0x1c:0x<lock>"
+ *     ("unclassified@0x<ip>:0x<lock>", "unclassified@lock:0x<lock>" when
+ *     nothing names the site), flagged unclassified and counted
+ *     (locks_without_init). Two such locks are never merged, by call site
+ *     or anything else: one class for locks that need not be one would
+ *     invent dependencies, and a cycle over them. An inversion between the
+ *     very same locks is still found; one between other locks of their
+ *     real class is missed, the price of not guessing. Only 4. makes such
+ *     a class hold several locks, so it reports recursion only when the
+ *     very same lock is taken again. An address means nothing in another
+ *     boot: imported graphs leave unclassified classes out.
  * fs_reclaim (FS_RECLAIM_CLASS) is a class with no instance: lockdep's
  * pseudo-lock for "this task may enter filesystem reclaim".
  *
@@ -39,8 +53,9 @@
  * held A, but:
  *  - A == B is recursion (below), not a dependency between classes;
  *  - a trylock records nothing into its lock, yet is held;
- *  - ww_mutexes of one class under one acquire context record nothing
- *    among themselves: wound/wait resolves their order.
+ *  - ww_mutexes under one acquire context record nothing among
+ *    themselves, whatever their classes here (one context, one ww class):
+ *    wound/wait resolves their order.
  * An allocation that may enter fs reclaim (gfp_may_enter_fs_reclaim())
  * records A -> fs_reclaim for every held A, and a lock taken in reclaim
  * context records fs_reclaim -> B. A dependency keeps what was seen the
@@ -613,7 +628,7 @@ static int call_site_name(const char *symbol, char *buf, size_t len)
 	return (int)n;
 }
 
-/* A lock seen without an init event: a static lock, or named after its first taker. */
+/* A lock seen without an init event: a static lock, or a class of its own (5. above). */
 static __u32 class_for_uninitialised(struct engine *engine, __u64 lock, __u64 ip)
 {
 	const char *symbol = symtab__lookup(engine->symtab, lock);
@@ -625,19 +640,26 @@ static __u32 class_for_uninitialised(struct engine *engine, __u64 lock, __u64 ip
 
 		return class_get(engine, canonical ? canonical : symbol, false);
 	}
-	/*
-	 * The call site, not just the function: one function often takes two
-	 * different locks (n_tty_write: termios_rwsem, then output_lock), and
-	 * one class for both would invent recursion.
-	 */
+	/* The site only helps a reader find the lock; the address is the key. */
 	symbol = ip ? symtab__lookup(engine->symtab, ip) : NULL;
 	if (symbol && call_site_name(symbol, function, sizeof(function)) > 0)
-		snprintf(name, sizeof(name), "unclassified@%s", function);
+		snprintf(name, sizeof(name), "unclassified@%s:0x%llx", function,
+			 (unsigned long long)lock);
 	else if (ip)
-		snprintf(name, sizeof(name), "unclassified@0x%llx", (unsigned long long)ip);
+		snprintf(name, sizeof(name), "unclassified@0x%llx:0x%llx", (unsigned long long)ip,
+			 (unsigned long long)lock);
 	else
 		snprintf(name, sizeof(name), "unclassified@lock:0x%llx", (unsigned long long)lock);
 	return class_get(engine, name, true);
+}
+
+/* The ww_mutex task holds under ctx, innermost first; NULL for none. */
+static const struct held_lock *held_under_ww_context(const struct task *task, __u64 ctx)
+{
+	for (__u32 i = task->nr_held; i-- > 0;)
+		if (task->held[i].lock_type == LD_LOCK_WW_MUTEX && task->held[i].ctx == ctx)
+			return &task->held[i];
+	return NULL;
 }
 
 /*
@@ -654,16 +676,29 @@ static __u64 instance_value(const struct engine *engine, __u32 class_id)
 	return class_id | (class->novalidate || class->nested ? INSTANCE_ANNOTATED : 0);
 }
 
-static __u32 class_for_lock(struct engine *engine, __u64 lock, __u64 ip)
+/* The class of the lock ev acquires, which task is taking (4. and 5. above when no init named it). */
+static __u32 class_for_lock(struct engine *engine, const struct task *task,
+			    const struct ld_event *ev)
 {
+	__u64 lock = ev->acquire.lock;
 	struct hmap_slot *slot = hmap_find(&engine->instances, lock, NULL, NULL);
+	const struct held_lock *sibling = NULL;
 	__u32 id;
 
 	if (slot)
 		return (__u32)slot->value;
-	id = class_for_uninitialised(engine, lock, ip);
+	if (ev->acquire.lock_type == LD_LOCK_WW_MUTEX && ev->acquire.ctx)
+		sibling = held_under_ww_context(task, ev->acquire.ctx);
+	/* Its own class, not the subclass an annotation made of that acquisition. */
+	slot = sibling ? hmap_find(&engine->instances, sibling->lock, NULL, NULL) : NULL;
+	if (slot)
+		id = (__u32)slot->value;
+	else
+		id = class_for_uninitialised(engine, lock, ev->acquire.ip);
 	if (id == NO_CLASS || hmap_insert(&engine->instances, lock, instance_value(engine, id)))
 		return NO_CLASS;
+	if (slot || engine->classes[id].unclassified)
+		engine->stats.locks_without_init++;
 	return id;
 }
 
@@ -1689,15 +1724,15 @@ static int record_attempt_from(struct engine *engine, struct task *task,
 		const struct held_lock *held = &task->held[i];
 		struct site_view from;
 
-		if (engine->classes[held->class_id].novalidate)
+		if (engine->classes[held->class_id].novalidate || same_ww_context(want, held))
 			continue;
 		if (held->class_id == want->class_id) {
 			/*
-			 * An unclassified class is a guess: two locks first
-			 * taken at one call site need not be one class, so
-			 * only the very same lock again proves recursion.
+			 * An unclassified class holds several locks only as
+			 * ww siblings (5. above): only the very same lock
+			 * again proves recursion.
 			 */
-			if (recursion_seen || want->nest_ok || same_ww_context(want, held) ||
+			if (recursion_seen || want->nest_ok ||
 			    engine->classes[held->class_id].allow_nesting ||
 			    (engine->classes[held->class_id].unclassified &&
 			     held->lock != want->lock))
@@ -1865,7 +1900,7 @@ static __attribute__((noinline)) int feed_acquire_slow(struct engine *engine,
 	if (!task)
 		return feed_failed(-ENOMEM);
 	task_set_comm(task, ev->comm);
-	want = acquire_view(ev, class_for_lock(engine, ev->acquire.lock, ev->acquire.ip));
+	want = acquire_view(ev, class_for_lock(engine, task, ev));
 	if (want.class_id == NO_CLASS)
 		return feed_failed(-ENOMEM);
 	if (engine->classes[want.class_id].nested) {
@@ -1928,7 +1963,8 @@ static __attribute__((noinline)) int feed_acquire(struct engine *engine, const s
 		/* previous is never class_id here: the same test as record_attempt_from()'s. */
 		if (held_class == previous)
 			continue;
-		if (held_class == class_id || !out_hit(engine, held_class, class_id))
+		if (held_class == class_id || !out_hit(engine, held_class, class_id) ||
+		    (ev->acquire.ctx && task->held[i].ctx == ev->acquire.ctx))
 			return feed_acquire_rest(engine, ev, task, class_id, i, previous);
 		previous = held_class;
 	}
@@ -2357,9 +2393,17 @@ int engine__dependency(const struct engine *engine, size_t i, struct dependency 
 
 #define UNCLASSIFIED_PREFIX "unclassified@"
 
+static bool unclassified_name(const char *name)
+{
+	return strncmp(name, UNCLASSIFIED_PREFIX, strlen(UNCLASSIFIED_PREFIX)) == 0;
+}
+
+/* An unclassified class is a lock of the boot that saw it (5. above): left out. */
 int engine__import_class(struct engine *engine, const char *name, bool unclassified)
 {
-	return class_get(engine, name, unclassified) == NO_CLASS ? -ENOMEM : 0;
+	if (unclassified || unclassified_name(name))
+		return 0;
+	return class_get(engine, name, false) == NO_CLASS ? -ENOMEM : 0;
 }
 
 /* Copies what an imported dependency says it first saw into edge. */
@@ -2407,10 +2451,10 @@ int engine__import_dependency(struct engine *engine, const struct dependency *de
 
 	if (!dep->from || !dep->to || !*dep->from || !*dep->to)
 		return -EINVAL;
-	from = class_get(engine, dep->from,
-			 strncmp(dep->from, UNCLASSIFIED_PREFIX, strlen(UNCLASSIFIED_PREFIX)) == 0);
-	to = class_get(engine, dep->to,
-		       strncmp(dep->to, UNCLASSIFIED_PREFIX, strlen(UNCLASSIFIED_PREFIX)) == 0);
+	if (unclassified_name(dep->from) || unclassified_name(dep->to))
+		return 0;
+	from = class_get(engine, dep->from, false);
+	to = class_get(engine, dep->to, false);
 	if (from == NO_CLASS || to == NO_CLASS)
 		return -ENOMEM;
 	slot = hmap_find(&engine->edge_by_classes, (__u64)from << 32 | to, NULL, NULL);

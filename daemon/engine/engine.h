@@ -28,6 +28,7 @@ struct engine_stats {
 	__u64 unpaired_releases; /* releases of locks the task did not hold */
 	__u64 lost_events; /* sum of lost counts */
 	__u64 lost_resets; /* held stacks dropped because of losses */
+	__u64 locks_without_init; /* locks taken whose init was never seen (no static symbol) */
 };
 
 /* Called once per new finding, the moment it is found (suppressed ones too). */
@@ -79,7 +80,12 @@ size_t engine__nr_dependencies(const struct engine *engine);
 /* Dependency i into *ret_dep, whose pointers live as long as the engine; -ENOENT past the end. */
 int engine__dependency(const struct engine *engine, size_t i, struct dependency *ret_dep);
 
-/* Creates a class by name if it does not exist. 0 or -ENOMEM. */
+/*
+ * Creates a class by name if it does not exist. 0 or -ENOMEM. An
+ * unclassified class (a lock known by its address alone) is left out, as
+ * is every dependency to or from one: an address names nothing in another
+ * boot or on another machine.
+ */
 int engine__import_class(struct engine *engine, const char *name, bool unclassified);
 
 /*

@@ -659,6 +659,7 @@ void json_write_stats(FILE *out, const struct engine_stats *stats)
 	json_write_u64_member(out, "lost_resets", stats->lost_resets);
 	json_write_u64_member(out, "unpaired_releases", stats->unpaired_releases);
 	json_write_u64_member(out, "events", stats->events);
+	json_write_u64_member(out, "locks_without_init", stats->locks_without_init);
 	fputc('}', out);
 }
 
@@ -672,10 +673,12 @@ int report_summary(FILE *out, const struct report_opts *opts, const struct engin
 	}
 	fprintf(out,
 		"lockdepd: %llu findings (%llu suppressed), %llu classes, %llu dependencies, "
-		"%llu lost events, %llu unpaired releases, %llu events\n",
+		"%llu lost events, %llu unpaired releases, %llu events, "
+		"%llu locks whose init was not seen\n",
 		(unsigned long long)stats->findings, (unsigned long long)stats->suppressed,
 		(unsigned long long)stats->classes, (unsigned long long)stats->dependencies,
 		(unsigned long long)stats->lost_events,
-		(unsigned long long)stats->unpaired_releases, (unsigned long long)stats->events);
+		(unsigned long long)stats->unpaired_releases, (unsigned long long)stats->events,
+		(unsigned long long)stats->locks_without_init);
 	return stream_status(out);
 }

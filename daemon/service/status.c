@@ -109,12 +109,14 @@ static void status_text(struct service *svc, FILE *out)
 	fprintf(out, "test: %s\n", test ? test : "none known");
 	fprintf(out,
 		"graph: %llu classes, %llu dependencies, %llu findings (%llu suppressed), "
-		"%llu events, %llu lost events, %llu unpaired releases\n",
+		"%llu events, %llu lost events, %llu unpaired releases, "
+		"%llu locks whose init was not seen\n",
 		(unsigned long long)stats.classes, (unsigned long long)stats.dependencies,
 		(unsigned long long)stats.findings, (unsigned long long)stats.suppressed,
 		(unsigned long long)stats.events,
 		(unsigned long long)(stats.lost_events + status_source_lost(svc)),
-		(unsigned long long)stats.unpaired_releases);
+		(unsigned long long)stats.unpaired_releases,
+		(unsigned long long)stats.locks_without_init);
 	fprintf(out,
 		"alerts: %llu journal, %llu kmsg, %llu json, %llu exec (%llu failed, %llu "
 		"killed), %llu rate-limited, %llu errors\n",

@@ -24,6 +24,14 @@ check "reinstall keeps edited rules" grep -q '^# edited' "$dest/etc/lockdepd/i91
 make -s install DESTDIR="$WORK/usr-root" PREFIX=/usr >/dev/null 2>&1
 check "the unit runs the binary under PREFIX" \
 	grep -q '^ExecStart=/usr/bin/lockdepd run ' "$WORK/usr-root/usr/lib/systemd/system/lockdepd.service"
+unit="$dest/usr/local/lib/systemd/system/lockdepd.service"
+check "the unit starts before udev and modules-load, which load the drivers" \
+	sh -c "grep -q '^Before=.*systemd-udevd.service' '$unit' &&
+		grep -q '^Before=.*systemd-udev-trigger.service' '$unit' &&
+		grep -q '^Before=.*systemd-modules-load.service' '$unit'"
+check "the unit drops the default dependencies, which would order it after them" \
+	grep -q '^DefaultDependencies=no' "$unit"
+check "the unit is pulled in by sysinit.target" grep -q '^WantedBy=sysinit.target' "$unit"
 # systemd-analyze wants the ExecStart binary where the unit says.
 sed "s|/usr/local/bin/lockdepd|$dest/usr/local/bin/lockdepd|" \
 	"$dest/usr/local/lib/systemd/system/lockdepd.service" >"$WORK/lockdepd.service"

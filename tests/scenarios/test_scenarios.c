@@ -19,7 +19,8 @@
  *   #! expect-none                no finding at all, suppressed ones included
  *   #! expect-stat NAME=VALUE...  engine counters: events, classes,
  *                                 dependencies, findings, suppressed,
- *                                 unpaired_releases, lost_events, lost_resets
+ *                                 unpaired_releases, lost_events, lost_resets,
+ *                                 locks_without_init
  *
  * Class names are separated by blanks; a name with blanks goes in double
  * quotes. Every finding must be expected and every expectation met, so a
@@ -312,6 +313,7 @@ static bool stat_value(const struct engine_stats *s, const char *name, unsigned 
 		{ "unpaired_releases", offsetof(struct engine_stats, unpaired_releases) },
 		{ "lost_events", offsetof(struct engine_stats, lost_events) },
 		{ "lost_resets", offsetof(struct engine_stats, lost_resets) },
+		{ "locks_without_init", offsetof(struct engine_stats, locks_without_init) },
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {

@@ -918,6 +918,7 @@ static char *print_summary(enum report_format format)
 		.unpaired_releases = 5,
 		.lost_events = 6,
 		.lost_resets = 2,
+		.locks_without_init = 7,
 	};
 	struct report_opts opts = { .format = format };
 	char *text = NULL;
@@ -936,14 +937,15 @@ static void test_summary(void **state)
 
 	assert_string_equal(text,
 			    "lockdepd: 2 findings (1 suppressed), 12 classes, 34 dependencies, "
-			    "6 lost events, 5 unpaired releases, 1000 events\n");
+			    "6 lost events, 5 unpaired releases, 1000 events, "
+			    "7 locks whose init was not seen\n");
 	free(text);
 
 	text = print_summary(REPORT_JSON);
 	assert_json_line(text);
 	assert_string_equal(text, "{\"summary\":{\"findings\":2,\"suppressed\":1,\"classes\":12,"
 				  "\"dependencies\":34,\"lost_events\":6,\"lost_resets\":2,"
-				  "\"unpaired_releases\":5,\"events\":1000}}\n");
+				  "\"unpaired_releases\":5,\"events\":1000,\"locks_without_init\":7}}\n");
 	free(text);
 }
 
