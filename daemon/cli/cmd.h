@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Subcommands of the lockdepd CLI, one file each (cmd_<name>.c). Each
- * returns the process exit status: 0 success / nothing found, 1 findings,
- * 2 bad input or usage (printed as one line naming the file or argument).
+ * returns the process exit status (lib/exit_status.h).
  */
 #ifndef LOCKDEPD_CMD_H
 #define LOCKDEPD_CMD_H
 
-#define EXIT_FINDINGS  1
-#define EXIT_BAD_INPUT 2
+#include "lib/exit_status.h"
 
 int cmd_report(int argc, char **argv);
 int cmd_dump(int argc, char **argv);

@@ -30,18 +30,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "output/alert.h"
-#include "cli/cmd.h"
 #include "engine/engine.h"
-#include "source/kmsg.h"
-#include "lib/log.h"
-#include "service/notify.h"
-#include "source/live/probe.h"
 #include "engine/rules.h"
+#include "event/symtab.h"
+#include "lib/exit_status.h"
+#include "lib/log.h"
+#include "output/alert.h"
+#include "service/notify.h"
 #include "service/service.h"
 #include "service/service_internal.h"
 #include "service/state.h"
-#include "event/symtab.h"
+#include "source/kmsg.h"
+#include "source/live/probe.h"
 #include "source/trace/trace.h"
 
 /* Milliseconds from now to t, for epoll_wait(), at least 0. */
