@@ -20,6 +20,7 @@
 #include "engine/engine.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
+#include "lib/atomic_file.h"
 #include "lib/log.h"
 #include "output/graph.h"
 #include "service/state.h"
@@ -91,45 +92,28 @@ static int parse_count(const char *option, const char *arg, size_t *ret)
 	return 0;
 }
 
+struct graph_output {
+	const struct engine *engine;
+	struct symtab *symtab;
+	const struct graph_opts *opts;
+};
+
+static int graph_output_write(FILE *out, void *ctx)
+{
+	const struct graph_output *g = ctx;
+
+	return graph_write(out, g->engine, g->symtab, g->opts);
+}
+
 /* The graph to output, written whole or not at all: an error keeps the old file. */
 static int write_output(const char *output, const struct engine *engine, struct symtab *symtab,
 			const struct graph_opts *opts)
 {
-	char *tmp = NULL;
-	FILE *file = NULL;
-	mode_t mask;
-	int fd, err;
+	struct graph_output g = { engine, symtab, opts };
 
 	if (!output)
 		return graph_write(stdout, engine, symtab, opts);
-	if (asprintf(&tmp, "%s.XXXXXX", output) < 0)
-		return log_error_errno(-ENOMEM, "%s: %m", output);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = log_error_errno(-errno, "%s: %m", output);
-		goto cleanup;
-	}
-	file = fdopen(fd, "w");
-	if (!file) {
-		err = log_error_errno(-errno, "%s: %m", output);
-		close(fd);
-		unlink(tmp);
-		goto cleanup;
-	}
-	err = graph_write(file, engine, symtab, opts);
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) && !err)
-		err = log_error_errno(-errno, "%s: %m", output);
-	if (fclose(file) && !err)
-		err = log_error_errno(-errno, "%s: %m", output);
-	if (!err && rename(tmp, output))
-		err = log_error_errno(-errno, "%s: %m", output);
-	if (err)
-		unlink(tmp);
-cleanup:
-	free(tmp);
-	return err;
+	return atomic_file_write(output, graph_output_write, &g, 0);
 }
 
 int cmd_graph(int argc, char **argv)

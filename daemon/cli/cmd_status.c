@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "lib/atomic_file.h"
 #include "lib/log.h"
 #include "lib/macro.h"
 #include "output/graph.h"
@@ -94,40 +95,33 @@ static bool has_suffix(const char *s, const char *suffix)
 	return len >= suffix_len && strcmp(s + len - suffix_len, suffix) == 0;
 }
 
-/*
- * The daemon's graph into path ("-": stdout), SVG when path ends in .svg.
- * A file is written whole or not at all: a half picture is worse than none.
- */
+struct dot_text {
+	const char *dot;
+	size_t len;
+	bool svg;
+};
+
+static int dot_text_write(FILE *out, void *ctx)
+{
+	const struct dot_text *text = ctx;
+
+	if (text->svg)
+		return graph_render_svg(out, text->dot);
+	return fwrite(text->dot, 1, text->len, out) == text->len ? 0 : -EIO;
+}
+
+/* The daemon's graph into path ("-": stdout), SVG when path ends in .svg. */
 static int write_graph(const char *path, const char *dot, size_t len)
 {
-	_cleanup_free_ char *tmp = NULL;
-	bool svg = has_suffix(path, ".svg");
-	FILE *out;
+	struct dot_text text = { dot, len, has_suffix(path, ".svg") };
 	int err;
 
-	if (strcmp(path, "-") == 0) {
-		err = svg ? graph_render_svg(stdout, dot)
-			  : (fwrite(dot, 1, len, stdout) == len ? 0 : -EIO);
-		if (!err && fflush(stdout))
-			err = -EIO;
-		return err == -EIO ? log_error_errno(err, "stdout: %m") : err;
-	}
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return log_error_errno(-ENOMEM, "%s: %m", path);
-	out = fopen(tmp, "we");
-	if (!out)
-		return log_error_errno(-errno, "%s: %m", tmp);
-	err = svg ? graph_render_svg(out, dot) : (fwrite(dot, 1, len, out) == len ? 0 : -EIO);
-	if (fclose(out) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err == -EINVAL || err == -ENOTSUP ? err
-							 : log_error_errno(err, "%s: %m", path);
-	}
-	return 0;
+	if (strcmp(path, "-") != 0)
+		return atomic_file_write(path, dot_text_write, &text, 0);
+	err = dot_text_write(stdout, &text);
+	if (!err && fflush(stdout))
+		err = -EIO;
+	return err == -EIO ? log_error_errno(err, "stdout: %m") : err;
 }
 
 static int ask_graph(int fd, const char *dir, const char *path)

@@ -195,7 +195,13 @@ status=$?
 expect_status "status --graph FILE.svg exits 0" 0
 check "status --graph FILE.svg writes SVG that parses" xmllint --noout "$WORK/status.svg"
 check "status --graph FILE.svg: red edges in the picture" grep -q 'stroke="red"' "$WORK/status.svg"
-check "status --graph leaves no temporary file" test ! -e "$WORK/status.svg.tmp"
+check "status --graph leaves no temporary file" \
+	sh -c "! ls '$WORK' | grep -q '^status\.svg\.'"
+"$LOCKDEPD" status --runtime-dir "$WORK/status-run" --graph "$WORK/no/such/dir/g.dot" \
+	2>"$WORK/graph.err"
+status=$?
+expect_status "status --graph into a missing directory: exit 2" 2
+check "status --graph into a missing directory: says where" grep -q "$WORK/no/such/dir/g.dot" "$WORK/graph.err"
 check "status --graph - writes DOT to stdout" \
 	sh -c "'$LOCKDEPD' status --runtime-dir '$WORK/status-run' --graph - | grep -q '^digraph lockdepd {'"
 "$LOCKDEPD" status --runtime-dir "$WORK/status-run" --graph "$WORK/x.dot" --format json 2>"$WORK/graph.err"
