@@ -33,12 +33,13 @@
 #include "engine/engine.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
+#include "lib/clock.h"
 #include "lib/exit_status.h"
 #include "lib/log.h"
 #include "output/alert.h"
 #include "service/notify.h"
 #include "service/service.h"
-#include "service/service_internal.h"
+#include "service/daemon.h"
 #include "service/state.h"
 #include "source/kmsg.h"
 #include "source/live/probe.h"
@@ -360,10 +361,12 @@ static int run_timers(struct service *svc, double now)
 	}
 	alerter__kill_overdue(svc->alerter, now);
 	timeout = min_timeout(timeout, alerter__timeout_ms(svc->alerter, now));
-	status_expire(svc, now);
-	for (size_t i = 0; i < MAX_CONNECTIONS; i++)
-		if (svc->connections[i].fd >= 0)
-			timeout = min_timeout(timeout, ms_until(svc->connections[i].deadline, now));
+	if (svc->status_socket) {
+		double deadline = status_socket__expire(svc->status_socket, now);
+
+		if (deadline)
+			timeout = min_timeout(timeout, ms_until(deadline, now));
+	}
 	if (!svc->source_done && (svc->source->fd < 0 || svc->source->poll_ms > 0)) {
 		if (svc->source->poll_ms == 0)
 			return 0;
@@ -387,11 +390,11 @@ static void handle_event(struct service *svc, const struct epoll_event *ev)
 		dispatch_source(svc);
 		break;
 	case TAG_LISTEN:
-		status_accept(svc);
+		status_socket__accept(svc->status_socket);
 		break;
 	default:
-		if (tag >= TAG_CONNECTION && tag < TAG_CONNECTION + MAX_CONNECTIONS)
-			status_handle(svc, &svc->connections[tag - TAG_CONNECTION]);
+		if (tag >= TAG_CONNECTION)
+			status_socket__handle(svc->status_socket, tag - TAG_CONNECTION);
 		break;
 	}
 }
@@ -502,6 +505,17 @@ static int open_source(struct service *svc)
 	return 0;
 }
 
+static int listen_status(struct service *svc, const char *dir)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, SERVICE_SOCKET_NAME) >= (int)sizeof(path))
+		return log_error_errno(-ENAMETOOLONG, "%s/%s: path too long", dir,
+				       SERVICE_SOCKET_NAME);
+	return status_socket__listen(path, svc->epoll_fd, TAG_LISTEN, TAG_CONNECTION, status_reply,
+				     svc, &svc->status_socket);
+}
+
 static int setup(struct service *svc)
 {
 	const struct service_opts *opts = svc->opts;
@@ -584,9 +598,7 @@ static int setup(struct service *svc)
 	if (opts->runtime_dir) {
 		err = ensure_directory(opts->runtime_dir, "runtime");
 		if (!err)
-			err = status_listen(svc, opts->runtime_dir);
-		if (!err)
-			err = epoll_add(svc, svc->listen_fd, TAG_LISTEN);
+			err = listen_status(svc, opts->runtime_dir);
 		if (err)
 			return err;
 	}
@@ -595,12 +607,7 @@ static int setup(struct service *svc)
 
 static void teardown(struct service *svc)
 {
-	for (size_t i = 0; i < MAX_CONNECTIONS; i++)
-		status_close(svc, &svc->connections[i]);
-	if (svc->listen_fd >= 0) {
-		close(svc->listen_fd);
-		unlink(svc->socket_path);
-	}
+	status_socket__free(svc->status_socket);
 	alerter__free(svc->alerter);
 	kmsg_follower__free(svc->kmsg);
 	engine__free(svc->engine);
@@ -635,7 +642,6 @@ int service_run(const struct service_opts *opts)
 		.opts = opts,
 		.epoll_fd = -1,
 		.signal_fd = -1,
-		.listen_fd = -1,
 		.stdout_opts.format = opts->format,
 		.json_opts.format = REPORT_JSON,
 	};
@@ -643,8 +649,6 @@ int service_run(const struct service_opts *opts)
 	char status[256];
 	int exit_status = EXIT_BAD_INPUT;
 
-	for (size_t i = 0; i < MAX_CONNECTIONS; i++)
-		svc.connections[i].fd = -1;
 	if (getenv("JOURNAL_STREAM"))
 		log_set_sink(journal_stream_sink, NULL);
 	if (gethostname(svc.hostname, sizeof(svc.hostname) - 1) < 0)
@@ -661,7 +665,7 @@ int service_run(const struct service_opts *opts)
 	notify_ready(status);
 	log_info("watching %s%s%s; status on %s", svc.source->description,
 		 svc.kmsg ? ", following " : "", svc.kmsg ? opts->kmsg_path : "",
-		 svc.socket_path[0] ? svc.socket_path : "no socket");
+		 svc.status_socket ? status_socket__path(svc.status_socket) : "no socket");
 
 	run_loop(&svc);
 
@@ -693,4 +697,3 @@ cleanup:
 	log_set_sink(NULL, NULL);
 	return exit_status;
 }
-

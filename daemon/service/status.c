@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The daemon's status: the STATUS= line for the service manager, and the
- * status socket that `lockdepd status` asks (text, JSON or the class graph
- * as DOT, one request a connection, served without blocking the loop).
+ * answers of the status socket (status_socket.c) that `lockdepd status`
+ * asks: text, JSON or the class graph as DOT.
  *
  * The protocol is one line from the client, "text", "json" or "graph", and
  * the answer until the daemon closes. An answer that starts with "error: "
@@ -11,23 +11,19 @@
  * a large picture never holds up the loop that drains the ring buffer.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "output/alert.h"
 #include "output/graph.h"
 #include "output/report.h"
+#include "service/daemon.h"
 #include "service/notify.h"
-#include "service/service_internal.h"
 #include "service/state.h"
 
 /* --- status ------------------------------------------------------------------ */
@@ -194,71 +190,6 @@ static void status_json(struct service *svc, FILE *out)
 	fputs("]}\n", out);
 }
 
-/* --- the status socket --------------------------------------------------------- */
-
-int status_listen(struct service *svc, const char *dir)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (snprintf(svc->socket_path, sizeof(svc->socket_path), "%s/%s", dir,
-		     SERVICE_SOCKET_NAME) >= (int)sizeof(sa.sun_path))
-		return log_error_errno(-ENAMETOOLONG, "%s/%s: path too long for a socket", dir,
-				       SERVICE_SOCKET_NAME);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", svc->socket_path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return log_error_errno(-errno, "status socket: %m");
-	/* A socket left by a daemon that died without cleaning up. */
-	unlink(svc->socket_path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(svc->socket_path, 0600) < 0 ||
-	    listen(fd, MAX_CONNECTIONS) < 0) {
-		int err = -errno;
-
-		close(fd);
-		svc->socket_path[0] = '\0';
-		return log_error_errno(err, "%s: %m", sa.sun_path);
-	}
-	svc->listen_fd = fd;
-	return 0;
-}
-
-void status_close(struct service *svc, struct status_connection *conn)
-{
-	if (conn->fd < 0)
-		return;
-	epoll_ctl(svc->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
-	close(conn->fd);
-	free(conn->reply);
-	*conn = (struct status_connection){ .fd = -1 };
-}
-
-void status_accept(struct service *svc)
-{
-	for (;;) {
-		int fd = accept4(svc->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct status_connection *conn = NULL;
-		struct epoll_event ev = { .events = EPOLLIN };
-
-		if (fd < 0)
-			return;
-		for (size_t i = 0; i < MAX_CONNECTIONS && !conn; i++)
-			if (svc->connections[i].fd < 0)
-				conn = &svc->connections[i];
-		if (!conn) {
-			/* Busy: the client sees the connection closed and may retry. */
-			close(fd);
-			continue;
-		}
-		*conn = (struct status_connection){ .fd = fd,
-						    .deadline =
-							    now_monotonic() + CONNECTION_TIMEOUT };
-		ev.data.u64 = TAG_CONNECTION + (size_t)(conn - svc->connections);
-		if (epoll_ctl(svc->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-			status_close(svc, conn);
-	}
-}
-
 /* The same picture `lockdepd graph` draws of a state file of this daemon. */
 static void status_graph(struct service *svc, FILE *out)
 {
@@ -284,82 +215,17 @@ static void status_graph(struct service *svc, FILE *out)
 	free(dot);
 }
 
-static void build_reply(struct service *svc, struct status_connection *conn)
+void status_reply(const char *request, FILE *out, void *ctx)
 {
-	FILE *out = open_memstream(&conn->reply, &conn->reply_len);
+	struct service *svc = ctx;
 
-	if (!out)
-		return;
-	conn->request[conn->request_len] = '\0';
-	conn->request[strcspn(conn->request, "\r\n")] = '\0';
-	if (strcmp(conn->request, "json") == 0)
+	if (strcmp(request, "json") == 0)
 		status_json(svc, out);
-	else if (strcmp(conn->request, "text") == 0)
+	else if (strcmp(request, "text") == 0)
 		status_text(svc, out);
-	else if (strcmp(conn->request, "graph") == 0)
+	else if (strcmp(request, "graph") == 0)
 		status_graph(svc, out);
 	else
 		fprintf(out, "error: unknown request '%s' (expected text, json or graph)\n",
-			conn->request);
-	fclose(out);
-}
-
-/* Writes what the socket takes; true when the whole reply is out. */
-static bool send_reply(struct status_connection *conn)
-{
-	while (conn->reply_sent < conn->reply_len) {
-		ssize_t n = send(conn->fd, conn->reply + conn->reply_sent,
-				 conn->reply_len - conn->reply_sent, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return false;
-		if (n < 0)
-			return true; /* the client went away: nothing more to do */
-		conn->reply_sent += (size_t)n;
-	}
-	return true;
-}
-
-void status_handle(struct service *svc, struct status_connection *conn)
-{
-	struct epoll_event ev = { .events = EPOLLOUT };
-
-	if (conn->reply) {
-		if (send_reply(conn))
-			status_close(svc, conn);
-		return;
-	}
-	for (;;) {
-		ssize_t n = recv(conn->fd, conn->request + conn->request_len,
-				 sizeof(conn->request) - 1 - conn->request_len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n < 0) {
-			status_close(svc, conn);
-			return;
-		}
-		conn->request_len += (size_t)n;
-		if (n == 0 || memchr(conn->request, '\n', conn->request_len) ||
-		    conn->request_len == sizeof(conn->request) - 1)
-			break;
-	}
-	build_reply(svc, conn);
-	if (!conn->reply || send_reply(conn)) {
-		status_close(svc, conn);
-		return;
-	}
-	ev.data.u64 = TAG_CONNECTION + (size_t)(conn - svc->connections);
-	epoll_ctl(svc->epoll_fd, EPOLL_CTL_MOD, conn->fd, &ev);
-}
-
-void status_expire(struct service *svc, double now)
-{
-	for (size_t i = 0; i < MAX_CONNECTIONS; i++)
-		if (svc->connections[i].fd >= 0 && svc->connections[i].deadline <= now)
-			status_close(svc, &svc->connections[i]);
+			request);
 }

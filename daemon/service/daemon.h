@@ -1,31 +1,27 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * What the daemon's files (service.c: the loop; status.c: status and its
- * socket) share: the service's state. Nothing outside service/ includes it.
+ * The running daemon's state, which its two halves share: service.c, the
+ * loop, owns it; status.c reads it to say what the daemon knows. Nothing
+ * outside service/ includes it.
  */
-#ifndef LOCKDEPD_SERVICE_INTERNAL_H
-#define LOCKDEPD_SERVICE_INTERNAL_H
+#ifndef LOCKDEPD_DAEMON_H
+#define LOCKDEPD_DAEMON_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <time.h>
 #include <linux/types.h>
 
 #include "output/report.h"
 #include "service/service.h"
+#include "service/status_socket.h"
 
 /* Events per dispatch: large enough to be cheap, small enough to stay responsive. */
 #define DISPATCH_BUDGET 8192
-/* The live ring buffer is polled this often (it offers no descriptor to wait on). */
 /* A regular file followed as the kernel log is re-read this often. */
 #define KMSG_FILE_POLL_MS 100
 /* STATUS= is refreshed at most this often. */
 #define STATUS_INTERVAL 1.0
-#define MAX_CONNECTIONS 16
-/* A status client has this long to ask and read its answer. */
-#define CONNECTION_TIMEOUT 10.0
-#define REQUEST_MAX	   64
 
 enum loop_tag {
 	TAG_SIGNAL = 1,
@@ -33,16 +29,6 @@ enum loop_tag {
 	TAG_KMSG,
 	TAG_LISTEN,
 	TAG_CONNECTION, /* + index */
-};
-
-struct status_connection {
-	int fd; /* -1: a free slot */
-	char request[REQUEST_MAX];
-	size_t request_len;
-	char *reply;
-	size_t reply_len;
-	size_t reply_sent;
-	double deadline;
 };
 
 struct service {
@@ -66,9 +52,7 @@ struct service {
 
 	int epoll_fd;
 	int signal_fd;
-	int listen_fd;
-	struct status_connection connections[MAX_CONNECTIONS];
-	char socket_path[PATH_MAX];
+	struct status_socket *status_socket; /* NULL: none */
 	char state_path[PATH_MAX];
 
 	bool source_done;
@@ -97,22 +81,11 @@ struct service {
 	__u64 restored_findings;
 };
 
-static inline double now_monotonic(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* status.c */
 void status_line(struct service *svc, char *buf, size_t len);
 __u64 status_source_lost(const struct service *svc);
 void status_update(struct service *svc, bool force);
-int status_listen(struct service *svc, const char *dir);
-void status_accept(struct service *svc);
-void status_handle(struct service *svc, struct status_connection *conn);
-void status_expire(struct service *svc, double now);
-void status_close(struct service *svc, struct status_connection *conn);
+/* The status socket's answers (status_socket.h): ctx is the service. */
+void status_reply(const char *request, FILE *out, void *ctx);
 
 #endif
