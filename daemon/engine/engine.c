@@ -54,8 +54,10 @@
  *  - A == B is recursion (below), not a dependency between classes;
  *  - a trylock records nothing into its lock, yet is held;
  *  - ww_mutexes under one acquire context record nothing among
- *    themselves, whatever their classes here (one context, one ww class):
- *    wound/wait resolves their order.
+ *    themselves when they are one class, or when one of them is of unknown
+ *    class (the context names it: one context, one ww class): wound/wait
+ *    resolves their order. Two known classes under one context depend on
+ *    each other, as in lockdep.
  * An allocation that may enter fs reclaim (gfp_may_enter_fs_reclaim())
  * records A -> fs_reclaim for every held A, and a lock taken in reclaim
  * context records fs_reclaim -> B. A dependency keeps what was seen the
@@ -1710,6 +1712,19 @@ static inline bool same_ww_context(const struct site_view *a, const struct held_
 }
 
 /*
+ * Whether two ww_mutexes under one context are one ww class as far as is
+ * known: the same class, or one of them of unknown class, which the
+ * context then names (one context, one ww class). Two known classes stay
+ * two, and depend on each other as lockdep has them do.
+ */
+static inline bool one_ww_class(const struct engine *engine, const struct site_view *want,
+				const struct held_lock *held)
+{
+	return held->class_id == want->class_id || engine->classes[held->class_id].unclassified ||
+	       engine->classes[want->class_id].unclassified;
+}
+
+/*
  * record_attempt() over the held locks from the start-th on; previous: the class of the run the
  * lock before belongs to (NO_CLASS for none). feed_acquire() takes the
  * first ones itself while they are plain.
@@ -1724,7 +1739,8 @@ static int record_attempt_from(struct engine *engine, struct task *task,
 		const struct held_lock *held = &task->held[i];
 		struct site_view from;
 
-		if (engine->classes[held->class_id].novalidate || same_ww_context(want, held))
+		if (engine->classes[held->class_id].novalidate ||
+		    (same_ww_context(want, held) && one_ww_class(engine, want, held)))
 			continue;
 		if (held->class_id == want->class_id) {
 			/*

@@ -1212,7 +1212,7 @@ static void test_ww_context_is_one_class(void **state)
 				    .ip = "ttm_bo_reserve+0x10" });
 	release(f, 4, 0x4300);
 	assert_string_equal(class_of(f, 0x4300), unclassified(name, "ttm_bo_reserve+0x10", 0x4300));
-	/* Two classes here, but one context: one ww class, no order among them. */
+	/* An unknown class and another under one context: one ww class, no order. */
 	acquire_ex(f, (struct acq){ .pid = 5, .lock = 0x4300, .type = LD_LOCK_WW_MUTEX,
 				    .ctx = 0xc5, .ip = "eb_lock_vmas+0x40" });
 	acquire_ex(f, (struct acq){ .pid = 5, .lock = 0x3100, .type = LD_LOCK_WW_MUTEX,
@@ -1229,6 +1229,24 @@ static void test_ww_context_is_one_class(void **state)
 	assert_int_equal(stats.locks_without_init, 4);
 	/* class_of()'s own recursions, and nothing else. */
 	assert_int_equal(engine__nr_findings(f->engine), 3);
+
+	/* Two known classes under one context stay two, with an order, as in lockdep. */
+	init_lock(f, 0x5100, "crtc_ww_class_mutex", "drm_modeset_lock_init");
+	init_lock(f, 0x5200, "reservation_ww_class_mutex#2", "other_resv_init");
+	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x5100, .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc7, .ip = "a+0x1" });
+	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x5200, .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc7, .ip = "a+0x2" });
+	release(f, 6, 0x5200);
+	release(f, 6, 0x5100);
+	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x5200, .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc8, .ip = "b+0x1" });
+	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x5100, .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc8, .ip = "b+0x2" });
+	release(f, 6, 0x5100);
+	release(f, 6, 0x5200);
+	assert_non_null(find(f, FINDING_CIRCULAR, "crtc_ww_class_mutex",
+			     "reservation_ww_class_mutex#2"));
 	fixture_free(f);
 }
 
