@@ -40,7 +40,7 @@
 #include "lib/log.h"
 #include "lib/macro.h"
 #include "event/symtab.h"
-#include "source/trace/trace.h"
+#include "source/trace/trace_text.h"
 
 #define TEXT_LINE_MAX	   (64 * 1024)
 #define TEXT_READ_CHUNK	   (64 * 1024)
