@@ -2,11 +2,10 @@
 /*
  * The reader of binary traces (the layout is in trace_binary_layout.h).
  *
- * Speed: records are decoded from a large decompression buffer into one
- * reused event, acquires, releases and allocations on a path of their own;
- * only a record that straddles the end of the buffer is moved (to its
- * start) before more is decompressed behind it. No allocation per record,
- * only when a dictionary grows.
+ * Speed: records are decoded in place from the decompressed stream
+ * (trace_binary_stream.h) into one reused event, acquires, releases and
+ * allocations on a path of their own. No allocation per record, only when
+ * a dictionary grows.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zstd.h>
 
 #include "event/gfp.h"
 #include "event/symtab.h"
@@ -23,17 +21,12 @@
 #include "lib/log.h"
 #include "source/trace/trace_binary.h"
 #include "source/trace/trace_binary_layout.h"
+#include "source/trace/trace_binary_stream.h"
 
 #define STACK_COPY_FRAMES 16
 
 #define TASK_FLAGS_ALL \
 	(LD_TASK_MEMALLOC | LD_TASK_MEMALLOC_NOFS | LD_TASK_MEMALLOC_NOIO | LD_TASK_KSWAPD)
-
-#define READER_IN_SIZE (1024 * 1024)
-#define ZSTD_BLOCK_MAX (128 * 1024) /* ZSTD_BLOCKSIZE_MAX, not in every zstd.h */
-/* Room for a whole frame of the writer's behind the data, and as much again. */
-#define READER_FRAME_ROOM (WRITER_FLUSH_BYTES + ZSTD_BLOCK_MAX)
-#define READER_OUT_SIZE	  (2 * READER_FRAME_ROOM)
 
 /* A call site, an ip with its stack, as the reader keeps it. */
 struct site_ref {
@@ -50,25 +43,10 @@ union event_storage {
 };
 
 struct binary_reader {
-	struct trace_input *in;
+	struct binary_stream s;
 	const char *name;
 	struct symtab *symtab;
-	ZSTD_DStream *zds;
 
-	unsigned char *in_buf;
-	ZSTD_inBuffer zin;
-	__u64 in_consumed; /* compressed bytes before in_buf */
-	bool input_eof;
-	bool drained; /* the input is over and zstd has given all it had */
-	bool between_frames; /* zstd ended a frame and has not started the next */
-
-	unsigned char *out_buf;
-	size_t out_cap;
-	size_t out_pos; /* the next record */
-	size_t out_end;
-	__u64 out_base; /* stream offset of out_buf[0] */
-
-	__u64 records; /* records after the header */
 	__u64 events;
 	unsigned int minor;
 	bool done;
@@ -107,105 +85,13 @@ __attribute__((format(printf, 2, 3))) static int corrupt(const struct binary_rea
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return log_error_errno(-EINVAL, "%s: byte %llu (record %llu): %s", reader->name,
-			       (unsigned long long)(reader->out_base + reader->out_pos),
-			       (unsigned long long)reader->records, msg);
+			       (unsigned long long)(reader->s.out_base + reader->s.out_pos),
+			       (unsigned long long)reader->s.records, msg);
 }
 
 static int reader_oom(const struct binary_reader *reader)
 {
 	return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
-}
-
-/*
- * Between frames, makes sure the next frame is all in the input buffer
- * when it fits, so that zstd can inflate it in one go: what is left is
- * moved to the front and more read behind it. 0 or a negative errno.
- */
-static int reader_gather_frame(struct binary_reader *reader)
-{
-	size_t left = reader->zin.size - reader->zin.pos;
-	size_t frame;
-	long n;
-
-	if (!reader->between_frames || !reader->in_buf || reader->input_eof || !left)
-		return 0;
-	frame = ZSTD_findFrameCompressedSize(reader->in_buf + reader->zin.pos, left);
-	if (!ZSTD_isError(frame) || left == READER_IN_SIZE)
-		return 0; /* whole, or too big for the buffer anyway */
-	memmove(reader->in_buf, reader->in_buf + reader->zin.pos, left);
-	n = trace_input__read(reader->in, reader->in_buf + left, READER_IN_SIZE - left);
-	if (n < 0)
-		return (int)n;
-	reader->in_consumed += reader->zin.pos;
-	reader->zin.size = left + (size_t)n;
-	reader->zin.pos = 0;
-	if (n == 0)
-		reader->input_eof = true;
-	return 0;
-}
-
-/*
- * Makes at least `need` bytes available at out_pos. 1 when they are, 0 when
- * the input ends first, or a negative errno.
- */
-static int reader_fill(struct binary_reader *reader, size_t need)
-{
-	while (reader->out_end - reader->out_pos < need) {
-		ZSTD_outBuffer out;
-		size_t in_before, out_before, ret;
-		int err;
-
-		/* zstd takes calls that cannot progress for an error after a few. */
-		if (reader->drained)
-			return 0;
-
-		/*
-		 * Keep room for a whole frame behind the data: zstd then decodes
-		 * a frame whose size it knows, in one go, straight into our
-		 * buffer instead of block by block into its own and copying.
-		 */
-		if (reader->out_cap - reader->out_end < READER_FRAME_ROOM ||
-		    reader->out_cap - reader->out_pos < need) {
-			size_t avail = reader->out_end - reader->out_pos;
-
-			memmove(reader->out_buf, reader->out_buf + reader->out_pos, avail);
-			reader->out_base += reader->out_pos;
-			reader->out_pos = 0;
-			reader->out_end = avail;
-		}
-		if (reader->zin.pos == reader->zin.size && !reader->input_eof) {
-			long n = trace_input__read(reader->in, reader->in_buf, READER_IN_SIZE);
-
-			if (n < 0)
-				return (int)n;
-			reader->in_consumed += reader->zin.size;
-			reader->zin.src = reader->in_buf;
-			reader->zin.size = (size_t)n;
-			reader->zin.pos = 0;
-			if (n == 0)
-				reader->input_eof = true;
-		}
-		err = reader_gather_frame(reader);
-		if (err)
-			return err;
-		out = (ZSTD_outBuffer){ reader->out_buf, reader->out_cap, reader->out_end };
-		in_before = reader->zin.pos;
-		out_before = out.pos;
-		ret = ZSTD_decompressStream(reader->zds, &out, &reader->zin);
-		if (ZSTD_isError(ret))
-			return log_error_errno(
-				-EINVAL, "%s: compressed byte %llu (record %llu): zstd: %s",
-				reader->name,
-				(unsigned long long)(reader->in_consumed + reader->zin.pos),
-				(unsigned long long)reader->records, ZSTD_getErrorName(ret));
-		reader->out_end = out.pos;
-		reader->between_frames = ret == 0;
-		if (reader->input_eof && out.pos == out_before && reader->zin.pos == in_before) {
-			reader->drained = true;
-			return 0;
-		}
-	}
-	return 1;
 }
 
 static int parse_header_strings(struct binary_reader *reader, const struct file_header *header)
@@ -265,12 +151,12 @@ static int read_header(struct binary_reader *reader)
 	const struct file_header *header;
 	int ret;
 
-	ret = reader_fill(reader, TRACE_MAGIC_LEN + 4);
+	ret = binary_stream__fill(&reader->s, TRACE_MAGIC_LEN + 4);
 	if (ret == 0)
 		return corrupt(reader, "file ends inside the header");
 	if (ret < 0)
 		return ret;
-	header = (const void *)(reader->out_buf + reader->out_pos);
+	header = (const void *)(reader->s.out_buf + reader->s.out_pos);
 	if (memcmp(header->magic, TRACE_MAGIC, TRACE_MAGIC_LEN) != 0)
 		return corrupt(reader, "not a lockdepd trace (bad magic)");
 	if (header->version_major > TRACE_FORMAT_MAJOR)
@@ -290,12 +176,12 @@ static int read_header(struct binary_reader *reader)
 			-EINVAL,
 			"%s: trace format %u.x is no longer read; re-record it, or convert it to text with the lockdepd that wrote it (lockdepd dump)",
 			reader->name, header->version_major);
-	ret = reader_fill(reader, HEADER_FIXED_SIZE);
+	ret = binary_stream__fill(&reader->s, HEADER_FIXED_SIZE);
 	if (ret == 0)
 		return corrupt(reader, "file ends inside the header");
 	if (ret < 0)
 		return ret;
-	header = (const void *)(reader->out_buf + reader->out_pos);
+	header = (const void *)(reader->s.out_buf + reader->s.out_pos);
 	if (header->size < HEADER_FIXED_SIZE || header->size > HEADER_MAX_SIZE || header->size % 8)
 		return corrupt(reader, "bad header size %u", header->size);
 	if (header->event_abi != LD_EVENT_ABI_VERSION)
@@ -305,18 +191,18 @@ static int read_header(struct binary_reader *reader)
 			header->event_abi > LD_EVENT_ABI_VERSION ? "newer" : "older",
 			LD_EVENT_ABI_VERSION,
 			header->event_abi > LD_EVENT_ABI_VERSION ? "; use a newer lockdepd" : "");
-	ret = reader_fill(reader, header->size);
+	ret = binary_stream__fill(&reader->s, header->size);
 	if (ret == 0)
 		return corrupt(reader, "file ends inside the header");
 	if (ret < 0)
 		return ret;
-	header = (const void *)(reader->out_buf + reader->out_pos);
+	header = (const void *)(reader->s.out_buf + reader->s.out_pos);
 	reader->minor = header->version_minor;
 	ret = parse_header_strings(reader, header);
 	if (ret)
 		return ret;
-	reader->out_pos += header->size;
-	reader->records = 1;
+	reader->s.out_pos += header->size;
+	reader->s.records = 1;
 	return 0;
 }
 
@@ -373,22 +259,11 @@ int binary_reader__open(struct trace_input *in, struct symtab *symtab,
 
 	if (!reader)
 		return log_error_errno(-ENOMEM, "%s: out of memory", trace_input__name(in));
-	reader->in = in;
 	reader->name = trace_input__name(in);
 	reader->symtab = symtab;
-	reader->out_cap = READER_OUT_SIZE;
-	reader->zds = ZSTD_createDStream();
-	reader->out_buf = malloc(reader->out_cap);
-	if (trace_input__memory(in, &reader->zin.src, &reader->zin.size))
-		reader->input_eof = true; /* all of it is already there */
-	else
-		reader->in_buf = malloc(READER_IN_SIZE);
-	if (!reader->zds || (!reader->input_eof && !reader->in_buf) || !reader->out_buf) {
-		err = reader_oom(reader);
-		goto cleanup;
-	}
-	ZSTD_initDStream(reader->zds);
-	err = read_header(reader);
+	err = binary_stream__init(&reader->s, in);
+	if (!err)
+		err = read_header(reader);
 	if (!err)
 		err = reader_init_dictionaries(reader);
 	if (err)
@@ -404,9 +279,7 @@ void binary_reader__free(struct binary_reader *reader)
 {
 	if (!reader)
 		return;
-	ZSTD_freeDStream(reader->zds);
-	free(reader->in_buf);
-	free(reader->out_buf);
+	binary_stream__fini(&reader->s);
 	free(reader->addrs);
 	free(reader->stacks);
 	free(reader->frames);
@@ -434,10 +307,10 @@ static int read_end(struct binary_reader *reader, __u64 events, size_t size)
 	if (events != reader->events)
 		return corrupt(reader, "end record counts %llu events but the file holds %llu",
 			       (unsigned long long)events, (unsigned long long)reader->events);
-	reader->out_pos += size;
-	reader->records++;
+	reader->s.out_pos += size;
+	reader->s.records++;
 	/* Let zstd see the frame's end (and check its checksum); nothing may follow. */
-	ret = reader_fill(reader, 1);
+	ret = binary_stream__fill(&reader->s, 1);
 	if (ret < 0)
 		return ret;
 	if (ret > 0)
@@ -574,7 +447,7 @@ static int read_file_record(struct binary_reader *reader, const unsigned char *r
 static int bad_id(const struct binary_reader *reader, const char *what, __u32 id)
 {
 	return corrupt(reader, "%s uses undefined %s %u",
-		       ld_event_type_name(reader->out_buf[reader->out_pos]), what, id);
+		       ld_event_type_name(reader->s.out_buf[reader->s.out_pos]), what, id);
 }
 
 /* The address of the id at rec + offset; *bad gets the id if it is undefined. */
@@ -858,27 +731,27 @@ static __attribute__((noinline)) int read_records(struct binary_reader *reader,
 
 		if (reader->done)
 			return 0;
-		if (reader->out_end - reader->out_pos < FILE_HEADER_SIZE) {
-			ret = reader_fill(reader, FILE_HEADER_SIZE);
+		if (reader->s.out_end - reader->s.out_pos < FILE_HEADER_SIZE) {
+			ret = binary_stream__fill(&reader->s, FILE_HEADER_SIZE);
 			if (ret <= 0)
 				return ret < 0 ? ret : reader_truncated(reader);
 		}
-		rec = reader->out_buf + reader->out_pos;
+		rec = reader->s.out_buf + reader->s.out_pos;
 		size = record_size(rec);
 		if (!size)
 			return bad_record(reader, rec);
-		if (reader->out_end - reader->out_pos < size) {
-			ret = reader_fill(reader, size);
+		if (reader->s.out_end - reader->s.out_pos < size) {
+			ret = binary_stream__fill(&reader->s, size);
 			if (ret <= 0)
 				return ret < 0 ? ret : reader_truncated(reader);
-			rec = reader->out_buf + reader->out_pos;
+			rec = reader->s.out_buf + reader->s.out_pos;
 		}
 		if (rec[0] < LD_EV_TYPE_MAX) {
 			ret = decode_event(reader, rec, size);
 			if (ret)
 				return ret;
-			reader->out_pos += size;
-			reader->records++;
+			reader->s.out_pos += size;
+			reader->s.records++;
 			reader->events++;
 			*ret_event = &reader->event.ev;
 			return 1;
@@ -891,8 +764,8 @@ static __attribute__((noinline)) int read_records(struct binary_reader *reader,
 		ret = read_file_record(reader, rec, size);
 		if (ret)
 			return ret;
-		reader->out_pos += size;
-		reader->records++;
+		reader->s.out_pos += size;
+		reader->s.records++;
 	}
 }
 
@@ -904,8 +777,8 @@ static __attribute__((noinline)) int read_records(struct binary_reader *reader,
  */
 static inline __attribute__((always_inline)) bool read_common_event(struct binary_reader *reader)
 {
-	const unsigned char *rec = reader->out_buf + reader->out_pos;
-	size_t avail = reader->out_end - reader->out_pos, size;
+	const unsigned char *rec = reader->s.out_buf + reader->s.out_pos;
+	size_t avail = reader->s.out_end - reader->s.out_pos, size;
 
 	if (avail >= EVENT_HEADER_SIZE + 8 &&
 	    (rec[0] == LD_EV_ACQUIRE || rec[0] == LD_EV_RELEASE)) {
@@ -919,8 +792,8 @@ static inline __attribute__((always_inline)) bool read_common_event(struct binar
 	} else {
 		return false;
 	}
-	reader->out_pos += size;
-	reader->records++;
+	reader->s.out_pos += size;
+	reader->s.records++;
 	reader->events++;
 	return true;
 }
