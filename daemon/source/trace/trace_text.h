@@ -2,7 +2,7 @@
 /*
  * The text form of a trace: one event per line ("acquire pid=120
  * lock=0x... type=ww_mutex"), the public grammar documented in README.md
- * and at the top of trace_text_read.c. The formatting is for every caller
+ * and in trace_text_grammar.h. The formatting is for every caller
  * (through trace.h); the reader is what the trace front (trace.c)
  * dispatches to, which nothing else calls.
  */
