@@ -6,9 +6,9 @@
  * Binary (trace_binary.h): a zstd stream holding a versioned header (format
  * version, event ABI version, kernel release, clock, the kernel's gfp
  * layout), then records: events in a compact fixed layout per type whose
- * addresses, stacks and comms are ids into dictionaries, and an end record;
- * trace_binary_layout.h documents the layout. Readers rebuild each event as
- * struct ld_event.
+ * addresses, stacks, tasks and call sites are ids into dictionaries, and an
+ * end record; trace_binary_layout.h documents the layout. Readers rebuild
+ * each event as struct ld_event.
  *
  * Text (trace_text.h): one event per line, the public grammar documented
  * in README.md. `lockdepd dump` prints a binary trace in this form; the

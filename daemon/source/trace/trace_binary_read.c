@@ -167,10 +167,7 @@ static int read_header(struct binary_reader *reader)
 			TRACE_FORMAT_MAJOR, TRACE_FORMAT_MINOR);
 	if (header->version_major == 0)
 		return corrupt(reader, "unknown trace format version 0.%u", header->version_minor);
-	/*
-	 * Older majors came only from lockdepd's own development builds; what
-	 * wrote them can still dump them as text, which every version reads.
-	 */
+	/* Refused, not read: the build that wrote one can dump it as text, which all read. */
 	if (header->version_major < TRACE_FORMAT_MAJOR)
 		return log_error_errno(
 			-EINVAL,
