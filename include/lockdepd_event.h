@@ -2,7 +2,7 @@
 /*
  * The event ABI: the records the BPF programs write into the ring buffer
  * and the engine consumes (the binary trace file encodes them compactly,
- * see daemon/source/trace/trace_binary.c). Both sides include this
+ * see daemon/source/trace/trace_binary_layout.h). Both sides include this
  * header: BPF after vmlinux.h, user space after <linux/types.h>.
  *
  * A record is a fixed part (struct ld_event) followed by nr_stack return

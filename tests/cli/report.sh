@@ -78,6 +78,32 @@ run_lockdepd "$WORK/out" "$WORK/err" report "$WORK/does-not-exist"
 expect_status "missing trace exits 2" 2
 check "missing trace: one error line" test "$(wc -l <"$WORK/err")" -eq 1
 
+# Format versions, by editing the header of a file this lockdepd wrote
+# (major at byte 8, minor at 10, header size at 12, all little-endian).
+zstd -dcq "$WORK/seed.ldt" >"$WORK/seed.raw"
+header_size=$(od -An -tu4 -j12 -N4 "$WORK/seed.raw" | tr -d ' ')
+cp "$WORK/seed.raw" "$WORK/old.raw"
+printf '\x02\x00' | dd of="$WORK/old.raw" bs=1 seek=8 conv=notrunc status=none
+zstd -qf "$WORK/old.raw" -o "$WORK/old.ldt"
+run_lockdepd "$WORK/out" "$WORK/err" report "$WORK/old.ldt"
+expect_status "an older major version exits 2" 2
+check "older major: one error line" test "$(wc -l <"$WORK/err")" -eq 1
+check "older major: the line names the file and the version" \
+	grep -q "old.ldt: trace format 2.x is no longer read; re-record it" "$WORK/err"
+# A newer minor version may add file records (types 0xc0 on): they are skipped.
+{
+	head -c "$header_size" "$WORK/seed.raw"
+	printf '\xc0\x00\x07\x00\x10\x00\x00\x00newfield'
+	tail -c +$((header_size + 1)) "$WORK/seed.raw"
+} >"$WORK/newer.raw"
+printf '\x01\x00' | dd of="$WORK/newer.raw" bs=1 seek=10 conv=notrunc status=none
+zstd -qf "$WORK/newer.raw" -o "$WORK/newer.ldt"
+run_lockdepd "$WORK/newer.json" "$WORK/err" report --rules rules/i915.yaml --format json "$WORK/newer.ldt"
+expect_status "a newer minor version with an unknown record is read (exits 1)" 1
+check "newer minor: the same findings" cmp -s "$WORK/seed.json" "$WORK/newer.json"
+run_lockdepd "$WORK/out" "$WORK/seed.err" report --rules rules/i915.yaml --format json "$WORK/seed.ldt"
+check "newer minor: no complaint" cmp -s "$WORK/seed.err" "$WORK/err"
+
 run_lockdepd "$WORK/out" "$WORK/err" report --rules "$WORK/does-not-exist.yaml" "$WORK/seed.trace"
 expect_status "missing rules file exits 2" 2
 

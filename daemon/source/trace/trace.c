@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The trace reader front: opens the input (a path, "-" for stdin, or a
- * memory buffer), peeks at the first four bytes to tell the forms apart
- * (the zstd frame magic means binary, anything else is text) and hands the
- * input, peeked bytes included, to the backend. Pipes cannot seek, so the
- * peeked bytes are put back in front of the stream rather than rewound.
+ * memory buffer), tells the forms apart by the first four bytes (the zstd
+ * frame magic means binary, anything else is text) and hands the input to
+ * that form's reader.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,97 +11,22 @@
 #include <string.h>
 
 #include "event/gfp.h"
-#include "lib/log.h"
 #include "event/symtab.h"
+#include "lib/log.h"
 #include "source/trace/trace.h"
+#include "source/trace/trace_binary.h"
+#include "source/trace/trace_reader.h"
+#include "source/trace/trace_text.h"
 
-#define ZSTD_MAGIC_LEN 4
-
-static const unsigned char zstd_magic[ZSTD_MAGIC_LEN] = { 0x28, 0xb5, 0x2f, 0xfd };
-
-struct trace_input {
-	char *name;
-	FILE *file; /* NULL when reading memory */
-	bool close_file;
-	const unsigned char *mem;
-	size_t mem_len;
-	size_t mem_pos;
-	unsigned char peek[ZSTD_MAGIC_LEN];
-	size_t peek_len;
-	size_t peek_pos;
-};
+static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
 
 struct trace_reader {
-	struct trace_input in;
+	struct trace_input *in;
 	enum trace_form form;
 	struct text_reader *text;
 	struct binary_reader *binary;
 	__u64 events;
 };
-
-static long input_read_raw(struct trace_input *in, void *buf, size_t len)
-{
-	size_t n;
-
-	if (!in->file) {
-		n = in->mem_len - in->mem_pos;
-		if (n > len)
-			n = len;
-		if (n)
-			memcpy(buf, in->mem + in->mem_pos, n);
-		in->mem_pos += n;
-		return (long)n;
-	}
-	n = fread(buf, 1, len, in->file);
-	if (n == 0 && ferror(in->file))
-		return log_error_errno(-EIO, "%s: read error", in->name);
-	return (long)n;
-}
-
-long trace_input__read(struct trace_input *in, void *buf, size_t len)
-{
-	size_t from_peek = in->peek_len - in->peek_pos;
-	long n;
-
-	if (from_peek == 0)
-		return input_read_raw(in, buf, len);
-	if (from_peek > len)
-		from_peek = len;
-	memcpy(buf, in->peek + in->peek_pos, from_peek);
-	in->peek_pos += from_peek;
-	if (from_peek == len)
-		return (long)from_peek;
-	n = input_read_raw(in, (char *)buf + from_peek, len - from_peek);
-	return n < 0 ? n : (long)from_peek + n;
-}
-
-const char *trace_input__name(const struct trace_input *in)
-{
-	return in->name;
-}
-
-bool trace_input__memory(const struct trace_input *in, const void **ret_buf, size_t *ret_len)
-{
-	if (in->file)
-		return false;
-	*ret_buf = in->mem + in->mem_pos;
-	*ret_len = in->mem_len - in->mem_pos;
-	return true;
-}
-
-static int input_peek(struct trace_input *in)
-{
-	while (in->peek_len < ZSTD_MAGIC_LEN) {
-		long n = input_read_raw(in, in->peek + in->peek_len, ZSTD_MAGIC_LEN - in->peek_len);
-
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			break;
-		in->peek_len += n;
-	}
-	return 0;
-}
 
 void trace_reader__free(struct trace_reader *reader)
 {
@@ -110,35 +34,32 @@ void trace_reader__free(struct trace_reader *reader)
 		return;
 	text_reader__free(reader->text);
 	binary_reader__free(reader->binary);
-	if (reader->in.close_file)
-		fclose(reader->in.file);
-	free(reader->in.name);
+	trace_input__free(reader->in);
 	free(reader);
 }
 
-/* Takes over a prepared input: detects the form and opens its backend. */
-static int reader_start(struct trace_reader *reader, struct symtab *symtab,
+/* Takes over an input: detects the form and opens its reader. */
+static int reader_start(struct trace_input *in, struct symtab *symtab,
 			struct trace_reader **ret_reader)
 {
-	bool binary;
+	struct trace_reader *reader = calloc(1, sizeof(*reader));
 	int err;
 
-	err = input_peek(&reader->in);
-	if (err)
-		goto cleanup;
-	binary = reader->in.peek_len == ZSTD_MAGIC_LEN &&
-		 memcmp(reader->in.peek, zstd_magic, ZSTD_MAGIC_LEN) == 0;
-	/* Memory needs no put-back: rewind, so readers can use it in place. */
-	if (!reader->in.file) {
-		reader->in.mem_pos = 0;
-		reader->in.peek_len = 0;
+	if (!reader) {
+		err = log_error_errno(-ENOMEM, "%s: out of memory", trace_input__name(in));
+		trace_input__free(in);
+		return err;
 	}
-	if (binary) {
+	reader->in = in;
+	err = trace_input__starts_with(in, zstd_magic, sizeof(zstd_magic));
+	if (err < 0)
+		goto cleanup;
+	if (err) {
 		reader->form = TRACE_FORM_BINARY;
-		err = binary_reader__open(&reader->in, symtab, &reader->binary);
+		err = binary_reader__open(in, symtab, &reader->binary);
 	} else {
 		reader->form = TRACE_FORM_TEXT;
-		err = text_reader__open(&reader->in, symtab, &reader->text);
+		err = text_reader__open(in, symtab, &reader->text);
 	}
 	if (err)
 		goto cleanup;
@@ -151,45 +72,25 @@ cleanup:
 
 int trace_reader__open(const char *path, struct symtab *symtab, struct trace_reader **ret_reader)
 {
-	struct trace_reader *reader = calloc(1, sizeof(*reader));
+	struct trace_input *in;
+	int err;
 
-	if (!reader)
-		return log_error_errno(-ENOMEM, "%s: out of memory", path);
-	reader->in.name = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
-	if (!reader->in.name) {
-		free(reader);
-		return log_error_errno(-ENOMEM, "%s: out of memory", path);
-	}
-	if (strcmp(path, "-") == 0) {
-		reader->in.file = stdin;
-	} else {
-		reader->in.file = fopen(path, "re");
-		if (!reader->in.file) {
-			int err = -errno;
-
-			trace_reader__free(reader);
-			return log_error_errno(err, "%s: %s", path, strerror(-err));
-		}
-		reader->in.close_file = true;
-	}
-	return reader_start(reader, symtab, ret_reader);
+	err = trace_input__open(path, &in);
+	if (err)
+		return err;
+	return reader_start(in, symtab, ret_reader);
 }
 
 int trace_reader__open_memory(const void *buf, size_t len, const char *name, struct symtab *symtab,
 			      struct trace_reader **ret_reader)
 {
-	struct trace_reader *reader = calloc(1, sizeof(*reader));
+	struct trace_input *in;
+	int err;
 
-	if (!reader)
-		return log_error_errno(-ENOMEM, "%s: out of memory", name);
-	reader->in.name = strdup(name);
-	if (!reader->in.name) {
-		free(reader);
-		return log_error_errno(-ENOMEM, "%s: out of memory", name);
-	}
-	reader->in.mem = buf;
-	reader->in.mem_len = len;
-	return reader_start(reader, symtab, ret_reader);
+	err = trace_input__open_memory(buf, len, name, &in);
+	if (err)
+		return err;
+	return reader_start(in, symtab, ret_reader);
 }
 
 int trace_reader__next(struct trace_reader *reader, const struct ld_event **ret_event)
