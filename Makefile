@@ -87,6 +87,7 @@ $(OUT)/obj/%.o: daemon/%.c $(HEADERS) $(GENERATED)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -c $< -o $@
 
 $(OUT)/liblockdepd.a: $(OBJS)
+	rm -f $@
 	ar rcs $@ $^
 
 $(OUT)/lockdepd: $(OUT)/obj/cli/main.o $(OUT)/liblockdepd.a
@@ -120,6 +121,7 @@ $(OUT)/san/obj/%.o: daemon/%.c $(HEADERS) $(GENERATED)
 	$(CC) -O1 -g $(SAN) $(WARNINGS) $(CPPFLAGS) -c $< -o $@
 
 $(OUT)/san/liblockdepd.a: $(SAN_OBJS)
+	rm -f $@
 	ar rcs $@ $^
 
 $(OUT)/san/lockdepd: $(MAIN_SRC) $(OUT)/san/liblockdepd.a $(HEADERS)
