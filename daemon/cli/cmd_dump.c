@@ -22,11 +22,10 @@ static int convert_to_binary(const char *in_path, const char *out_path)
 	struct trace_writer *writer = NULL;
 	struct trace_reader *reader = NULL;
 	const struct ld_event *event;
-	struct symtab *symtab;
+	struct symtab *symtab = NULL;
 	int err;
 
-	symtab = symtab__new();
-	if (!symtab)
+	if (symtab__new(&symtab))
 		return log_error_errno(-ENOMEM, "out of memory");
 	err = trace_reader__open(in_path, symtab, &reader);
 	if (err)

@@ -204,10 +204,8 @@ int cmd_graph(int argc, char **argv)
 	state = is_state_file(argv[optind]);
 	if (state < 0 || rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
 		goto cleanup;
-	symtab = symtab__new();
-	engine = symtab ? engine__new(rules, symtab) : NULL;
-	if (!engine) {
-		log_error_errno(-errno, "engine: %m");
+	if (symtab__new(&symtab) || engine__new(rules, symtab, &engine)) {
+		log_error_errno(-ENOMEM, "engine: %m");
 		goto cleanup;
 	}
 	if (state ? load_state(argv[optind], engine, symtab)

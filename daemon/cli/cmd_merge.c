@@ -140,10 +140,8 @@ int cmd_merge(int argc, char **argv)
 	kernels = calloc(nr_inputs, sizeof(*kernels));
 	if (!kernels || rules_load_all(rule_paths, nr_rule_paths, &rules))
 		goto cleanup;
-	symtab = symtab__new();
-	engine = symtab ? engine__new(rules, symtab) : NULL;
-	if (!engine) {
-		log_error("engine: %m");
+	if (symtab__new(&symtab) || engine__new(rules, symtab, &engine)) {
+		log_error_errno(-ENOMEM, "engine: %m");
 		goto cleanup;
 	}
 	if (load_inputs(argv + optind, nr_inputs, engine, symtab, kernels, &not_remade))

@@ -79,8 +79,7 @@ int cmd_probe(int argc, char **argv)
 	if (rules_load_all(rule_paths, nr_rule_paths, &rules))
 		goto cleanup;
 	opts.rules = rules;
-	symtab = symtab__new();
-	if (!symtab)
+	if (symtab__new(&symtab))
 		goto cleanup;
 	if (live__open(&opts, symtab, &live))
 		goto cleanup;

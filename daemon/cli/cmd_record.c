@@ -251,8 +251,7 @@ int cmd_record(int argc, char **argv)
 		command = argv + optind;
 	if (rules_load_all(rule_paths, nr_rule_paths, &rules))
 		goto cleanup;
-	symtab = symtab__new();
-	if (!symtab)
+	if (symtab__new(&symtab))
 		goto cleanup;
 	live_opts.rules = rules;
 	if (live__open(&live_opts, symtab, &live))

@@ -99,14 +99,12 @@ int cmd_report(int argc, char **argv)
 
 	if (rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
 		goto cleanup;
-	symtab = symtab__new();
-	if (!symtab)
+	if (symtab__new(&symtab))
 		goto cleanup;
 	if (trace_reader__open(argv[optind], symtab, &reader))
 		goto cleanup;
-	engine = engine__new(rules, symtab);
-	if (!engine) {
-		log_error("engine: %m");
+	if (engine__new(rules, symtab, &engine)) {
+		log_error_errno(-ENOMEM, "engine: %m");
 		goto cleanup;
 	}
 	if (engine__set_gfp_layout(engine, trace_reader__gfp_layout(reader)))

@@ -2205,18 +2205,16 @@ static int prime_reclaim_taints(struct engine *engine)
 	return 0;
 }
 
-struct engine *engine__new(const struct rules *rules, struct symtab *symtab)
+int engine__new(const struct rules *rules, struct symtab *symtab, struct engine **ret)
 {
 	struct engine *engine = calloc(1, sizeof(*engine));
 	int err = -ENOMEM;
 
 	if (!engine)
-		return NULL;
+		return -ENOMEM;
 	engine->rules = rules;
 	engine->symtab = symtab;
-	engine->gfp = gfp_layout__new_default();
-	engine->igt = igt_tracker__new();
-	if (!engine->gfp || !engine->igt)
+	if (gfp_layout__new_default(&engine->gfp) || igt_tracker__new(&engine->igt))
 		goto cleanup;
 	/* Class id 0 stays unused so that 0 can mean "none" in maps. */
 	if (array_reserve(&engine->classes, &engine->cap_classes, 1))
@@ -2229,11 +2227,11 @@ struct engine *engine__new(const struct rules *rules, struct symtab *symtab)
 	err = prime_reclaim_taints(engine);
 	if (err)
 		goto cleanup;
-	return engine;
+	*ret = engine;
+	return 0;
 cleanup:
 	engine__free(engine);
-	errno = -err;
-	return NULL;
+	return err;
 }
 
 void engine__free(struct engine *engine)
@@ -2290,8 +2288,7 @@ int engine__set_gfp_layout(struct engine *engine, const struct gfp_layout *layou
 
 	if (!layout)
 		return 0;
-	copy = gfp_layout__copy(layout);
-	if (!copy)
+	if (gfp_layout__copy(layout, &copy))
 		return -ENOMEM;
 	gfp_layout__free(engine->gfp);
 	engine->gfp = copy;

@@ -36,9 +36,9 @@ typedef void (*engine_finding_fn)(const struct finding *finding, void *ctx);
 
 /*
  * rules may be NULL; symtab names addresses (class fallbacks, static locks)
- * and must outlive the engine. Returns NULL with errno set on failure.
+ * and must outlive the engine. 0 or -ENOMEM, *ret untouched on failure.
  */
-struct engine *engine__new(const struct rules *rules, struct symtab *symtab);
+int engine__new(const struct rules *rules, struct symtab *symtab, struct engine **ret);
 void engine__free(struct engine *engine);
 
 /* The gfp layout allocations are decoded with; the default until set. Copied. */

@@ -24,9 +24,14 @@ struct igt_tracker {
 	void *names; /* tsearch tree of interned names */
 };
 
-struct igt_tracker *igt_tracker__new(void)
+int igt_tracker__new(struct igt_tracker **ret)
 {
-	return calloc(1, sizeof(struct igt_tracker));
+	struct igt_tracker *tracker = calloc(1, sizeof(*tracker));
+
+	if (!tracker)
+		return -ENOMEM;
+	*ret = tracker;
+	return 0;
 }
 
 void igt_tracker__free(struct igt_tracker *tracker)

@@ -21,7 +21,8 @@
 struct igt_tracker;
 
 /* Returns NULL with errno set on failure. */
-struct igt_tracker *igt_tracker__new(void);
+/* 0 or -ENOMEM, *ret untouched on failure. */
+int igt_tracker__new(struct igt_tracker **ret);
 void igt_tracker__free(struct igt_tracker *tracker);
 
 /*

@@ -114,13 +114,14 @@ static const struct {
 	{ "__GFP_DMA32", G_DMA32 },
 };
 
-struct gfp_layout *gfp_layout__new(void)
+int gfp_layout__new(struct gfp_layout **ret)
 {
 	struct gfp_layout *layout = calloc(1, sizeof(*layout));
 
 	if (!layout)
-		errno = ENOMEM;
-	return layout;
+		return -ENOMEM;
+	*ret = layout;
+	return 0;
 }
 
 void gfp_layout__free(struct gfp_layout *layout)
@@ -133,36 +134,34 @@ void gfp_layout__free(struct gfp_layout *layout)
 	free(layout);
 }
 
-struct gfp_layout *gfp_layout__new_default(void)
+int gfp_layout__new_default(struct gfp_layout **ret)
 {
-	struct gfp_layout *layout = gfp_layout__new();
+	struct gfp_layout *layout = NULL;
+	int err = gfp_layout__new(&layout);
 
-	if (!layout)
-		return NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(default_layout); i++) {
-		if (gfp_layout__add(layout, default_layout[i].name, default_layout[i].mask)) {
-			gfp_layout__free(layout);
-			errno = ENOMEM;
-			return NULL;
-		}
+	for (size_t i = 0; !err && i < ARRAY_SIZE(default_layout); i++)
+		err = gfp_layout__add(layout, default_layout[i].name, default_layout[i].mask);
+	if (err) {
+		gfp_layout__free(layout);
+		return err;
 	}
-	return layout;
+	*ret = layout;
+	return 0;
 }
 
-struct gfp_layout *gfp_layout__copy(const struct gfp_layout *layout)
+int gfp_layout__copy(const struct gfp_layout *layout, struct gfp_layout **ret)
 {
-	struct gfp_layout *copy = gfp_layout__new();
+	struct gfp_layout *copy = NULL;
+	int err = gfp_layout__new(&copy);
 
-	if (!copy)
-		return NULL;
-	for (size_t i = 0; i < layout->count; i++) {
-		if (gfp_layout__add(copy, layout->entries[i].name, layout->entries[i].mask)) {
-			gfp_layout__free(copy);
-			errno = ENOMEM;
-			return NULL;
-		}
+	for (size_t i = 0; !err && i < layout->count; i++)
+		err = gfp_layout__add(copy, layout->entries[i].name, layout->entries[i].mask);
+	if (err) {
+		gfp_layout__free(copy);
+		return err;
 	}
-	return copy;
+	*ret = copy;
+	return 0;
 }
 
 static const struct gfp_entry *find_entry(const struct gfp_layout *layout, const char *name,

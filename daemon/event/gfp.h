@@ -17,9 +17,10 @@
 
 struct gfp_layout;
 
-struct gfp_layout *gfp_layout__new(void);
-struct gfp_layout *gfp_layout__new_default(void);
-struct gfp_layout *gfp_layout__copy(const struct gfp_layout *layout);
+/* Constructors: 0 or -ENOMEM, *ret untouched on failure. */
+int gfp_layout__new(struct gfp_layout **ret);
+int gfp_layout__new_default(struct gfp_layout **ret);
+int gfp_layout__copy(const struct gfp_layout *layout, struct gfp_layout **ret);
 void gfp_layout__free(struct gfp_layout *layout);
 
 /* Adds a name; composites (GFP_KERNEL) and single bits (__GFP_FS) alike. */

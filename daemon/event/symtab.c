@@ -69,13 +69,14 @@ static const char *pool_strdup(struct symtab *symtab, const char *s)
 	return arena_strdup(&symtab->pool, s);
 }
 
-struct symtab *symtab__new(void)
+int symtab__new(struct symtab **ret)
 {
 	struct symtab *symtab = calloc(1, sizeof(*symtab));
 
 	if (!symtab)
-		errno = ENOMEM;
-	return symtab;
+		return -ENOMEM;
+	*ret = symtab;
+	return 0;
 }
 
 void symtab__free(struct symtab *symtab)

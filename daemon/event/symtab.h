@@ -22,7 +22,8 @@ struct symtab;
 /* Synthetic addresses for interned names sit in this otherwise unused range. */
 #define SYMTAB_SYNTHETIC_BASE 0xffffffffff800000ULL
 
-struct symtab *symtab__new(void);
+/* 0 or -ENOMEM, *ret untouched on failure. */
+int symtab__new(struct symtab **ret);
 void symtab__free(struct symtab *symtab);
 
 /* Records the name of one exact address (replacing an earlier one). 0 or -ENOMEM. */

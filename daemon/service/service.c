@@ -209,9 +209,10 @@ static int load_state(struct service *svc)
 	}
 	if (err == -EINVAL || err == -EPROTONOSUPPORT) {
 		engine__free(svc->engine);
-		svc->engine = engine__new(svc->rules, svc->symtab);
-		if (!svc->engine)
-			return log_error_errno(-errno, "engine: %m");
+		svc->engine = NULL;
+		err = engine__new(svc->rules, svc->symtab, &svc->engine);
+		if (err)
+			return log_error_errno(err, "engine: %m");
 		if (state_quarantine(svc->state_path, moved, sizeof(moved)) < 0)
 			snprintf(moved, sizeof(moved), "nowhere (%m)");
 		log_warning("%s; moved it to %s and starting with an empty graph", error, moved);
@@ -539,9 +540,9 @@ static int setup(struct service *svc)
 		err = alert_check_exec_safety(svc->rules);
 	if (err)
 		return err;
-	svc->symtab = symtab__new();
-	if (!svc->symtab)
-		return log_error_errno(-ENOMEM, "out of memory");
+	err = symtab__new(&svc->symtab);
+	if (err)
+		return log_error_errno(err, "out of memory");
 	if (opts->json_path) {
 		svc->json = fopen(opts->json_path, "ae");
 		if (!svc->json)
@@ -551,9 +552,9 @@ static int setup(struct service *svc)
 	err = open_source(svc);
 	if (err)
 		return err;
-	svc->engine = engine__new(svc->rules, svc->symtab);
-	if (!svc->engine)
-		return log_error_errno(-errno, "engine: %m");
+	err = engine__new(svc->rules, svc->symtab, &svc->engine);
+	if (err)
+		return log_error_errno(err, "engine: %m");
 	err = engine__set_gfp_layout(svc->engine, svc->source->gfp);
 	if (err)
 		return log_error_errno(err, "engine: %m");

@@ -542,9 +542,7 @@ int main(int argc, char **argv)
 	if (g->target < NR_CLASSES * INSTANCES_PER_CLASS + 1000)
 		return usage("-n must be at least 3000 (the init events alone take 2000)");
 
-	symtab = symtab__new();
-	gfp = gfp_layout__new_default();
-	if (!symtab || !gfp || setup_symbols(g, symtab)) {
+	if (symtab__new(&symtab) || gfp_layout__new_default(&gfp) || setup_symbols(g, symtab)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}

@@ -20,7 +20,7 @@ static void discard_log(enum log_level level, const char *msg, void *ctx)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = NULL;
 	struct trace_reader *reader = NULL;
 	const struct ld_event *ev;
 	void *compressed = NULL;
@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char line[1 << 16];
 
 	log_set_sink(discard_log, NULL);
-	if (!symtab)
+	if (symtab__new(&symtab))
 		goto cleanup;
 	if (size < 4 || memcmp(data, "\x28\xb5\x2f\xfd", 4) != 0) {
 		size_t bound = ZSTD_compressBound(size);

@@ -42,7 +42,7 @@ static void check_round_trip(const struct ld_event *ev, const char *header, cons
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = NULL;
 	struct trace_reader *reader = NULL;
 	const struct ld_event *ev;
 	static char line[1 << 18];
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Binary inputs belong to fuzz_binary; here every input is text. */
 	if (size >= 4 && memcmp(data, "\x28\xb5\x2f\xfd", 4) == 0)
 		goto cleanup;
-	if (!symtab || trace_reader__open_memory(data, size, "fuzz", symtab, &reader))
+	if (symtab__new(&symtab) || trace_reader__open_memory(data, size, "fuzz", symtab, &reader))
 		goto cleanup;
 	if (text_header__format(trace_reader__kernel_release(reader),
 				trace_reader__gfp_layout(reader), header, sizeof(header)) < 0)

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "../unit/constructors.h"
+
 #include <bpf/btf.h>
 
 #include "event/gfp.h"
@@ -130,7 +132,7 @@ static struct gfp_layout *layout_from_tracefs(void)
 {
 	const char *root = tracefs_path();
 	char path[512], *line = NULL;
-	struct gfp_layout *layout = gfp_layout__new();
+	struct gfp_layout *layout = new_gfp_layout();
 	size_t cap = 0;
 	bool parsed = false;
 	FILE *f;

@@ -38,6 +38,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../unit/constructors.h"
+
 #include "engine/engine.h"
 #include "engine/finding.h"
 #include "engine/rules.h"
@@ -389,13 +391,13 @@ static void run_scenario(void **state)
 		complain(sc, "%s: rules do not load (see the line logged above)\n", sc->path);
 		goto cleanup;
 	}
-	symtab = symtab__new();
+	symtab = new_symtab();
 	assert_non_null(symtab);
 	if (trace_reader__open(sc->path, symtab, &reader)) {
 		complain(sc, "%s: cannot open\n", sc->path);
 		goto cleanup;
 	}
-	engine = engine__new(rules, symtab);
+	engine = new_engine(rules, symtab);
 	assert_non_null(engine);
 	assert_int_equal(engine__set_gfp_layout(engine, trace_reader__gfp_layout(reader)), 0);
 	if (replay(sc, engine, reader))

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "output/alert.h"
 #include "engine/engine.h"
 #include "lib/log.h"
@@ -124,13 +126,13 @@ static const char *const two_cycles = "init lock=0x10 name=\"&a->lock\" site=a_i
 
 static struct graph graph_load(const char *trace)
 {
-	struct graph g = { .symtab = symtab__new() };
+	struct graph g = { .symtab = new_symtab() };
 	struct trace_reader *reader = NULL;
 	const struct ld_event *event;
 	int err;
 
 	assert_non_null(g.symtab);
-	g.engine = engine__new(NULL, g.symtab);
+	g.engine = new_engine(NULL, g.symtab);
 	assert_non_null(g.engine);
 	assert_int_equal(
 		trace_reader__open_memory(trace, strlen(trace), "t.trace", g.symtab, &reader), 0);

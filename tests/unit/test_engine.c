@@ -15,6 +15,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "engine/engine.h"
 #include "event/event.h"
 #include "engine/finding.h"
@@ -51,15 +53,15 @@ static struct fixture *fixture_new(const char *rules_yaml)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->symtab = symtab__new();
+	f->symtab = new_symtab();
 	assert_non_null(f->symtab);
-	f->gfp = gfp_layout__new_default();
+	f->gfp = new_default_gfp_layout();
 	assert_non_null(f->gfp);
 	if (rules_yaml)
 		assert_int_equal(
 			rules__load_buffer("test.yaml", rules_yaml, strlen(rules_yaml), &f->rules),
 			0);
-	f->engine = engine__new(f->rules, f->symtab);
+	f->engine = new_engine(f->rules, f->symtab);
 	assert_non_null(f->engine);
 	engine__set_finding_fn(f->engine, on_finding, f);
 	return f;

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "engine/engine.h"
 #include "event/symtab.h"
 #include "output/graph.h"
@@ -32,9 +34,9 @@ static struct fixture *fixture_new(void)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	f->symtab = symtab__new();
+	f->symtab = new_symtab();
 	assert_non_null(f->symtab);
-	f->engine = engine__new(NULL, f->symtab);
+	f->engine = new_engine(NULL, f->symtab);
 	assert_non_null(f->engine);
 	return f;
 }

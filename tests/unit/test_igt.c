@@ -9,6 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "engine/igt.h"
 
 static void feed(struct igt_tracker *tracker, const char *line)
@@ -30,7 +32,7 @@ static void assert_current(struct igt_tracker *tracker, const char *expected)
 
 static void test_test_lifecycle(void **state)
 {
-	struct igt_tracker *tracker = igt_tracker__new();
+	struct igt_tracker *tracker = new_igt_tracker();
 
 	assert_non_null(tracker);
 	assert_current(tracker, NULL);
@@ -50,7 +52,7 @@ static void test_test_lifecycle(void **state)
 
 static void test_dynamic_subtests(void **state)
 {
-	struct igt_tracker *tracker = igt_tracker__new();
+	struct igt_tracker *tracker = new_igt_tracker();
 
 	feed(tracker, "[IGT] kms_flip: executing");
 	feed(tracker, "[IGT] kms_flip: starting subtest flip-vs-suspend");
@@ -72,7 +74,7 @@ static void test_dynamic_subtests(void **state)
 
 static void test_prefixes_and_line_ends(void **state)
 {
-	struct igt_tracker *tracker = igt_tracker__new();
+	struct igt_tracker *tracker = new_igt_tracker();
 	const char kmsg[] = "6,1234,5678901,-;[IGT] core_auth: starting subtest basic-auth\n";
 	char with_nul[64] = "[IGT] core_auth: starting subtest getclient";
 
@@ -95,7 +97,7 @@ static void test_prefixes_and_line_ends(void **state)
 
 static void test_lines_that_change_nothing(void **state)
 {
-	struct igt_tracker *tracker = igt_tracker__new();
+	struct igt_tracker *tracker = new_igt_tracker();
 
 	feed(tracker, "[IGT] gem_ctx_exec: executing");
 	feed(tracker, "[IGT] gem_ctx_exec: starting subtest basic");
@@ -122,7 +124,7 @@ static void test_lines_that_change_nothing(void **state)
 /* Names handed out stay valid and identical for the tracker's lifetime. */
 static void test_names_are_interned(void **state)
 {
-	struct igt_tracker *tracker = igt_tracker__new();
+	struct igt_tracker *tracker = new_igt_tracker();
 	const char *first, *again;
 
 	feed(tracker, "[IGT] gem_exec_whisper: executing");

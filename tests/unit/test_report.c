@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "event/event.h"
 #include "engine/finding.h"
 #include "output/report.h"
@@ -46,7 +48,7 @@ static const struct {
 
 static struct symtab *test_symtab(void)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 
 	assert_non_null(symtab);
 	for (size_t i = 0; i < sizeof(symbols) / sizeof(symbols[0]); i++)

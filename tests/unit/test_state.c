@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "engine/engine.h"
 #include "output/report.h"
 #include "engine/rules.h"
@@ -49,12 +51,12 @@ static struct graph *graph_new(const char *rules_yaml)
 	struct graph *g = calloc(1, sizeof(*g));
 
 	assert_non_null(g);
-	g->symtab = symtab__new();
+	g->symtab = new_symtab();
 	assert_non_null(g->symtab);
 	if (rules_yaml)
 		assert_int_equal(
 			rules__load_buffer("t.yaml", rules_yaml, strlen(rules_yaml), &g->rules), 0);
-	g->engine = engine__new(g->rules, g->symtab);
+	g->engine = new_engine(g->rules, g->symtab);
 	assert_non_null(g->engine);
 	engine__set_finding_fn(g->engine, count_finding, g);
 	return g;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "lib/log.h"
 #include "event/symtab.h"
 
@@ -31,14 +33,6 @@ static int teardown(void **state)
 {
 	log_set_sink(NULL, NULL);
 	return 0;
-}
-
-static struct symtab *new_symtab(void)
-{
-	struct symtab *symtab = symtab__new();
-
-	assert_non_null(symtab);
-	return symtab;
 }
 
 /* Writes text to a temporary file; the caller unlinks and frees the path. */

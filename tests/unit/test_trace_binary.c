@@ -17,6 +17,8 @@
 #include <zstd.h>
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "event/gfp.h"
 #include "lib/log.h"
 #include "event/symtab.h"
@@ -132,7 +134,7 @@ static void load_text(const char *text, struct symtab *symtab, struct events *ev
 /* Converts any trace (text or binary) at in to a binary trace at out. */
 static void convert_to_binary(const void *buf, size_t len, const char *out)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	struct trace_reader *reader;
 	struct trace_writer *writer;
 	struct trace_writer_opts opts = { 0 };
@@ -215,10 +217,10 @@ static const char sample_text[] =
 
 static void test_round_trip_events(void **state)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	struct events in = { 0 }, out = { 0 };
 	struct trace_writer_opts opts = { .kernel_release = "6.1.0-56-amd64" };
-	struct gfp_layout *gfp = gfp_layout__new();
+	struct gfp_layout *gfp = new_gfp_layout();
 	struct trace_writer *writer;
 	struct trace_reader *reader;
 	const struct ld_event *ev;
@@ -261,8 +263,8 @@ static void test_default_header(void **state)
 {
 	struct trace_writer *writer;
 	struct trace_reader *reader;
-	struct gfp_layout *def = gfp_layout__new_default();
-	struct symtab *symtab = symtab__new();
+	struct gfp_layout *def = new_default_gfp_layout();
+	struct symtab *symtab = new_symtab();
 
 	assert_int_equal(trace_writer__open(tmp_path, NULL, NULL, &writer), 0);
 	assert_int_equal(trace_writer__close(writer), 0);
@@ -288,7 +290,7 @@ static int count_symbol(__u64 addr, const char *name, void *ctx)
 
 static void test_symbols_named_in_fresh_symtab(void **state)
 {
-	struct symtab *writer_symtab = symtab__new(), *reader_symtab = symtab__new();
+	struct symtab *writer_symtab = new_symtab(), *reader_symtab = new_symtab();
 	char kallsyms[] = "/tmp/test_trace_binary_ksyms.XXXXXX";
 	const char *ksyms = "ffffffff81001100 T mutex_lock\n"
 			    "ffffffff81001180 T mutex_unlock\n"
@@ -503,7 +505,7 @@ struct flush_point {
 
 static void test_truncated_every_cut(void **state)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	struct events in = { 0 };
 	struct trace_writer *writer;
 	struct flush_point flushes[64];
@@ -527,7 +529,7 @@ static void test_truncated_every_cut(void **state)
 	file = read_file(tmp_path, &len);
 
 	for (size_t cut = 0; cut <= len; cut++) {
-		struct symtab *fresh = symtab__new();
+		struct symtab *fresh = new_symtab();
 		struct events out = { 0 };
 		bool truncated = false;
 		int ret;
@@ -580,7 +582,7 @@ static void test_truncated_every_cut(void **state)
 /* Big enough for the writer's own 1 MiB flushes; a crash mid-way keeps all of them. */
 static void test_crash_keeps_flushed_events(void **state)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	struct events in = { 0 }, out = { 0 };
 	struct trace_writer *writer;
 	size_t total = 0, len, flushed = 0, written = 0;
@@ -659,7 +661,7 @@ static void test_crash_keeps_flushed_events(void **state)
 /* Flipped bytes anywhere: an error or a clean end, never a crash (ASan checks). */
 static void test_corrupted_bytes(void **state)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	size_t len, detected = 0, tries = 0;
 	char *file, *copy;
 
@@ -668,7 +670,7 @@ static void test_corrupted_bytes(void **state)
 	copy = malloc(len);
 	for (size_t pos = 4; pos < len; pos++) {
 		for (int bit = 0; bit < 8; bit += 3) {
-			struct symtab *fresh = symtab__new();
+			struct symtab *fresh = new_symtab();
 			int ret;
 
 			memcpy(copy, file, len);
@@ -803,7 +805,7 @@ static int craft_read(const struct craft *c, size_t *ret_events)
 {
 	size_t bound = ZSTD_compressBound(c->len), clen;
 	void *z = malloc(bound);
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	struct events out = { 0 };
 	int ret;
 
@@ -901,7 +903,7 @@ static void test_crafted_versions(void **state)
 static void test_crafted_layout(void **state)
 {
 	struct craft c = { .len = 0 };
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	struct events out = { 0 };
 	const struct ld_event *ev;
 	const __u64 *stack;
@@ -1203,7 +1205,7 @@ static void test_crafted_corruption(void **state)
 static void test_bad_zstd(void **state)
 {
 	unsigned char junk[256];
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 
 	memset(junk, 0x5a, sizeof(junk));
 	memcpy(junk, "\x28\xb5\x2f\xfd", 4);
@@ -1236,7 +1238,7 @@ static void test_writer_errors(void **state)
 
 static void test_dump_truncated(void **state)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	struct events in = { 0 };
 	struct trace_writer *writer;
 	char *out;
@@ -1280,7 +1282,7 @@ static void test_dump_truncated(void **state)
 
 static void test_binary_from_stdin(void **state)
 {
-	struct symtab *symtab = symtab__new();
+	struct symtab *symtab = new_symtab();
 	struct trace_reader *reader;
 	const struct ld_event *ev;
 	int pipefd[2], saved;

@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "event/gfp.h"
 #include "lib/log.h"
 #include "event/symtab.h"
@@ -33,7 +35,7 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
-	fx->symtab = symtab__new();
+	fx->symtab = new_symtab();
 	last_log[0] = '\0';
 	log_count = 0;
 	log_set_sink(capture_log, NULL);
@@ -580,7 +582,7 @@ static void test_format_unprintable_names(void **state)
 
 static void test_header_format(void **state)
 {
-	struct gfp_layout *def = gfp_layout__new_default(), *custom = gfp_layout__new();
+	struct gfp_layout *def = new_default_gfp_layout(), *custom = new_gfp_layout();
 	char buf[4096];
 
 	assert_int_equal(text_header__format("", def, buf, sizeof(buf)), 0);
@@ -601,7 +603,7 @@ static void test_header_format(void **state)
 static void test_header_round_trip(void **state)
 {
 	struct fixture *fx = *state;
-	struct gfp_layout *layout = gfp_layout__new();
+	struct gfp_layout *layout = new_gfp_layout();
 	char text[4096];
 	int n;
 

@@ -199,9 +199,7 @@ int kernel_read_gfp_layout(const struct btf *vmlinux_btf, struct gfp_layout **re
 	char *fmt = NULL;
 	int nr_btf = 0, err;
 
-	layout = gfp_layout__new();
-	from_fmt = gfp_layout__new();
-	if (!layout || !from_fmt) {
+	if (gfp_layout__new(&layout) || gfp_layout__new(&from_fmt)) {
 		err = -ENOMEM;
 		goto cleanup;
 	}

@@ -180,8 +180,7 @@ int trace_dump(const char *path, FILE *out)
 
 	if (!line)
 		return log_error_errno(-ENOMEM, "%s: out of memory", path);
-	symtab = symtab__new();
-	if (!symtab) {
+	if (symtab__new(&symtab)) {
 		err = log_error_errno(-ENOMEM, "%s: out of memory", path);
 		goto cleanup;
 	}

@@ -116,8 +116,7 @@ static int parse_header_strings(struct binary_reader *reader, const struct file_
 		log_warning("%s: events use clock '%s', not '%s'", reader->name, clock,
 			    TRACE_CLOCK);
 	reader->kernel_release = strdup(release);
-	reader->gfp = gfp_layout__new();
-	if (!reader->kernel_release || !reader->gfp)
+	if (!reader->kernel_release || gfp_layout__new(&reader->gfp))
 		return reader_oom(reader);
 	for (unsigned int i = 0; i < header->nr_gfp; i++) {
 		__u64 mask;
@@ -139,8 +138,8 @@ static int parse_header_strings(struct binary_reader *reader, const struct file_
 	if (header->nr_gfp == 0) {
 		/* A writer that knew no layout: fall back like a text trace does. */
 		gfp_layout__free(reader->gfp);
-		reader->gfp = gfp_layout__new_default();
-		if (!reader->gfp)
+		reader->gfp = NULL;
+		if (gfp_layout__new_default(&reader->gfp))
 			return reader_oom(reader);
 	}
 	return 0;

@@ -144,8 +144,7 @@ static int write_header(struct trace_writer *writer, const struct trace_writer_o
 	if (strlen(release) > KERNEL_RELEASE_MAX)
 		return writer_fail(writer, -EINVAL, "kernel release too long");
 	if (!gfp) {
-		fallback = gfp_layout__new_default();
-		if (!fallback)
+		if (gfp_layout__new_default(&fallback))
 			return writer_fail(writer, -ENOMEM, "out of memory");
 		gfp = fallback;
 	}

@@ -662,11 +662,11 @@ static int header_key_lookup(const char *key, void *ctx)
 /* "NAME=MASK,NAME=MASK": the whole layout, replacing the default. */
 static int parse_header_gfp(struct text_reader *reader, char *s)
 {
-	struct gfp_layout *layout = gfp_layout__new();
-	int err = 0;
+	struct gfp_layout *layout;
+	int err = gfp_layout__new(&layout);
 
-	if (!layout)
-		return log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
+	if (err)
+		return log_error_errno(err, "%s: out of memory", reader->name);
 	for (char *entry = strtok(s, ","); entry; entry = strtok(NULL, ",")) {
 		char *eq = strchr(entry, '=');
 		__u64 mask;
@@ -841,8 +841,7 @@ int text_reader__open(struct trace_input *in, struct symtab *symtab,
 	reader->symtab = symtab;
 	reader->capacity = 2 * TEXT_READ_CHUNK;
 	reader->buf = malloc(reader->capacity + 1);
-	reader->gfp = gfp_layout__new_default();
-	if (!reader->buf || !reader->gfp) {
+	if (!reader->buf || gfp_layout__new_default(&reader->gfp)) {
 		err = log_error_errno(-ENOMEM, "%s: out of memory", reader->name);
 		goto cleanup;
 	}

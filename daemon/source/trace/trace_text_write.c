@@ -318,8 +318,7 @@ int text_header__format(const char *kernel_release, const struct gfp_layout *gfp
 	bool custom = false;
 
 	if (gfp) {
-		standard = gfp_layout__new_default();
-		if (!standard)
+		if (gfp_layout__new_default(&standard))
 			return -ENOMEM;
 		custom = !gfp_layout__equal(gfp, standard);
 		gfp_layout__free(standard);
