@@ -34,6 +34,7 @@
 
 #include "event/event.h"
 #include "event/symtab.h"
+#include "lib/json.h"
 #include "lib/log.h"
 #include "output/report.h"
 
@@ -399,106 +400,6 @@ static void report_text(FILE *out, const struct report_opts *opts, const struct 
 }
 
 /* --- JSON ---------------------------------------------------------------- */
-
-static bool is_utf8_continuation(unsigned char c)
-{
-	return (c & 0xc0) == 0x80;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0. s is NUL-terminated, which stops
- * every look-ahead since NUL is no continuation byte.
- */
-static size_t utf8_sequence_length(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return is_utf8_continuation(s[1]) ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		if (s[0] == 0xed)
-			hi = 0x9f;
-		return s[1] >= lo && s[1] <= hi && is_utf8_continuation(s[2]) ? 3 : 0;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		if (s[0] == 0xf4)
-			hi = 0x8f;
-		return s[1] >= lo && s[1] <= hi && is_utf8_continuation(s[2]) &&
-				       is_utf8_continuation(s[3])
-			       ? 4
-			       : 0;
-	}
-	return 0;
-}
-
-/*
- * Control characters and DEL become \u00XX. A byte that is not part of
- * well-formed UTF-8 (task names and kernel strings are bytes, not text) also
- * becomes \u00XX, i.e. it is read as Latin-1: the output stays valid JSON and
- * the byte value is kept, where U+FFFD would lose it.
- */
-void json_write_string(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	while (*p) {
-		size_t len = utf8_sequence_length(p);
-
-		if (len == 1 && *p == '"') {
-			fputs("\\\"", out);
-		} else if (len == 1 && *p == '\\') {
-			fputs("\\\\", out);
-		} else if (len == 1 && *p >= 0x20 && *p != 0x7f) {
-			fputc(*p, out);
-		} else if (len > 1) {
-			fwrite(p, 1, len, out);
-			p += len;
-			continue;
-		} else {
-			fprintf(out, "\\u%04x", *p);
-		}
-		p++;
-	}
-	fputc('"', out);
-}
-
-void json_write_key(FILE *out, const char *key, bool first)
-{
-	if (!first)
-		fputc(',', out);
-	json_write_string(out, key);
-	fputc(':', out);
-}
-
-void json_write_u64_member(FILE *out, const char *key, __u64 value)
-{
-	json_write_key(out, key, false);
-	fprintf(out, "%llu", (unsigned long long)value);
-}
-
-void json_write_string_member(FILE *out, const char *key, const char *value)
-{
-	json_write_key(out, key, false);
-	json_write_string(out, value);
-}
-
-void json_write_bool_member(FILE *out, const char *key, bool value)
-{
-	json_write_key(out, key, false);
-	fputs(value ? "true" : "false", out);
-}
 
 static void json_addr(FILE *out, const char *key, __u64 addr)
 {

@@ -12,6 +12,8 @@
 
 #include "engine/engine.h"
 #include "engine/finding.h"
+/* Those who print reports in JSON write the rest of their JSON with it. */
+#include "lib/json.h"
 
 struct symtab;
 
@@ -35,16 +37,6 @@ int report_finding(FILE *out, const struct report_opts *opts, const struct findi
 /* The closing summary line(s) (text) or a {"summary": ...} object (JSON). */
 int report_summary(FILE *out, const struct report_opts *opts, const struct engine_stats *stats);
 
-/*
- * JSON output, shared by every writer of JSON (reports, status, probe
- * tables). json_write_string: s as a JSON string literal, quotes included,
- * null for NULL. The *_member helpers write `,"key":value`.
- */
-void json_write_string(FILE *out, const char *s);
-void json_write_key(FILE *out, const char *key, bool first);
-void json_write_u64_member(FILE *out, const char *key, __u64 value);
-void json_write_string_member(FILE *out, const char *key, const char *value);
-void json_write_bool_member(FILE *out, const char *key, bool value);
 /* The engine's counters as one JSON object. */
 void json_write_stats(FILE *out, const struct engine_stats *stats);
 

@@ -6,10 +6,11 @@
  * Format (version STATE_VERSION): JSON lines, one record per line, so that
  * `grep` and `jq` read it and a truncated file is detected at once.
  *
- *   {"lockdepd_state":1,"created":"2026-11-24T22:19:05Z","host":"ci-7",
+ *   {"lockdepd_state":2,"created":"2026-11-24T22:19:05Z","host":"ci-7",
  *    "kernel":"6.1.0-56-amd64"}
  *   {"class":"vm->mutex"}
  *   {"class":"unclassified@foo","unclassified":true}
+ *   {"class":[255,97,128]}
  *   {"stack":1,"frames":["mutex_lock+0x1c","i915_vma_pin_ww+0x40"]}
  *   {"dep":["vm->mutex","fs_reclaim"],"count":3,"pid":120,"comm":"gem_exec",
  *    "time_ns":0,"test":"igt@gem_exec@basic","reclaim_kind":null,
@@ -20,7 +21,7 @@
  *   {"dep":["fs_reclaim","vm->mutex"],"primed":true}
  *   {"finding":"reclaim","classes":["fs_reclaim","vm->mutex"],"count":1,
  *    "test":"igt@gem_exec@basic"}
- *   {"end":{"classes":2,"dependencies":2,"findings":1}}
+ *   {"end":{"classes":3,"dependencies":2,"findings":1}}
  *
  * The header comes first and the end record last, with the record counts:
  * anything else is a corrupt file. Code addresses (ips, stack frames) are
@@ -33,6 +34,13 @@
  * counts. Keys a reader does not know are ignored, so a version adds keys
  * freely; a change that older readers would misread bumps the version, and
  * a file newer than the reader is refused, never misread.
+ *
+ * Names and other strings are written by json_write_string() (lib/json.h):
+ * a JSON string when they are UTF-8, else the array of their bytes
+ * ("\xff" "a\x80" above), so that they come back byte for byte. Version 1
+ * wrote those bytes as \u0080-\u00ff escapes, which any JSON reader reads
+ * as the characters U+0080-U+00FF: a version 1 file is read while no string
+ * in it holds such a character, and refused otherwise.
  *
  * Writes are atomic: a temporary file in the same directory, fsync, rename
  * over the old file, fsync of the directory. A crash leaves the old state
@@ -47,7 +55,7 @@
 struct engine;
 struct symtab;
 
-#define STATE_VERSION	1
+#define STATE_VERSION	2
 #define STATE_FILE_NAME "state.jsonl"
 
 struct state_meta {

@@ -849,64 +849,6 @@ static void test_json_primed_edge(void **state)
 	symtab__free(symtab);
 }
 
-static char *json_string_of(const char *s)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-
-	assert_non_null(out);
-	json_write_string(out, s);
-	assert_int_equal(fclose(out), 0);
-	return text;
-}
-
-static void test_json_escaping(void **state)
-{
-	static const struct {
-		const char *in;
-		const char *out;
-	} cases[] = {
-		{ "plain", "\"plain\"" },
-		{ "", "\"\"" },
-		{ "a\"b\\c/d", "\"a\\\"b\\\\c/d\"" },
-		{ "\n\r\t\x01\x1f\x7f", "\"\\u000a\\u000d\\u0009\\u0001\\u001f\\u007f\"" },
-		/* Well-formed UTF-8 passes through. */
-		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92",
-		  "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92\"" },
-		/* Anything else: each byte as \u00XX (read as Latin-1). */
-		{ "\xff", "\"\\u00ff\"" },
-		{ "a\xe9z", "\"a\\u00e9z\"" },
-		{ "\xc0\x80", "\"\\u00c0\\u0080\"" }, /* overlong NUL */
-		{ "\xe0\x80\xaf", "\"\\u00e0\\u0080\\u00af\"" }, /* overlong '/' */
-		{ "\xed\xa0\x80", "\"\\u00ed\\u00a0\\u0080\"" }, /* surrogate */
-		{ "\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\"" }, /* > U+10FFFF */
-		{ "\xe2\x82", "\"\\u00e2\\u0082\"" }, /* truncated at the end */
-		{ "\xe2\x82z", "\"\\u00e2\\u0082z\"" }, /* truncated in the middle */
-		{ "\x80", "\"\\u0080\"" }, /* lone continuation */
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *text = json_string_of(cases[i].in);
-		char line[256];
-		struct json_parser j;
-
-		assert_string_equal(text, cases[i].out);
-		snprintf(line, sizeof(line), "{\"s\":%s}\n", text);
-		j.p = line;
-		j.depth = 0;
-		assert_true(json_value(&j));
-		assert_string_equal(j.p, "\n");
-		free(text);
-	}
-	{
-		char *text = json_string_of(NULL);
-
-		assert_string_equal(text, "null");
-		free(text);
-	}
-}
-
 /* --- summary --------------------------------------------------------------- */
 
 static char *print_summary(enum report_format format)
@@ -966,7 +908,6 @@ int main(void)
 		cmocka_unit_test(test_json_checker_rejects),
 		cmocka_unit_test(test_json_circular),
 		cmocka_unit_test(test_json_primed_edge),
-		cmocka_unit_test(test_json_escaping),
 		cmocka_unit_test(test_summary),
 	};
 
