@@ -83,7 +83,7 @@ int kmsg_follower__open(const char *path, struct kmsg_follower **ret_follower)
 	int err;
 
 	if (stat(path, &st) < 0)
-		return log_error_errno(-errno, "%s: %s", path, strerror(errno));
+		return log_error_errno(-errno, "%s: %m", path);
 	follower = calloc(1, sizeof(*follower));
 	if (!follower)
 		return log_error_errno(-ENOMEM, "%s: out of memory", path);
@@ -110,7 +110,7 @@ int kmsg_follower__open(const char *path, struct kmsg_follower **ret_follower)
 	}
 	follower->fd = open(path, flags);
 	if (follower->fd < 0) {
-		err = log_error_errno(-errno, "%s: %s", path, strerror(errno));
+		err = log_error_errno(-errno, "%s: %m", path);
 		goto cleanup;
 	}
 	*ret_follower = follower;
@@ -166,7 +166,7 @@ static int read_records(struct kmsg_follower *follower, kmsg_line_fn fn, void *c
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0)
-			return log_error_errno(-errno, "%s: %s", follower->path, strerror(errno));
+			return log_error_errno(-errno, "%s: %m", follower->path);
 		if (n == 0)
 			break;
 		kmsg_record_text(follower->buf, (size_t)n, &text, &len);
@@ -233,7 +233,7 @@ static int read_lines(struct kmsg_follower *follower, kmsg_line_fn fn, void *ctx
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n < 0)
-			return log_error_errno(-errno, "%s: %s", follower->path, strerror(errno));
+			return log_error_errno(-errno, "%s: %m", follower->path);
 		if (n == 0)
 			break; /* a file's current end: more may be appended later */
 		follower->used += (size_t)n;
