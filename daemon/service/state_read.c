@@ -229,19 +229,24 @@ static int parse_address(struct loader *ld, const char *text, __u64 *ret_addr)
 	return *ret_addr ? 0 : -ENOMEM;
 }
 
+/* Header text, only said, never relied on: a value of another kind is left out. */
+static int header_text(struct loader *ld, struct json_object *v, const char *key, char *buf,
+		       size_t size)
+{
+	const char *s;
+	int r = text_value(ld, member(v, key), &s);
+
+	if (r > 0)
+		snprintf(buf, size, "%s", s);
+	return r < 0 ? r : 0;
+}
+
 static int load_header(struct loader *ld, struct json_object *v)
 {
 	struct json_object *version_value = member(v, "lockdepd_state");
-	static const struct {
-		const char *key;
-		size_t offset, size;
-	} texts[] = {
-		{ "host", offsetof(struct state_info, host), sizeof(ld->info.host) },
-		{ "kernel", offsetof(struct state_info, kernel_release),
-		  sizeof(ld->info.kernel_release) },
-		{ "created", offsetof(struct state_info, created), sizeof(ld->info.created) },
-	};
+	struct state_info *info = &ld->info;
 	__u64 version;
+	int err;
 
 	if (!has_member(v, "lockdepd_state"))
 		return bad(ld, "expected a lockdepd state file, starting with its header");
@@ -252,18 +257,14 @@ static int load_header(struct loader *ld, struct json_object *v)
 		    (unsigned long long)version, STATE_VERSION);
 		return -EPROTONOSUPPORT;
 	}
-	ld->info.version = (unsigned int)version;
-	/* Only said, never relied on: a value of another kind is left out. */
-	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-		const char *s;
-		int r = text_value(ld, member(v, texts[i].key), &s);
-
-		if (r < 0)
-			return r;
-		if (r)
-			snprintf((char *)&ld->info + texts[i].offset, texts[i].size, "%s", s);
-	}
-	return 0;
+	info->version = (unsigned int)version;
+	err = header_text(ld, v, "host", info->host, sizeof(info->host));
+	if (!err)
+		err = header_text(ld, v, "kernel", info->kernel_release,
+				  sizeof(info->kernel_release));
+	if (!err)
+		err = header_text(ld, v, "created", info->created, sizeof(info->created));
+	return err;
 }
 
 static int load_class(struct loader *ld, struct json_object *v)
