@@ -38,7 +38,7 @@ static int file_finish(FILE *file, const char *path, enum atomic_file_flags flag
 	errno = 0;
 	if (fflush(file) || ferror(file))
 		err = log_error_errno(errno ? -errno : -EIO, "%s: %m", path);
-	else if (fchmod(fileno(file), 0666 & ~mask) < 0)
+	else if (fchmod(fileno(file), flags & ATOMIC_FILE_PRIVATE ? 0600 : 0666 & ~mask) < 0)
 		err = log_error_errno(-errno, "%s: %m", path);
 	else if ((flags & ATOMIC_FILE_DURABLE) && fsync(fileno(file)) < 0)
 		err = log_error_errno(-errno, "%s: fsync: %m", path);
@@ -51,10 +51,12 @@ int atomic_file_write(const char *path, atomic_file_write_fn write, void *ctx,
 		      enum atomic_file_flags flags)
 {
 	_cleanup_free_ char *tmp = NULL;
+	const char *base = strrchr(path, '/');
 	FILE *file;
 	int fd, err;
 
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
+	base = base ? base + 1 : path;
+	if (asprintf(&tmp, "%.*s.%s.XXXXXX", (int)(base - path), path, base) < 0)
 		return log_error_errno(-ENOMEM, "%s: %m", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
@@ -66,6 +68,8 @@ int atomic_file_write(const char *path, atomic_file_write_fn write, void *ctx,
 		close(fd);
 		goto cleanup;
 	}
+	/* Few large writes: a state file is megabytes. */
+	setvbuf(file, NULL, _IOFBF, 1 << 20);
 	err = write(file, ctx);
 	if (err) {
 		fclose(file);

@@ -1,102 +1,43 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The state file as a file: saved atomically (a temporary file in the same
- * directory, fsync, rename, fsync of the directory), and a bad one moved
+ * The state file as a file: saved whole and durably (lib/atomic_file.h),
+ * mode 0600 since it holds task names and stacks, and a bad one moved
  * aside. The records are state_write.c's.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/atomic_file.h"
 #include "lib/log.h"
 #include "service/state.h"
 #include "service/state_internal.h"
 
-/* "dir" and "base" of path, the directory "." when there is no slash. */
-static void split_path(const char *path, char *dir, size_t dir_len, const char **ret_base)
+struct state_content {
+	const char *path;
+	const struct engine *engine;
+	struct symtab *symtab;
+	const struct state_meta *meta;
+};
+
+static int state_content_write(FILE *out, void *ctx)
 {
-	const char *slash = strrchr(path, '/');
+	const struct state_content *c = ctx;
+	int err = state_write(out, c->engine, c->symtab, c->meta);
 
-	if (!slash) {
-		snprintf(dir, dir_len, ".");
-		*ret_base = path;
-	} else if (slash == path) {
-		snprintf(dir, dir_len, "/");
-		*ret_base = slash + 1;
-	} else {
-		snprintf(dir, dir_len, "%.*s", (int)(slash - path), path);
-		*ret_base = slash + 1;
-	}
-}
-
-static int fsync_directory(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
+	return err ? log_error_errno(err, "%s: %m", c->path) : 0;
 }
 
 int state_save(const char *path, const struct engine *engine, struct symtab *symtab,
 	       const struct state_meta *meta)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 32];
-	const char *base;
-	FILE *f = NULL;
-	int fd, err;
+	struct state_content content = { path, engine, symtab, meta };
 
-	split_path(path, dir, sizeof(dir), &base);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return log_error_errno(-errno, "%s: cannot create a temporary file in %s: %m", path,
-				       dir);
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = log_error_errno(-errno, "%s: %m", tmp);
-		close(fd);
-		goto cleanup;
-	}
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
-	err = state_write(f, engine, symtab, meta);
-	if (err) {
-		log_error_errno(err, "%s: %m", path);
-		goto cleanup;
-	}
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
-		err = log_error_errno(-errno ?: -EIO, "%s: %m", tmp);
-		goto cleanup;
-	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		err = log_error_errno(-errno, "%s: %m", tmp);
-		goto cleanup;
-	}
-	f = NULL;
-	if (rename(tmp, path) < 0) {
-		err = log_error_errno(-errno, "%s: rename from %s: %m", path, tmp);
-		goto cleanup;
-	}
-	/* The rename itself must reach the disk, or a crash could bring the old file back. */
-	err = fsync_directory(dir);
-	if (err)
-		return log_error_errno(err, "%s: fsync: %m", dir);
-	return 0;
-cleanup:
-	if (f)
-		fclose(f);
-	unlink(tmp);
-	return err;
+	return atomic_file_write(path, state_content_write, &content,
+				 ATOMIC_FILE_DURABLE | ATOMIC_FILE_PRIVATE);
 }
 
 int state_quarantine(const char *path, char *ret_moved, size_t len)

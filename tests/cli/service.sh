@@ -196,7 +196,7 @@ expect_status "status --graph FILE.svg exits 0" 0
 check "status --graph FILE.svg writes SVG that parses" xmllint --noout "$WORK/status.svg"
 check "status --graph FILE.svg: red edges in the picture" grep -q 'stroke="red"' "$WORK/status.svg"
 check "status --graph leaves no temporary file" \
-	sh -c "! ls '$WORK' | grep -q '^status\.svg\.'"
+	sh -c "! ls -A '$WORK' | grep -q 'status\.svg\.'"
 "$LOCKDEPD" status --runtime-dir "$WORK/status-run" --graph "$WORK/no/such/dir/g.dot" \
 	2>"$WORK/graph.err"
 status=$?

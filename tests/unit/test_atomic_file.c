@@ -54,7 +54,7 @@ static size_t nr_entries(const char *dir)
 
 	assert_non_null(d);
 	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
 	closedir(d);
 	return n;
 }
@@ -76,8 +76,12 @@ static void test_replaces_whole_or_not_at_all(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644); /* 0666 less the umask, not mkstemp's 0600 */
 
-	assert_int_equal(atomic_file_write(path, write_text, "second\n", ATOMIC_FILE_DURABLE), 0);
+	assert_int_equal(atomic_file_write(path, write_text, "second\n",
+					   ATOMIC_FILE_DURABLE | ATOMIC_FILE_PRIVATE),
+			 0);
 	assert_string_equal(slurp(path), "second\n");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 
 	/* A writer's error is returned, the old file kept, no temporary left. */
 	assert_int_equal(atomic_file_write(path, write_half_then_fail, NULL, 0), -ENOMEM);
