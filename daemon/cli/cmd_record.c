@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,11 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
-#include "source/live/live.h"
-#include "lib/log.h"
-#include "source/live/probe.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
+#include "lib/log.h"
+#include "source/live/live.h"
+#include "source/live/probe.h"
 #include "source/trace/trace.h"
 
 #define POLL_MS	 100
@@ -32,6 +33,46 @@ struct recorder {
 	struct trace_writer *writer;
 	int err;
 };
+
+/*
+ * SIGINT and SIGTERM (and SIGCHLD with a COMMAND) interrupt live__poll()
+ * with -EINTR instead of killing the process, so that what was recorded
+ * is flushed and the trace closed.
+ */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_child_signal(int sig)
+{
+	(void)sig;
+}
+
+static int catch_signals(bool watch_children)
+{
+	/* No SA_RESTART: the signal must end the ring buffer's epoll_wait. */
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
+		return -errno;
+	if (watch_children) {
+		sa.sa_handler = on_child_signal;
+		sa.sa_flags = SA_NOCLDSTOP;
+		if (sigaction(SIGCHLD, &sa, NULL) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static bool stop_requested_by_signal(void)
+{
+	return stop_requested;
+}
 
 static int write_event(const struct ld_event *event, void *ctx)
 {
@@ -67,13 +108,13 @@ static int spawn(char **argv, pid_t *ret_pid)
 	pid_t pid = fork();
 
 	if (pid < 0)
-		return log_error_errno(-errno, "fork: %s", strerror(errno));
+		return log_error_errno(-errno, "fork: %m");
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
 		execvp(argv[0], argv);
-		fprintf(stderr, "lockdepd: %s: %s\n", argv[0], strerror(errno));
+		fprintf(stderr, "lockdepd: %s: %m\n", argv[0]);
 		_exit(127);
 	}
 	*ret_pid = pid;
@@ -122,7 +163,7 @@ static int capture(struct live *live, struct recorder *rec, struct capture_state
 		int timeout = POLL_MS;
 
 		reap(st, false);
-		if (live_stop_requested() || st->child_done)
+		if (stop_requested_by_signal() || st->child_done)
 			break;
 		if (duration > 0) {
 			double left = start + duration - now;
@@ -134,7 +175,7 @@ static int capture(struct live *live, struct recorder *rec, struct capture_state
 		}
 		err = live__poll(live, timeout, write_event, rec);
 		if (err < 0 && err != -EINTR)
-			return log_error_errno(err, "recording: %s", strerror(-err));
+			return log_error_errno(err, "recording: %m");
 		now = now_seconds();
 		if (now - last_flush >= FLUSH_MS / 1000.0) {
 			trace_writer__flush(rec->writer);
@@ -152,7 +193,7 @@ static int capture(struct live *live, struct recorder *rec, struct capture_state
 	/* What the command did just before exiting is still in the ring buffer. */
 	err = live__drain(live, write_event, rec);
 	if (err < 0 && err != -EINTR)
-		return log_error_errno(err, "recording: %s", strerror(-err));
+		return log_error_errno(err, "recording: %m");
 	live__stats(live, &stats);
 	elapsed = now_seconds() - start;
 	/* The last line gives the average rate over the whole recording. */
@@ -272,7 +313,7 @@ int cmd_record(int argc, char **argv)
 	wopts.gfp = live__gfp_layout(live);
 	if (trace_writer__open(output, &wopts, symtab, &rec.writer))
 		goto cleanup;
-	if (live_catch_signals(command != NULL) < 0)
+	if (catch_signals(command != NULL) < 0)
 		goto cleanup;
 	if (command && spawn(command, &st.child))
 		goto cleanup;

@@ -42,5 +42,7 @@ __attribute__((format(printf, 3, 4))) int log_full_errno(enum log_level level, i
 #define log_debug(...)		    log_full(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_error_errno(err, ...)   log_full_errno(LOG_LEVEL_ERROR, (err), __VA_ARGS__)
 #define log_warning_errno(err, ...) log_full_errno(LOG_LEVEL_WARNING, (err), __VA_ARGS__)
+#define log_info_errno(err, ...)    log_full_errno(LOG_LEVEL_INFO, (err), __VA_ARGS__)
+#define log_debug_errno(err, ...)   log_full_errno(LOG_LEVEL_DEBUG, (err), __VA_ARGS__)
 
 #endif

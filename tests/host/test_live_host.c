@@ -290,10 +290,10 @@ static char *print_to_string(const struct probe_table *table, bool json)
 
 static struct probe_table *sample_table(void)
 {
-	struct probe_table *t = probe_table__new();
+	struct probe_table *t = NULL;
 	struct probe_point *p;
 
-	assert_non_null(t);
+	assert_int_equal(probe_table__new(&t), 0);
 	p = probe_table__add(t, "mutex_lock", PROBE_GROUP_LOCK, true, "acquisitions are missed");
 	probe_point__set(p, PROBE_KIND_FEXIT, PROBE_ATTACHED, 0, NULL);
 	p = probe_table__add(t, "mutex_unlock", PROBE_GROUP_LOCK, true, "releases are missed");

@@ -31,7 +31,7 @@ int kernel_read_release(char *buf, size_t len)
 	struct utsname u;
 
 	if (uname(&u) < 0)
-		return log_error_errno(-errno, "uname: %s", strerror(errno));
+		return log_error_errno(-errno, "uname: %m");
 	if ((size_t)snprintf(buf, len, "%s", u.release) >= len)
 		return -ENOSPC;
 	return 0;
@@ -61,8 +61,8 @@ const char *tracefs_path(void)
 		if (has_events(candidates[0]))
 			return candidates[0];
 	}
-	log_debug("no tracefs at %s or %s, and mounting it failed: %s", candidates[0],
-		  candidates[1], strerror(errno));
+	log_debug("no tracefs at %s or %s, and mounting it failed: %m", candidates[0],
+		  candidates[1]);
 	errno = ENOENT;
 	return NULL;
 }

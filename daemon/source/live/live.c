@@ -13,7 +13,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,7 +227,7 @@ static struct btf *module_btf(struct live *live, const char *module)
 		return NULL;
 	btf = btf__load_module_btf(module, live->vmlinux_btf);
 	if (!btf) {
-		log_debug("BTF of module %s: %s", module, strerror(errno));
+		log_debug("BTF of module %s: %m", module);
 		return NULL;
 	}
 	snprintf(live->modules[live->nr_modules].name, sizeof(live->modules[0].name), "%s", module);
@@ -349,7 +348,7 @@ static int configure_core(struct live *live, enum lock_mode mode)
 	core->rodata->gfp_fs = gfp_layout__mask(live->gfp, "__GFP_FS");
 	err = bpf_map__set_max_entries(core->maps.events, ringbuf_bytes(live));
 	if (err)
-		return log_error_errno(err, "ring buffer size: %s", strerror(-err));
+		return log_error_errno(err, "ring buffer size: %m");
 
 	defs = probe_lock_defs(&nr);
 	for (size_t i = 0; i < nr && mode != LOCK_MODE_NONE; i++) {
@@ -366,9 +365,8 @@ static int configure_core(struct live *live, enum lock_mode mode)
 			if (strcmp(target, defs[i].function) != 0) {
 				err = bpf_program__set_attach_target(prog, 0, target);
 				if (err)
-					return log_error_errno(err, "retargeting %s to %s: %s",
-							       defs[i].fentry_prog, target,
-							       strerror(-err));
+					return log_error_errno(err, "retargeting %s to %s: %m",
+							       defs[i].fentry_prog, target);
 			}
 			continue;
 		}
@@ -402,7 +400,7 @@ static int load_core(struct live *live, enum lock_mode mode)
 
 	live->core = lockdepd_bpf__open();
 	if (!live->core)
-		return log_error_errno(-errno, "opening the BPF object: %s", strerror(errno));
+		return log_error_errno(-errno, "opening the BPF object: %m");
 	err = configure_core(live, mode);
 	if (!err) {
 		libbpf_last_warning[0] = '\0';
@@ -597,8 +595,7 @@ static int open_core(struct live *live)
 
 		err = load_core(live, modes[i]);
 		if (err) {
-			log_debug("%s lock probes do not load: %s", mode_name(modes[i]),
-				  strerror(-err));
+			log_debug_errno(err, "%s lock probes do not load: %m", mode_name(modes[i]));
 			note_mode_failure(live, modes[i], err);
 			continue;
 		}
@@ -645,7 +642,7 @@ static int set_target(struct bpf_program *prog, const char *target)
 	bpf_program__set_autoload(prog, true);
 	err = bpf_program__set_attach_target(prog, 0, target);
 	if (err)
-		return log_error_errno(err, "attach target %s: %s", target, strerror(-err));
+		return log_error_errno(err, "attach target %s: %m", target);
 	return 0;
 }
 
@@ -828,7 +825,7 @@ static int open_entry(struct live *live)
 
 	live->entry = lockdepd_entry_bpf__open();
 	if (!live->entry)
-		return log_error_errno(-errno, "opening the BPF entry object: %s", strerror(errno));
+		return log_error_errno(-errno, "opening the BPF entry object: %m");
 	all_autoload_off(live->entry->obj);
 	SET_COMMON_RODATA(live, live->entry->rodata);
 
@@ -877,7 +874,7 @@ static int open_entry(struct live *live)
 		err = bpf_map__reuse_fd(live->entry->maps.task_states,
 					bpf_map__fd(live->core->maps.task_states));
 	if (err)
-		return log_error_errno(err, "sharing the ring buffer: %s", strerror(-err));
+		return log_error_errno(err, "sharing the ring buffer: %m");
 	libbpf_last_warning[0] = '\0';
 	err = lockdepd_entry_bpf__load(live->entry);
 	if (err) {
@@ -1257,7 +1254,7 @@ static int check_bpf_permitted(void)
 		return log_error_errno(
 			-EPERM,
 			"BPF is not permitted for this user: lockdepd needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
-	return log_error_errno(-errno, "BPF is not available: %s", strerror(errno));
+	return log_error_errno(-errno, "BPF is not available: %m");
 }
 
 static void describe_lock_mode(struct live *live)
@@ -1299,11 +1296,9 @@ int live__open(const struct live_opts *opts, struct symtab *symtab, struct live 
 		return -ENOMEM;
 	live->opts = *opts;
 	live->symtab = symtab;
-	live->table = probe_table__new();
-	if (!live->table) {
-		err = -ENOMEM;
+	err = probe_table__new(&live->table);
+	if (err)
 		goto fail;
-	}
 	libbpf_set_print(libbpf_print);
 	err = check_bpf_permitted();
 	if (err)
@@ -1330,7 +1325,7 @@ int live__open(const struct live_opts *opts, struct symtab *symtab, struct live 
 
 	live->rb = ring_buffer__new(bpf_map__fd(live->core->maps.events), on_record, live, NULL);
 	if (!live->rb) {
-		err = log_error_errno(-errno, "ring buffer: %s", strerror(errno));
+		err = log_error_errno(-errno, "ring buffer: %m");
 		goto fail;
 	}
 	*ret_live = live;
@@ -1417,39 +1412,4 @@ int live_parse_attach(const char *arg, enum live_attach *ret_attach)
 		return log_error_errno(-EINVAL,
 				       "--attach: expected auto, fentry or kprobe, got '%s'", arg);
 	return 0;
-}
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void on_child_signal(int sig)
-{
-	(void)sig;
-}
-
-int live_catch_signals(bool watch_children)
-{
-	/* No SA_RESTART: the signal must end the ring buffer's epoll_wait. */
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
-		return -errno;
-	if (watch_children) {
-		sa.sa_handler = on_child_signal;
-		sa.sa_flags = SA_NOCLDSTOP;
-		if (sigaction(SIGCHLD, &sa, NULL) < 0)
-			return -errno;
-	}
-	return 0;
-}
-
-bool live_stop_requested(void)
-{
-	return stop_requested;
 }

@@ -101,13 +101,4 @@ void live__free(struct live *live);
 /* "auto", "fentry" or "kprobe" (the commands' --attach). 0 or -EINVAL (logged). */
 int live_parse_attach(const char *arg, enum live_attach *ret_attach);
 
-/*
- * For the capture loops of run and record: SIGINT and SIGTERM (and SIGCHLD
- * when watch_children) interrupt live__poll() with -EINTR instead of
- * killing the process; live_stop_requested() says whether one of the first
- * two arrived. 0 or -errno.
- */
-int live_catch_signals(bool watch_children);
-bool live_stop_requested(void);
-
 #endif

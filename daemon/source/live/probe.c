@@ -15,8 +15,7 @@
 #include "lib/log.h"
 #include "lib/macro.h"
 #include "source/live/probe.h"
-#include "output/report.h"
-
+#include "lib/json.h"
 
 #define COST_RELEASE \
 	"its releases are not seen: locks look held until the task exits, giving false dependencies"
@@ -156,9 +155,14 @@ struct probe_table {
 	size_t capacity;
 };
 
-struct probe_table *probe_table__new(void)
+int probe_table__new(struct probe_table **ret)
 {
-	return calloc(1, sizeof(struct probe_table));
+	struct probe_table *table = calloc(1, sizeof(*table));
+
+	if (!table)
+		return -ENOMEM;
+	*ret = table;
+	return 0;
 }
 
 void probe_table__free(struct probe_table *table)

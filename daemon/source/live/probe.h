@@ -116,7 +116,8 @@ struct probe_point {
 
 struct probe_table;
 
-struct probe_table *probe_table__new(void);
+/* 0 or -ENOMEM, *ret untouched on failure. */
+int probe_table__new(struct probe_table **ret);
 void probe_table__free(struct probe_table *table);
 
 /* A new point (status pending); NULL on ENOMEM. */
