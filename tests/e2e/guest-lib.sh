@@ -30,19 +30,27 @@ uptime_s() {
 	cut -d' ' -f1 /proc/uptime
 }
 
-# load_i915: insmods i915 and its dependencies in modprobe's order (guest.sh
-# -i puts them, and this list, in the initramfs).
-load_i915() {
-	[ -f /e2e/i915.modules ] || {
-		echo "load_i915: no /e2e/i915.modules (boot with guest.sh -i)"
+# load_modules LIST: insmods the modules of /e2e/LIST.modules (guest.sh -k
+# LIST) in modprobe's order, skipping those already loaded (init loads the
+# virtio stack for the output disk).
+load_modules() {
+	[ -f "/e2e/$1.modules" ] || {
+		echo "load_modules: no /e2e/$1.modules (boot with guest.sh -k $1)"
 		return 1
 	}
 	while read -r _ko; do
+		_mod=$(basename "$_ko" .ko | tr - _)
+		[ -d "/sys/module/$_mod" ] && continue
 		insmod "/$_ko" || {
-			echo "load_i915: insmod /$_ko failed"
+			echo "load_modules: insmod /$_ko failed"
 			return 1
 		}
-	done </e2e/i915.modules
+	done <"/e2e/$1.modules"
+}
+
+# load_i915: insmods i915 and its dependencies (guest.sh -i).
+load_i915() {
+	load_modules i915
 }
 
 # load_fixture: insmods /e2e/ldfix.ko (guest.sh -f path/to/ldfix.ko).
@@ -60,4 +68,21 @@ scenario() {
 # (when a scenario armed it).
 drop_caches() {
 	echo 2 >/proc/sys/vm/drop_caches
+}
+
+# wait_watching ERR: waits (up to 120 s) until the lockdepd writing its
+# stderr to ERR says its probes are attached.
+wait_watching() {
+	_i=0
+	while [ $_i -lt 120 ] && ! grep -q 'watching' "$1"; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+	grep -q 'watching' "$1"
+}
+
+# install_root NAME: copies /e2e/NAME (stage_binaries on the host) over /,
+# so its binaries find their libraries and loader where they expect them.
+install_root() {
+	cp -a "/e2e/$1/." /
 }

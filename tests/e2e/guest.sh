@@ -10,7 +10,11 @@
 #   -f SRC[:NAME]  put a file or directory in the guest as /e2e/NAME
 #                (NAME defaults to SRC's basename); repeatable
 #   -i           also put i915 and its 10 dependencies in the guest, and
-#                their insmod order in /e2e/i915.modules (load_i915)
+#                their insmod order in /e2e/i915.modules (load_i915);
+#                the same as -k i915
+#   -k LIST      also put the modules of kernel.sh's LIST.modules (i915,
+#                drivers) in the guest, and that list as /e2e/LIST.modules
+#                (load_modules); repeatable
 #   -o DIR       where results go (default ${OUT:-build}/e2e/guest):
 #                  DIR/serial.log   the console (body output, kernel log
 #                                   at warning level and above)
@@ -21,6 +25,8 @@
 #   -t SECONDS   wall-clock limit for QEMU (default 600)
 #   -m MB        guest memory (default 1024)
 #   -a ARGS      more kernel command line
+#   -q ARGS      more QEMU arguments, split at spaces (devices: "-vga none
+#                -device virtio-gpu-pci -device bochs-display")
 #
 # Exit status: the body's, 124 on timeout, 125 when the guest died before
 # the end marker. Never -enable-kvm: KVM hangs on these machines.
@@ -40,19 +46,22 @@ usage() {
 }
 
 files=()
-with_i915=0
+lists=()
+qemu_extra=()
 out_dir=
 timeout_s=${LOCKDEPD_E2E_TIMEOUT:-600}
 mem_mb=1024
 extra_append=
-while getopts "f:io:t:m:a:h" opt; do
+while getopts "f:ik:o:t:m:a:q:h" opt; do
 	case $opt in
 	f) files+=("$OPTARG") ;;
-	i) with_i915=1 ;;
+	i) lists+=(i915) ;;
+	k) lists+=("$OPTARG") ;;
 	o) out_dir=$OPTARG ;;
 	t) timeout_s=$OPTARG ;;
 	m) mem_mb=$OPTARG ;;
 	a) extra_append=$OPTARG ;;
+	q) read -ra words <<<"$OPTARG" && qemu_extra+=("${words[@]}") ;;
 	*) usage ;;
 	esac
 done
@@ -92,13 +101,17 @@ for ko in $virtio_modules; do
 done
 for ko in $virtio_modules; do echo "$mods/$ko"; done >"$stage/e2e/virtio.modules"
 
-if [ "$with_i915" = 1 ]; then
+for list in ${lists[@]+"${lists[@]}"}; do
+	[ -s "$kernel_dir/$list.modules" ] || {
+		echo "guest.sh: kernel.sh made no $list.modules" >&2
+		exit 2
+	}
 	while read -r ko; do
 		mkdir -p "$stage/$(dirname "$ko")"
 		cp "$kernel_dir/root/$ko" "$stage/$ko"
-	done <"$kernel_dir/i915.modules"
-	cp "$kernel_dir/i915.modules" "$stage/e2e/i915.modules"
-fi
+	done <"$kernel_dir/$list.modules"
+	cp "$kernel_dir/$list.modules" "$stage/e2e/$list.modules"
+done
 
 for spec in ${files[@]+"${files[@]}"}; do
 	src=${spec%%:*}
@@ -173,7 +186,7 @@ timeout "$timeout_s" qemu-system-x86_64 -accel tcg -m "$mem_mb" -smp 2 -nic none
 	-kernel "$boot_image" -initrd "$out_dir/initramfs.cpio" \
 	-append "$append" -display none -monitor none -no-reboot \
 	-serial "file:$out_dir/serial.log" \
-	-drive "file=$out_img,format=raw,if=virtio"
+	-drive "file=$out_img,format=raw,if=virtio" ${qemu_extra[@]+"${qemu_extra[@]}"}
 qemu_status=$?
 set -e
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))

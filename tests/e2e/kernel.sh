@@ -18,6 +18,8 @@
 #   root/          the extracted package: root/lib/modules/<ABI>, depmod'ed
 #   i915.modules   the modules i915 needs, in insmod order, one path a line,
 #                  relative to root/
+#   drivers.modules  the same for tests/e2e/drivers.sh's drivers (virtio_pci
+#                  virtio_gpu bochs vgem ext4 loop i915)
 #   abi            the ABI string
 #   timings        seconds each step took the last time it ran (steps that
 #                  were cached this time keep their old figure)
@@ -162,18 +164,38 @@ choose_boot_image() {
 choose_boot_image
 
 # depmod writes modules.dep & co. into the extracted tree so that modprobe -d
-# resolves i915's dependencies exactly as the guest's own modprobe would.
-list_i915_modules() {
+# resolves dependencies exactly as the guest's own modprobe would.
+run_depmod() {
 	depmod -b "$root" "$abi"
 	touch "$dir/.depmod"
-	modprobe -d "$root" -S "$abi" --show-depends i915 |
-		sed -n "s|^insmod $root/||p" | sed 's/ *$//' >"$dir/i915.modules.tmp"
-	grep -q 'i915\.ko' "$dir/i915.modules.tmp" || die "modprobe --show-depends lists no i915.ko"
-	mv "$dir/i915.modules.tmp" "$dir/i915.modules"
 }
 
-if [ ! -f "$dir/.depmod" ] || [ ! -s "$dir/i915.modules" ]; then
-	timed depmod list_i915_modules
+if [ ! -f "$dir/.depmod" ]; then
+	timed depmod run_depmod
+	rm -f "$dir"/*.modules
 fi
+
+# list_modules NAME MODULE...: NAME.modules, the modules MODULE... need in
+# insmod order (each once, where modprobe first wants it), paths relative
+# to root/.
+list_modules() {
+	local name=$1 mod
+	shift
+	for mod in "$@"; do
+		modprobe -d "$root" -S "$abi" --show-depends "$mod" |
+			sed -n "s|^insmod $root/||p" | sed 's/ *$//'
+	done | awk '!seen[$0]++' >"$dir/$name.modules.tmp"
+	for mod in "$@"; do
+		grep -q "/${mod//_/[-_]}\.ko" "$dir/$name.modules.tmp" ||
+			die "modprobe --show-depends lists no $mod.ko"
+	done
+	mv "$dir/$name.modules.tmp" "$dir/$name.modules"
+}
+
+[ -s "$dir/i915.modules" ] || timed i915.modules list_modules i915 i915
+# tests/e2e/drivers.sh: the drivers QEMU's virtio-gpu and bochs-display
+# devices bind to, vgem, ext4 on a loop device, and i915.
+[ -s "$dir/drivers.modules" ] ||
+	timed drivers.modules list_modules drivers virtio_pci virtio_gpu bochs vgem ext4 loop i915
 
 echo "$dir"

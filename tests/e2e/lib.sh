@@ -97,3 +97,19 @@ expect_regex() {
 		tap_not_ok "$name" "no line matching /$re/ in $(basename "$file")"
 	fi
 }
+
+# stage_binaries DIR BIN...: DIR gets each dynamically linked BIN and every
+# file ldd lists for it (the libraries, the loader), each at its host path
+# under DIR. Boot with guest.sh -f DIR:NAME and call install_root NAME in
+# the body: then the binaries run in the guest as they do on the host.
+stage_binaries() {
+	local dir=$1 bin f
+	shift
+	rm -rf "$dir"
+	for bin in "$@"; do
+		for f in "$bin" $(ldd "$bin" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do
+			mkdir -p "$dir$(dirname "$f")"
+			cp -L "$f" "$dir$f" || return 1
+		done
+	done
+}
