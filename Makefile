@@ -189,8 +189,8 @@ bench-live: deps
 	./tests/bench/live.sh
 
 # Real drivers and ordinary kernel activity in the guest: lockdepd's defaults
-# plus rules/i915.yaml must report nothing (tests/e2e/README.md). Not in
-# tests/e2e/run.sh while it still reports something.
+# plus rules/i915.yaml must report nothing (tests/e2e/README.md). Part of
+# make test; this runs it alone.
 .PHONY: e2e-drivers
 e2e-drivers: deps
 	$(MAKE) static

@@ -10,6 +10,7 @@ parts=(
 	tests/e2e/smoke.sh
 	tests/e2e/live_checks.sh
 	tests/e2e/findings.sh
+	tests/e2e/drivers.sh
 )
 
 status=0
