@@ -135,7 +135,9 @@ static const char *refusal_reason(enum lock_mode mode, int err)
 		return "no kprobe support in this kernel";
 	if (err == -EPERM || err == -EACCES)
 		return "not permitted";
-	return libbpf_last_warning[0] ? libbpf_last_warning : strerror(-err);
+	if (libbpf_last_warning[0])
+		return libbpf_last_warning;
+	return strerrordesc_np(-err) ?: "unknown error";
 }
 
 /* "fentry EPERM (BPF trampolines not permitted)" into buf. */

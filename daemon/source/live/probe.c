@@ -325,7 +325,8 @@ const char *probe_errno_name(int err)
 	case EPROTO:
 		return "EPROTO";
 	default:
-		return strerror(err);
+		/* A description for the caller's buffer, not a log line: no %m here. */
+		return strerrordesc_np(err) ?: "unknown error";
 	}
 }
 
