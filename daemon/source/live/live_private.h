@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Private to source/live/: the state live.c, entry_slots.c and records.c
- * share. Nothing outside this folder includes it.
+ * share. Nothing outside this folder includes it but tests/unit/test_records.c.
  */
 #ifndef LOCKDEPD_SOURCE_LIVE_PRIVATE_H
 #define LOCKDEPD_SOURCE_LIVE_PRIVATE_H
