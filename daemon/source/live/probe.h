@@ -137,7 +137,7 @@ bool probe_table__essential_attached(const struct probe_table *table);
 size_t probe_table__attached(const struct probe_table *table, enum probe_group group);
 
 const char *probe_kind_name(enum probe_kind kind);
-/* "EPERM", "ENOENT", ... or strerror() for the rarer ones; err is positive. */
+/* "EPERM", "ENOENT", ... or the description of the rarer ones; err is positive. */
 const char *probe_errno_name(int err);
 const char *probe_status_name(enum probe_status status);
 const char *probe_group_name(enum probe_group group);
