@@ -315,25 +315,26 @@ struct visit {
 };
 
 /*
- * A class's place in the dependencies' order (see the header). Only the
- * representative of a strongly connected component (its first class when
- * it has one class) has a meaningful ord, size and last.
+ * A class's place in the dependencies' order (see the header), what the
+ * order's searches read for every dependency they follow: small, so that
+ * the searches stay in cache. Only the representative of a strongly
+ * connected component (its first class while it has one) has an ord.
  */
 struct order_node {
 	__u32 scc; /* the representative of the class's component */
 	__u32 ord; /* the component's position */
-	__u32 next_member; /* next class of the component, NO_CLASS at its end */
-	__u32 last; /* the component's last class */
-	__u32 size; /* its number of classes */
-	__u32 first_in; /* in-links, newest first: index into in_links, NO_EDGE at the end */
 	__u32 mark_fwd; /* order_gen of the forward search that reached it */
 	__u32 mark_back; /* order_gen of the backward search that reached it */
 };
 
-/* A dependency from -> this class, for searching backwards. */
-struct in_link {
-	__u32 from;
-	__u32 next;
+/* The rest of it: the class's dependencies in, and its component's classes. */
+struct order_class {
+	__u32 *in; /* classes with a dependency to this one, oldest first */
+	__u32 nr_in;
+	__u32 cap_in;
+	__u32 next_member; /* next class of the component, NO_CLASS at its end */
+	__u32 last; /* at the representative: the component's last class */
+	__u32 size; /* at the representative: its number of classes */
 };
 
 struct engine {
@@ -391,20 +392,19 @@ struct engine {
 	/* The dependencies' order, see order_add(); by class id. */
 	bool order_off; /* every new dependency searches the whole graph */
 	struct order_node *order;
+	struct order_class *order_classes;
 	__u32 nr_order;
 	__u32 cap_order;
+	__u32 cap_order_classes;
 	__u32 next_ord;
 	__u32 order_gen;
-	struct in_link *in_links;
-	__u32 nr_in_links;
-	__u32 cap_in_links;
 	__u32 *order_fwd; /* components the forward search reached */
 	__u32 cap_order_fwd;
 	__u32 *order_back; /* components the backward search reached */
 	__u32 cap_order_back;
 	__u64 *order_keys; /* ord << 32 | component, for sorting */
 	__u32 cap_order_keys;
-	__u32 *order_pool; /* the positions to hand out again */
+	__u64 *order_pool; /* the positions to hand out again, as keys */
 	__u32 cap_order_pool;
 
 	struct engine_stats stats;
@@ -738,7 +738,8 @@ static __u64 instance_value(const struct engine *engine, __u32 class_id)
 	return class_id | (class->novalidate || class->nested ? INSTANCE_ANNOTATED : 0);
 }
 
-/* The class of the lock ev acquires, which task is taking (4. and 5. above when no init named it). */
+/* The class of the lock ev acquires, which task is taking (4. and 5. above when no init named it).
+ */
 static __u32 class_for_lock(struct engine *engine, const struct task *task,
 			    const struct ld_event *ev)
 {
@@ -1532,17 +1533,17 @@ static void finding_hit(struct engine *engine, __u32 index_plus_one)
 /* The classes created since the last call: a component each, last in the order. */
 static int order_reserve(struct engine *engine)
 {
-	if (array_reserve(&engine->order, &engine->cap_order, engine->nr_classes))
+	if (array_reserve(&engine->order, &engine->cap_order, engine->nr_classes) ||
+	    array_reserve(&engine->order_classes, &engine->cap_order_classes, engine->nr_classes))
 		return -ENOMEM;
-	for (__u32 id = engine->nr_order; id < engine->nr_classes; id++)
-		engine->order[id] = (struct order_node){
-			.scc = id,
-			.ord = engine->next_ord++,
+	for (__u32 id = engine->nr_order; id < engine->nr_classes; id++) {
+		engine->order[id] = (struct order_node){ .scc = id, .ord = engine->next_ord++ };
+		engine->order_classes[id] = (struct order_class){
 			.next_member = NO_CLASS,
 			.last = id,
 			.size = 1,
-			.first_in = NO_EDGE,
 		};
+	}
 	engine->nr_order = engine->nr_classes;
 	return 0;
 }
@@ -1571,7 +1572,8 @@ static long order_search_fwd(struct engine *engine, __u32 start, __u32 hi, __u32
 	order[start].mark_fwd = gen;
 	engine->order_fwd[n++] = start;
 	for (__u32 i = 0; i < n; i++) {
-		for (__u32 m = engine->order_fwd[i]; m != NO_CLASS; m = order[m].next_member) {
+		for (__u32 m = engine->order_fwd[i]; m != NO_CLASS;
+		     m = engine->order_classes[m].next_member) {
 			const struct class *class = &engine->classes[m];
 
 			for (__u32 j = 0; j < class->nr_out; j++) {
@@ -1601,10 +1603,12 @@ static long order_search_back(struct engine *engine, __u32 start, __u32 lo, __u3
 	order[start].mark_back = gen;
 	engine->order_back[n++] = start;
 	for (__u32 i = 0; i < n; i++) {
-		for (__u32 m = engine->order_back[i]; m != NO_CLASS; m = order[m].next_member) {
-			for (__u32 l = order[m].first_in; l != NO_EDGE;
-			     l = engine->in_links[l].next) {
-				__u32 prev = order[engine->in_links[l].from].scc;
+		for (__u32 m = engine->order_back[i]; m != NO_CLASS;
+		     m = engine->order_classes[m].next_member) {
+			const struct order_class *oc = &engine->order_classes[m];
+
+			for (__u32 j = 0; j < oc->nr_in; j++) {
+				__u32 prev = order[oc->in[j]].scc;
 
 				if (order[prev].mark_back == gen || order[prev].ord < lo)
 					continue;
@@ -1619,69 +1623,102 @@ static long order_search_back(struct engine *engine, __u32 start, __u32 lo, __u3
 	return n;
 }
 
-static int compare_u64(const void *a, const void *b)
+/* Distinct keys, ascending; here rather than qsort(): the order sorts at every update. */
+static void sort_keys(__u64 *v, size_t n)
 {
-	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+	while (n > 16) {
+		__u64 x = v[0], y = v[n / 2], z = v[n - 1], pivot, t;
+		size_t i = 0, j = n - 1;
 
-	return x < y ? -1 : x > y;
+		pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+		for (;;) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i >= j)
+				break;
+			t = v[i];
+			v[i++] = v[j];
+			v[j--] = t;
+		}
+		/* v[0..j] <= pivot <= v[j + 1..n): the smaller side first, the larger in the loop.
+		 */
+		if (j + 1 < n - j - 1) {
+			sort_keys(v, j + 1);
+			v += j + 1;
+			n -= j + 1;
+		} else {
+			sort_keys(v + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	for (size_t i = 1; i < n; i++) {
+		__u64 key = v[i];
+		size_t j = i;
+
+		for (; j > 0 && v[j - 1] > key; j--)
+			v[j] = v[j - 1];
+		v[j] = key;
+	}
 }
 
 /* comps[0..n), by their old position, take pool[0..n) in turn. */
-static void order_assign(struct engine *engine, const __u32 *comps, __u32 n, const __u32 *pool)
+static void order_assign(struct engine *engine, const __u64 *keys, __u32 n, const __u64 *pool)
 {
 	for (__u32 i = 0; i < n; i++)
-		engine->order_keys[i] = (__u64)engine->order[comps[i]].ord << 32 | comps[i];
-	qsort(engine->order_keys, n, sizeof(*engine->order_keys), compare_u64);
-	for (__u32 i = 0; i < n; i++)
-		engine->order[(__u32)engine->order_keys[i]].ord = pool[i];
+		engine->order[(__u32)keys[i]].ord = (__u32)(pool[i] >> 32);
 }
 
-/* comps[0..n) become one component, at position ord; the largest one's class represents it. */
-static void order_merge(struct engine *engine, const __u32 *comps, __u32 n, __u32 ord)
+/* The component keys[0..n) become one, at position ord; the largest one's class represents it. */
+static void order_merge(struct engine *engine, const __u64 *keys, __u32 n, __u32 ord)
 {
-	struct order_node *order = engine->order;
-	__u32 rep = comps[0];
+	struct order_class *oc = engine->order_classes;
+	__u32 rep = (__u32)keys[0];
 
 	for (__u32 i = 1; i < n; i++)
-		if (order[comps[i]].size > order[rep].size)
-			rep = comps[i];
+		if (oc[(__u32)keys[i]].size > oc[rep].size)
+			rep = (__u32)keys[i];
 	for (__u32 i = 0; i < n; i++) {
-		__u32 c = comps[i];
+		__u32 c = (__u32)keys[i];
 
 		if (c == rep)
 			continue;
-		for (__u32 m = c; m != NO_CLASS; m = order[m].next_member)
-			order[m].scc = rep;
-		order[order[rep].last].next_member = c;
-		order[rep].last = order[c].last;
-		order[rep].size += order[c].size;
+		for (__u32 m = c; m != NO_CLASS; m = oc[m].next_member)
+			engine->order[m].scc = rep;
+		oc[oc[rep].last].next_member = c;
+		oc[rep].last = oc[c].last;
+		oc[rep].size += oc[c].size;
 	}
-	order[rep].ord = ord;
+	engine->order[rep].ord = ord;
 }
 
 /*
  * Places the new dependency from -> to (from != to) in the order: 1 when
  * to reaches from, the classes of the cycles it closes now being one
  * component; 0 when it closes none; -ENOMEM, the order then being useless
- * (the in-link of every dependency must be known). Pearce and Kelly's
- * update: a dependency that goes against the order searches forwards from
- * to and backwards from from, only among the components placed between
- * the two, and hands their positions out again, those reaching from first
- * (in their old order), then the ones that now form a cycle with it as one
- * component, then those reached from to.
+ * (it must know every dependency). Pearce and Kelly's update: a dependency
+ * against the order searches forwards from to and backwards from from,
+ * only among the components placed between the two, and hands the
+ * positions they hold out again: to those reaching from first (in their
+ * old order), then to the ones now on a cycle with it as one component,
+ * then to those reached from to.
  */
 static int order_add(struct engine *engine, __u32 from, __u32 to)
 {
 	struct order_node *order;
-	__u32 a, b, gen, nr_pool = 0, nr_cycle = 0;
+	struct order_class *oc;
+	__u32 a, b, gen, nr_b = 0, nr_c, nr_f, nr_pool;
 	long nr_fwd, nr_back;
+	__u64 *keys, *pool;
 
-	if (order_reserve(engine) ||
-	    array_reserve(&engine->in_links, &engine->cap_in_links, engine->nr_in_links + 1))
+	if (order_reserve(engine))
 		return -ENOMEM;
+	oc = &engine->order_classes[to];
+	if (array_reserve(&oc->in, &oc->cap_in, oc->nr_in + 1))
+		return -ENOMEM;
+	oc->in[oc->nr_in++] = from;
 	order = engine->order;
-	engine->in_links[engine->nr_in_links] = (struct in_link){ from, order[to].first_in };
-	order[to].first_in = engine->nr_in_links++;
 	a = order[from].scc;
 	b = order[to].scc;
 	if (a == b)
@@ -1698,37 +1735,52 @@ static int order_add(struct engine *engine, __u32 from, __u32 to)
 	if (array_reserve(&engine->order_keys, &engine->cap_order_keys, nr_fwd + nr_back) ||
 	    array_reserve(&engine->order_pool, &engine->cap_order_pool, nr_fwd + nr_back))
 		return -ENOMEM;
+	keys = engine->order_keys;
+	pool = engine->order_pool;
 	/*
-	 * Reached both ways: on a cycle through the new dependency. They move
-	 * to the front of order_back[], the others reaching from behind them,
-	 * and out of order_fwd[].
+	 * keys (ord << 32 | component): those reaching from alone, then those
+	 * reached both ways (on a cycle through the new dependency), then
+	 * those reached from to alone.
 	 */
 	for (long i = 0; i < nr_back; i++) {
 		__u32 c = engine->order_back[i];
 
-		engine->order_pool[nr_pool++] = order[c].ord;
-		if (order[c].mark_fwd == gen) {
-			engine->order_back[i] = engine->order_back[nr_cycle];
-			engine->order_back[nr_cycle++] = c;
-		}
+		if (order[c].mark_fwd != gen)
+			keys[nr_b++] = (__u64)order[c].ord << 32 | c;
 	}
-	for (long i = 0, kept = 0; i < nr_fwd; i++) {
+	nr_c = nr_b;
+	for (long i = 0; i < nr_back; i++) {
+		__u32 c = engine->order_back[i];
+
+		if (order[c].mark_fwd == gen)
+			keys[nr_c++] = (__u64)order[c].ord << 32 | c;
+	}
+	nr_f = nr_c;
+	for (long i = 0; i < nr_fwd; i++) {
 		__u32 c = engine->order_fwd[i];
 
-		if (order[c].mark_back == gen)
-			continue;
-		engine->order_pool[nr_pool++] = order[c].ord;
-		engine->order_fwd[kept++] = c;
+		if (order[c].mark_back != gen)
+			keys[nr_f++] = (__u64)order[c].ord << 32 | c;
 	}
-	qsort(engine->order_pool, nr_pool, sizeof(*engine->order_pool), compare_u32);
-	nr_back -= nr_cycle;
-	nr_fwd -= nr_cycle;
-	order_assign(engine, engine->order_back + nr_cycle, (__u32)nr_back, engine->order_pool);
-	order_assign(engine, engine->order_fwd, (__u32)nr_fwd,
-		     engine->order_pool + nr_pool - nr_fwd);
-	if (!nr_cycle)
+	nr_pool = nr_f;
+	nr_f -= nr_c;
+	nr_c -= nr_b;
+	sort_keys(keys, nr_b);
+	sort_keys(keys + nr_b + nr_c, nr_f);
+	if (nr_c) {
+		memcpy(pool, keys, nr_pool * sizeof(*pool));
+		sort_keys(pool, nr_pool);
+	} else {
+		/* The positions are the two sorted runs merged. */
+		for (__u32 i = 0, j = nr_b, k = 0; k < nr_pool; k++)
+			pool[k] = j == nr_pool || (i < nr_b && keys[i] < keys[j]) ? keys[i++]
+										  : keys[j++];
+	}
+	order_assign(engine, keys, nr_b, pool);
+	order_assign(engine, keys + nr_b + nr_c, nr_f, pool + nr_pool - nr_f);
+	if (!nr_c)
 		return 0;
-	order_merge(engine, engine->order_back, nr_cycle, engine->order_pool[nr_back]);
+	order_merge(engine, keys + nr_b, nr_c, (__u32)(pool[nr_b] >> 32));
 	return 1;
 }
 
@@ -2544,8 +2596,10 @@ void engine__free(struct engine *engine)
 	free(engine->visits);
 	free(engine->path);
 	free(engine->scratch);
+	for (__u32 i = 0; i < engine->nr_order; i++)
+		free(engine->order_classes[i].in);
 	free(engine->order);
-	free(engine->in_links);
+	free(engine->order_classes);
 	free(engine->order_fwd);
 	free(engine->order_back);
 	free(engine->order_keys);
