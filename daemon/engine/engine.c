@@ -404,7 +404,7 @@ struct engine {
 	__u32 cap_order_back;
 	__u64 *order_keys; /* ord << 32 | component, for sorting */
 	__u32 cap_order_keys;
-	__u64 *order_pool; /* the positions to hand out again, as keys */
+	__u64 *order_pool; /* the positions to hand out again, as keys; room to sort */
 	__u32 cap_order_pool;
 
 	struct engine_stats stats;
@@ -1623,43 +1623,40 @@ static long order_search_back(struct engine *engine, __u32 start, __u32 lo, __u3
 	return n;
 }
 
-/* Distinct keys, ascending; here rather than qsort(): the order sorts at every update. */
-static void sort_keys(__u64 *v, size_t n)
+/*
+ * Distinct keys (ord << 32 | component), ascending by ord, ords below
+ * next_ord: a radix sort of the ord's bytes into tmp and back, insertion
+ * for a few. The order sorts at every update: qsort()'s calls cost more.
+ */
+static void sort_keys(const struct engine *engine, __u64 *v, __u32 n, __u64 *tmp)
 {
-	while (n > 16) {
-		__u64 x = v[0], y = v[n / 2], z = v[n - 1], pivot, t;
-		size_t i = 0, j = n - 1;
+	__u32 passes = 0;
 
-		pivot = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
-		for (;;) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i >= j)
-				break;
-			t = v[i];
-			v[i++] = v[j];
-			v[j--] = t;
+	if (n <= 32) {
+		for (__u32 i = 1; i < n; i++) {
+			__u64 key = v[i];
+			__u32 j = i;
+
+			for (; j > 0 && v[j - 1] > key; j--)
+				v[j] = v[j - 1];
+			v[j] = key;
 		}
-		/* v[0..j] <= pivot <= v[j + 1..n): the smaller side first, the larger in the loop.
-		 */
-		if (j + 1 < n - j - 1) {
-			sort_keys(v, j + 1);
-			v += j + 1;
-			n -= j + 1;
-		} else {
-			sort_keys(v + j + 1, n - j - 1);
-			n = j + 1;
-		}
+		return;
 	}
-	for (size_t i = 1; i < n; i++) {
-		__u64 key = v[i];
-		size_t j = i;
+	while (passes < 4 && engine->next_ord >> (8 * passes))
+		passes++;
+	/* An even number of passes ends in v. */
+	passes += passes & 1;
+	for (__u32 p = 0; p < passes; p++) {
+		__u32 count[257] = { 0 }, shift = 32 + 8 * p;
+		__u64 *from = p & 1 ? tmp : v, *to = p & 1 ? v : tmp;
 
-		for (; j > 0 && v[j - 1] > key; j--)
-			v[j] = v[j - 1];
-		v[j] = key;
+		for (__u32 i = 0; i < n; i++)
+			count[((from[i] >> shift) & 0xff) + 1]++;
+		for (__u32 d = 1; d < 256; d++)
+			count[d] += count[d - 1];
+		for (__u32 i = 0; i < n; i++)
+			to[count[(from[i] >> shift) & 0xff]++] = from[i];
 	}
 }
 
@@ -1733,7 +1730,7 @@ static int order_add(struct engine *engine, __u32 from, __u32 to)
 	if (nr_back < 0)
 		return (int)nr_back;
 	if (array_reserve(&engine->order_keys, &engine->cap_order_keys, nr_fwd + nr_back) ||
-	    array_reserve(&engine->order_pool, &engine->cap_order_pool, nr_fwd + nr_back))
+	    array_reserve(&engine->order_pool, &engine->cap_order_pool, 2 * (nr_fwd + nr_back)))
 		return -ENOMEM;
 	keys = engine->order_keys;
 	pool = engine->order_pool;
@@ -1765,11 +1762,11 @@ static int order_add(struct engine *engine, __u32 from, __u32 to)
 	nr_pool = nr_f;
 	nr_f -= nr_c;
 	nr_c -= nr_b;
-	sort_keys(keys, nr_b);
-	sort_keys(keys + nr_b + nr_c, nr_f);
+	sort_keys(engine, keys, nr_b, pool);
+	sort_keys(engine, keys + nr_b + nr_c, nr_f, pool);
 	if (nr_c) {
 		memcpy(pool, keys, nr_pool * sizeof(*pool));
-		sort_keys(pool, nr_pool);
+		sort_keys(engine, pool, nr_pool, pool + nr_pool);
 	} else {
 		/* The positions are the two sorted runs merged. */
 		for (__u32 i = 0, j = nr_b, k = 0; k < nr_pool; k++)

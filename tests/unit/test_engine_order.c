@@ -23,7 +23,7 @@
 #include "engine/rules.h"
 #include "event/symtab.h"
 
-#define MAX_CLASSES 48
+#define MAX_CLASSES 400
 
 union event_buf {
 	struct ld_event ev;
@@ -185,8 +185,8 @@ static void pair_new(struct pair *p, unsigned int seed)
 		assert_non_null(p->engine[i]);
 	}
 	engine__set_plain_search(p->engine[1]);
-	/* Mostly small graphs, where every shape comes up; some larger ones. */
-	p->n = rnd(p, 4) ? 1 + rnd(p, 10) : 1 + rnd(p, MAX_CLASSES);
+	/* Mostly small graphs, where every shape comes up; some larger ones, long reorders. */
+	p->n = rnd(p, 4) ? 1 + rnd(p, 10) : rnd(p, 8) ? 1 + rnd(p, 48) : 1 + rnd(p, MAX_CLASSES);
 }
 
 static void pair_free(struct pair *p)
@@ -306,7 +306,7 @@ static void test_random_graphs(void **state)
 		pair_new(&p, seed);
 		for (unsigned int i = 0; i < p.n; i++)
 			init_lock(&p, i);
-		steps = rnd(&p, 3) ? rnd(&p, 60) : rnd(&p, 600);
+		steps = rnd(&p, 3) ? rnd(&p, 60) : p.n > 48 ? rnd(&p, 4000) : rnd(&p, 600);
 		for (unsigned int i = 0; i < steps; i++) {
 			step(&p);
 			/* Now and then midway too: a finding made late could hide an early mistake.
