@@ -83,6 +83,24 @@
  * only counts. Suppressed findings are kept, flagged, and counted apart.
  * The engine never switches itself off, unlike lockdep after a report.
  *
+ * The order. The engine keeps the classes in an order the dependencies
+ * respect, so that most new dependencies are known to close no cycle
+ * without a search. The graph keeps its cycles, so the order is one of
+ * its strongly connected components: the classes a cycle joins are one
+ * component and share its position, and a dependency between two
+ * components goes from the one placed first to the other (the graph of
+ * components has no cycle). A new A -> B, A != B:
+ *  - A and B in one component: it closes a cycle;
+ *  - A's component placed before B's: it closes none, nothing is searched;
+ *  - else a search forwards from B and one backwards from A, among the
+ *    components placed between the two and no others, either meet (a
+ *    cycle: the components on it become one) or hand the positions they
+ *    cover out again, those reaching A first (Pearce and Kelly's dynamic
+ *    topological order, ACM JEA 11, 2006).
+ * The breadth-first search of a cycle runs only once a cycle is known,
+ * and only within the component of A and B, which holds every path from
+ * B back to A: it finds the path a search of the whole graph would.
+ *
  * Losses. A lost event may have been a release. After a loss the held
  * stacks and reclaim context of the task named (or of every task) are
  * dropped, so that nothing held across a gap can become the source of a
@@ -104,7 +122,10 @@
  * may lag in those bytes and in its out_slot, never in what anyone reads:
  * edge_count() adds them up, and an edge anything hangs off (a finding, a
  * struct dependency handed out, a primed taint) is counted at once. Only a
- * new dependency searches the graph.
+ * new dependency against the order searches the graph.
+ *
+ * One file, read best whole: classes, held stacks, the graph and its
+ * findings are one model.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -295,6 +316,29 @@ struct visit {
 	__u32 edge; /* the edge that reached it in that search */
 };
 
+/*
+ * A class's place in the dependencies' order (see the header), what the
+ * order's searches read for every dependency they follow: small, so that
+ * the searches stay in cache. Only the representative of a strongly
+ * connected component (its first class while it has one) has an ord.
+ */
+struct order_node {
+	__u32 scc; /* the representative of the class's component */
+	__u32 ord; /* the component's position */
+	__u32 mark_fwd; /* order_gen of the forward search that reached it */
+	__u32 mark_back; /* order_gen of the backward search that reached it */
+};
+
+/* The rest of it: the class's dependencies in, and its component's classes. */
+struct order_class {
+	__u32 *in; /* classes with a dependency to this one, oldest first */
+	__u32 nr_in;
+	__u32 cap_in;
+	__u32 next_member; /* next class of the component, NO_CLASS at its end */
+	__u32 last; /* at the representative: the component's last class */
+	__u32 size; /* at the representative: its number of classes */
+};
+
 struct engine {
 	const struct rules *rules;
 	struct symtab *symtab;
@@ -346,6 +390,24 @@ struct engine {
 	__u32 cap_path;
 	__u32 *scratch; /* class ids of a finding being looked up */
 	__u32 cap_scratch;
+
+	/* The dependencies' order, see order_add(); by class id. */
+	bool order_off; /* every new dependency searches the whole graph */
+	struct order_node *order;
+	struct order_class *order_classes;
+	__u32 nr_order;
+	__u32 cap_order;
+	__u32 cap_order_classes;
+	__u32 next_ord;
+	__u32 order_gen;
+	__u32 *order_fwd; /* components the forward search reached */
+	__u32 cap_order_fwd;
+	__u32 *order_back; /* components the backward search reached */
+	__u32 cap_order_back;
+	__u64 *order_keys; /* ord << 32 | component, for sorting */
+	__u32 cap_order_keys;
+	__u64 *order_pool; /* the positions to hand out again, as keys; room to sort */
+	__u32 cap_order_pool;
 
 	struct engine_stats stats;
 
@@ -678,7 +740,8 @@ static __u64 instance_value(const struct engine *engine, __u32 class_id)
 	return class_id | (class->novalidate || class->nested ? INSTANCE_ANNOTATED : 0);
 }
 
-/* The class of the lock ev acquires, which task is taking (4. and 5. above when no init named it). */
+/* The class of the lock ev acquires, which task is taking (4. and 5. above when no init named it).
+ */
 static __u32 class_for_lock(struct engine *engine, const struct task *task,
 			    const struct ld_event *ev)
 {
@@ -1467,6 +1530,259 @@ static void finding_hit(struct engine *engine, __u32 index_plus_one)
 		engine->findings[index_plus_one - 1]->pub.count++;
 }
 
+/* --- the dependencies' order ----------------------------------------- */
+
+/* The classes created since the last call: a component each, last in the order. */
+static int order_reserve(struct engine *engine)
+{
+	if (array_reserve(&engine->order, &engine->cap_order, engine->nr_classes) ||
+	    array_reserve(&engine->order_classes, &engine->cap_order_classes, engine->nr_classes))
+		return -ENOMEM;
+	for (__u32 id = engine->nr_order; id < engine->nr_classes; id++) {
+		engine->order[id] = (struct order_node){ .scc = id, .ord = engine->next_ord++ };
+		engine->order_classes[id] = (struct order_class){
+			.next_member = NO_CLASS,
+			.last = id,
+			.size = 1,
+		};
+	}
+	engine->nr_order = engine->nr_classes;
+	return 0;
+}
+
+static __u32 next_order_gen(struct engine *engine)
+{
+	if (++engine->order_gen == 0) {
+		for (__u32 i = 0; i < engine->nr_order; i++)
+			engine->order[i].mark_fwd = engine->order[i].mark_back = 0;
+		engine->order_gen = 1;
+	}
+	return engine->order_gen;
+}
+
+/*
+ * The components reachable from start placed at most at hi, into
+ * order_fwd[] (start first): how many, or -ENOMEM.
+ */
+static long order_search_fwd(struct engine *engine, __u32 start, __u32 hi, __u32 gen)
+{
+	struct order_node *order = engine->order;
+	__u32 n = 0;
+
+	if (array_reserve(&engine->order_fwd, &engine->cap_order_fwd, 1))
+		return -ENOMEM;
+	order[start].mark_fwd = gen;
+	engine->order_fwd[n++] = start;
+	for (__u32 i = 0; i < n; i++) {
+		for (__u32 m = engine->order_fwd[i]; m != NO_CLASS;
+		     m = engine->order_classes[m].next_member) {
+			const struct class *class = &engine->classes[m];
+
+			for (__u32 j = 0; j < class->nr_out; j++) {
+				__u32 next = order[class->out[j].to].scc;
+
+				if (order[next].mark_fwd == gen || order[next].ord > hi)
+					continue;
+				if (array_reserve(&engine->order_fwd, &engine->cap_order_fwd,
+						  n + 1))
+					return -ENOMEM;
+				order[next].mark_fwd = gen;
+				engine->order_fwd[n++] = next;
+			}
+		}
+	}
+	return n;
+}
+
+/* The components reaching start placed at least at lo, into order_back[]. */
+static long order_search_back(struct engine *engine, __u32 start, __u32 lo, __u32 gen)
+{
+	struct order_node *order = engine->order;
+	__u32 n = 0;
+
+	if (array_reserve(&engine->order_back, &engine->cap_order_back, 1))
+		return -ENOMEM;
+	order[start].mark_back = gen;
+	engine->order_back[n++] = start;
+	for (__u32 i = 0; i < n; i++) {
+		for (__u32 m = engine->order_back[i]; m != NO_CLASS;
+		     m = engine->order_classes[m].next_member) {
+			const struct order_class *oc = &engine->order_classes[m];
+
+			for (__u32 j = 0; j < oc->nr_in; j++) {
+				__u32 prev = order[oc->in[j]].scc;
+
+				if (order[prev].mark_back == gen || order[prev].ord < lo)
+					continue;
+				if (array_reserve(&engine->order_back, &engine->cap_order_back,
+						  n + 1))
+					return -ENOMEM;
+				order[prev].mark_back = gen;
+				engine->order_back[n++] = prev;
+			}
+		}
+	}
+	return n;
+}
+
+/*
+ * Distinct keys (ord << 32 | component), ascending by ord, ords below
+ * next_ord: a radix sort of the ord's bytes into tmp and back, insertion
+ * for a few. The order sorts at every update: qsort()'s calls cost more.
+ */
+static void sort_keys(const struct engine *engine, __u64 *v, __u32 n, __u64 *tmp)
+{
+	__u32 passes = 0;
+
+	if (n <= 32) {
+		for (__u32 i = 1; i < n; i++) {
+			__u64 key = v[i];
+			__u32 j = i;
+
+			for (; j > 0 && v[j - 1] > key; j--)
+				v[j] = v[j - 1];
+			v[j] = key;
+		}
+		return;
+	}
+	while (passes < 4 && engine->next_ord >> (8 * passes))
+		passes++;
+	/* An even number of passes ends in v. */
+	passes += passes & 1;
+	for (__u32 p = 0; p < passes; p++) {
+		__u32 count[257] = { 0 }, shift = 32 + 8 * p;
+		__u64 *from = p & 1 ? tmp : v, *to = p & 1 ? v : tmp;
+
+		for (__u32 i = 0; i < n; i++)
+			count[((from[i] >> shift) & 0xff) + 1]++;
+		for (__u32 d = 1; d < 256; d++)
+			count[d] += count[d - 1];
+		for (__u32 i = 0; i < n; i++)
+			to[count[(from[i] >> shift) & 0xff]++] = from[i];
+	}
+}
+
+/* comps[0..n), by their old position, take pool[0..n) in turn. */
+static void order_assign(struct engine *engine, const __u64 *keys, __u32 n, const __u64 *pool)
+{
+	for (__u32 i = 0; i < n; i++)
+		engine->order[(__u32)keys[i]].ord = (__u32)(pool[i] >> 32);
+}
+
+/* The component keys[0..n) become one, at position ord; the largest one's class represents it. */
+static void order_merge(struct engine *engine, const __u64 *keys, __u32 n, __u32 ord)
+{
+	struct order_class *oc = engine->order_classes;
+	__u32 rep = (__u32)keys[0];
+
+	for (__u32 i = 1; i < n; i++)
+		if (oc[(__u32)keys[i]].size > oc[rep].size)
+			rep = (__u32)keys[i];
+	for (__u32 i = 0; i < n; i++) {
+		__u32 c = (__u32)keys[i];
+
+		if (c == rep)
+			continue;
+		for (__u32 m = c; m != NO_CLASS; m = oc[m].next_member)
+			engine->order[m].scc = rep;
+		oc[oc[rep].last].next_member = c;
+		oc[rep].last = oc[c].last;
+		oc[rep].size += oc[c].size;
+	}
+	engine->order[rep].ord = ord;
+}
+
+/*
+ * Places the new dependency from -> to (from != to) in the order: 1 when
+ * to reaches from, the classes of the cycles it closes now being one
+ * component; 0 when it closes none; -ENOMEM, the order then being useless
+ * (it must know every dependency). Pearce and Kelly's update: a dependency
+ * against the order searches forwards from to and backwards from from,
+ * only among the components placed between the two, and hands the
+ * positions they hold out again: to those reaching from first (in their
+ * old order), then to the ones now on a cycle with it as one component,
+ * then to those reached from to.
+ */
+static int order_add(struct engine *engine, __u32 from, __u32 to)
+{
+	struct order_node *order;
+	struct order_class *oc;
+	__u32 a, b, gen, nr_b = 0, nr_c, nr_f, nr_pool;
+	long nr_fwd, nr_back;
+	__u64 *keys, *pool;
+
+	if (order_reserve(engine))
+		return -ENOMEM;
+	oc = &engine->order_classes[to];
+	if (array_reserve(&oc->in, &oc->cap_in, oc->nr_in + 1))
+		return -ENOMEM;
+	oc->in[oc->nr_in++] = from;
+	order = engine->order;
+	a = order[from].scc;
+	b = order[to].scc;
+	if (a == b)
+		return 1;
+	if (order[a].ord < order[b].ord)
+		return 0;
+	gen = next_order_gen(engine);
+	nr_fwd = order_search_fwd(engine, b, order[a].ord, gen);
+	if (nr_fwd < 0)
+		return (int)nr_fwd;
+	nr_back = order_search_back(engine, a, order[b].ord, gen);
+	if (nr_back < 0)
+		return (int)nr_back;
+	if (array_reserve(&engine->order_keys, &engine->cap_order_keys, nr_fwd + nr_back) ||
+	    array_reserve(&engine->order_pool, &engine->cap_order_pool, 2 * (nr_fwd + nr_back)))
+		return -ENOMEM;
+	keys = engine->order_keys;
+	pool = engine->order_pool;
+	/*
+	 * keys (ord << 32 | component): those reaching from alone, then those
+	 * reached both ways (on a cycle through the new dependency), then
+	 * those reached from to alone.
+	 */
+	for (long i = 0; i < nr_back; i++) {
+		__u32 c = engine->order_back[i];
+
+		if (order[c].mark_fwd != gen)
+			keys[nr_b++] = (__u64)order[c].ord << 32 | c;
+	}
+	nr_c = nr_b;
+	for (long i = 0; i < nr_back; i++) {
+		__u32 c = engine->order_back[i];
+
+		if (order[c].mark_fwd == gen)
+			keys[nr_c++] = (__u64)order[c].ord << 32 | c;
+	}
+	nr_f = nr_c;
+	for (long i = 0; i < nr_fwd; i++) {
+		__u32 c = engine->order_fwd[i];
+
+		if (order[c].mark_back != gen)
+			keys[nr_f++] = (__u64)order[c].ord << 32 | c;
+	}
+	nr_pool = nr_f;
+	nr_f -= nr_c;
+	nr_c -= nr_b;
+	sort_keys(engine, keys, nr_b, pool);
+	sort_keys(engine, keys + nr_b + nr_c, nr_f, pool);
+	if (nr_c) {
+		memcpy(pool, keys, nr_pool * sizeof(*pool));
+		sort_keys(engine, pool, nr_pool, pool + nr_pool);
+	} else {
+		/* The positions are the two sorted runs merged. */
+		for (__u32 i = 0, j = nr_b, k = 0; k < nr_pool; k++)
+			pool[k] = j == nr_pool || (i < nr_b && keys[i] < keys[j]) ? keys[i++]
+										  : keys[j++];
+	}
+	order_assign(engine, keys, nr_b, pool);
+	order_assign(engine, keys + nr_b + nr_c, nr_f, pool + nr_pool - nr_f);
+	if (!nr_c)
+		return 0;
+	order_merge(engine, keys + nr_b, nr_c, (__u32)(pool[nr_b] >> 32));
+	return 1;
+}
+
 /* --- cycle search ---------------------------------------------------- */
 
 static __u32 next_visit_gen(struct engine *engine)
@@ -1481,9 +1797,11 @@ static __u32 next_visit_gen(struct engine *engine)
 /*
  * Breadth-first from start along the dependencies: 1 when target is
  * reachable (each class reached remembers its edge in visits[]), 0 when not,
- * or -ENOMEM.
+ * or -ENOMEM. within: the component of both (NO_CLASS: not known), out of
+ * which nothing reached from start leads back to target: leaving those
+ * classes out changes neither what the search reaches first nor how.
  */
-static int search_path(struct engine *engine, __u32 start, __u32 target)
+static int search_path(struct engine *engine, __u32 start, __u32 target, __u32 within)
 {
 	__u32 head = 0, tail = 0, gen;
 
@@ -1517,6 +1835,8 @@ static int search_path(struct engine *engine, __u32 start, __u32 target)
 			const struct out_edge *out = &class->out[i];
 			struct visit *next = &engine->visits[out->to];
 
+			if (within != NO_CLASS && engine->order[out->to].scc != within)
+				continue;
 			if (next->gen != gen) {
 				next->gen = gen;
 				next->edge = out->edge;
@@ -1539,10 +1859,21 @@ static int check_cycle(struct engine *engine, struct task *task, __u32 edge_inde
 	const struct edge *edge = edge_at(engine, edge_index);
 	__u32 from = edge->from, to = edge->to;
 	__u32 n = 0, *cycle;
+	__u32 within = NO_CLASS;
 	bool through_reclaim = false;
 	int ret;
 
-	ret = search_path(engine, to, from);
+	if (!engine->order_off) {
+		ret = order_add(engine, from, to);
+		if (ret == 0)
+			return 0;
+		/* Out of memory, the order is lost: the plain search still finds every cycle. */
+		if (ret < 0)
+			engine->order_off = true;
+		else
+			within = engine->order[from].scc;
+	}
+	ret = search_path(engine, to, from, within);
 	if (ret <= 0)
 		return ret;
 	for (__u32 c = from; c != to; c = edge_at(engine, engine->visits[c].edge)->from) {
@@ -2276,6 +2607,14 @@ void engine__free(struct engine *engine)
 	free(engine->visits);
 	free(engine->path);
 	free(engine->scratch);
+	for (__u32 i = 0; i < engine->nr_order; i++)
+		free(engine->order_classes[i].in);
+	free(engine->order);
+	free(engine->order_classes);
+	free(engine->order_fwd);
+	free(engine->order_back);
+	free(engine->order_keys);
+	free(engine->order_pool);
 	arena_free(&engine->arena);
 	gfp_layout__free(engine->gfp);
 	igt_tracker__free(engine->igt);
@@ -2293,6 +2632,11 @@ int engine__set_gfp_layout(struct engine *engine, const struct gfp_layout *layou
 	gfp_layout__free(engine->gfp);
 	engine->gfp = copy;
 	return 0;
+}
+
+void engine__set_plain_search(struct engine *engine)
+{
+	engine->order_off = true;
 }
 
 void engine__set_finding_fn(struct engine *engine, engine_finding_fn fn, void *ctx)

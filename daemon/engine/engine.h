@@ -44,6 +44,12 @@ void engine__free(struct engine *engine);
 /* The gfp layout allocations are decoded with; the default until set. Copied. */
 int engine__set_gfp_layout(struct engine *engine, const struct gfp_layout *layout);
 void engine__set_finding_fn(struct engine *engine, engine_finding_fn fn, void *ctx);
+/*
+ * For tests: from now on every new dependency searches the whole graph for
+ * a cycle, as the engine did before it kept an order. The findings must be
+ * the same, in the same order.
+ */
+void engine__set_plain_search(struct engine *engine);
 
 /* 0, or -ENOMEM (logged); an event the engine cannot use is counted and ignored. */
 int engine__feed(struct engine *engine, const struct ld_event *event);

@@ -30,6 +30,16 @@
  *  - random: every lock picked at random within a window of the order, so
  *    nearly every acquisition forms a new chain (the benchmark's first
  *    shape, kept to compare: a worst case for any cache).
+ *
+ * Two more modes measure the cycle search, not the shape of a driver (-n
+ * is not used): 20,000 classes of one lock each, initialised in a random
+ * order, and 220,000 nestings of two locks, in a random order too.
+ *  - graph: 220,000 dependencies: one long chain through all classes,
+ *    random forward ones (from a class to one later in the chain), and, last,
+ *    one back edge that closes one long cycle;
+ *  - graph-known: the chain and the back edge alone; the other nestings
+ *    take a dependency of the chain again. The same number of events, a
+ *    tenth of the dependencies.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +50,7 @@
 
 #include "event/gfp.h"
 #include "event/symtab.h"
+#include "lib/hashmap.h"
 #include "source/trace/trace.h"
 
 #define NR_CLASSES	    400
@@ -53,6 +64,9 @@
 #define NR_PATHS	    2000
 #define SEEN_SLOTS	    (1u << 23) /* ops already sent with a whole stack */
 #define UNLOCK_OFFSET	    0x40
+
+#define GRAPH_CLASSES  20000
+#define GRAPH_NESTINGS 220000
 
 #define TEXT_BASE 0xffffffff81000000ULL
 #define DATA_BASE 0xffffffff82800000ULL
@@ -491,10 +505,112 @@ static int step(struct gen *g)
 	return do_acquire(g, t, false);
 }
 
+/* One nesting: class a's lock, then class b's, released in reverse. */
+static int graph_nest(struct gen *g, unsigned int a, unsigned int b, __u32 pid)
+{
+	const unsigned int pair[2] = { a, b };
+	struct ld_event *ev;
+	int err;
+
+	for (int i = 0; i < 2; i++) {
+		ev = start_event(g, LD_EV_ACQUIRE, pid);
+		ev->acquire.lock = HEAP_BASE + (__u64)pair[i] * 0x80;
+		ev->acquire.ip = function_addr(pair[i] % NR_FUNCTIONS);
+		ev->acquire.lock_type = LD_LOCK_MUTEX;
+		snprintf(ev->comm, sizeof(ev->comm), "graph_%u", pid);
+		set_stack(ev, &ev->acquire.ip, 1);
+		err = emit(g, ev);
+		if (err)
+			return err;
+	}
+	for (int i = 2; i-- > 0;) {
+		ev = start_event(g, LD_EV_RELEASE, pid);
+		ev->release.lock = HEAP_BASE + (__u64)pair[i] * 0x80;
+		ev->release.ip = function_addr(pair[i] % NR_FUNCTIONS) + UNLOCK_OFFSET;
+		err = emit(g, ev);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void shuffle(struct gen *g, __u64 *v, unsigned int n)
+{
+	for (unsigned int i = n; i > 1; i--) {
+		unsigned int j = below(g, i);
+		__u64 t = v[i - 1];
+
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+/* The graph modes (see the top): known says whether the extra nestings repeat the chain. */
+static int gen_graph(struct gen *g, bool known)
+{
+	__u64 *order = calloc(GRAPH_NESTINGS > GRAPH_CLASSES ? GRAPH_NESTINGS : GRAPH_CLASSES,
+			      sizeof(*order));
+	struct hmap pairs = { 0 };
+	unsigned int n = 0;
+	char name[64];
+	int err = -ENOMEM;
+
+	if (!order)
+		return -ENOMEM;
+	for (unsigned int c = 0; c < GRAPH_CLASSES; c++)
+		order[c] = c;
+	shuffle(g, order, GRAPH_CLASSES);
+	for (unsigned int i = 0; i < GRAPH_CLASSES; i++) {
+		struct ld_event *ev = start_event(g, LD_EV_INIT, 1);
+
+		snprintf(name, sizeof(name), "&chain%llu->lock", (unsigned long long)order[i]);
+		ev->init.lock = HEAP_BASE + order[i] * 0x80;
+		ev->init.site = function_addr((unsigned int)(order[i] % NR_FUNCTIONS));
+		set_text(ev, name);
+		err = emit(g, ev);
+		if (err)
+			goto cleanup;
+	}
+	/* Nestings as a << 32 | b: the chain, then forward ones, each once, or the chain again. */
+	for (unsigned int c = 0; c + 1 < GRAPH_CLASSES; c++) {
+		order[n++] = (__u64)c << 32 | (c + 1);
+		if (hmap_insert(&pairs, order[n - 1], 1))
+			goto cleanup;
+	}
+	while (n < GRAPH_NESTINGS - 1) {
+		unsigned int a = below(g, GRAPH_CLASSES), b = below(g, GRAPH_CLASSES);
+		__u64 key = (__u64)(a < b ? a : b) << 32 | (a < b ? b : a);
+
+		if (known) {
+			a = below(g, GRAPH_CLASSES - 1);
+			order[n++] = (__u64)a << 32 | (a + 1);
+			continue;
+		}
+		if (a == b || hmap_find(&pairs, key, NULL, NULL))
+			continue;
+		if (hmap_insert(&pairs, key, 1))
+			goto cleanup;
+		order[n++] = key;
+	}
+	shuffle(g, order, n);
+	for (unsigned int i = 0; i < n; i++) {
+		err = graph_nest(g, (unsigned int)(order[i] >> 32), (unsigned int)order[i],
+				 1000 + i % NR_TASKS);
+		if (err)
+			goto cleanup;
+	}
+	err = graph_nest(g, GRAPH_CLASSES - 1, 0, 1000);
+cleanup:
+	hmap_free(&pairs);
+	free(order);
+	return err;
+}
+
 static int usage(const char *why)
 {
 	fprintf(stderr,
-		"bench-gen: %s\nusage: bench-gen -n EVENTS -o FILE [-s SEED] [-l LEVEL] [-m paths|random]\n",
+		"bench-gen: %s\nusage: bench-gen -n EVENTS -o FILE [-s SEED] [-l LEVEL] [-m paths|random]\n"
+		"       bench-gen -m graph|graph-known -o FILE [-s SEED] [-l LEVEL]\n",
 		why);
 	return 2;
 }
@@ -506,7 +622,8 @@ int main(int argc, char **argv)
 	struct gfp_layout *gfp = NULL;
 	struct gen *g = calloc(1, sizeof(*g));
 	__u64 *seen = calloc(SEEN_SLOTS, sizeof(*seen));
-	const char *out = NULL;
+	const char *out = NULL, *mode = "paths";
+	bool graph = false;
 	struct timespec t0, t1;
 	int opt, err = 0;
 
@@ -529,17 +646,19 @@ int main(int argc, char **argv)
 			opts.compression_level = atoi(optarg);
 			break;
 		case 'm':
-			if (strcmp(optarg, "random") && strcmp(optarg, "paths"))
-				return usage("-m takes paths or random");
-			g->random_picks = !strcmp(optarg, "random");
+			mode = optarg;
+			graph = !strcmp(mode, "graph") || !strcmp(mode, "graph-known");
+			if (strcmp(mode, "random") && strcmp(mode, "paths") && !graph)
+				return usage("-m takes paths, random, graph or graph-known");
+			g->random_picks = !strcmp(mode, "random");
 			break;
 		default:
 			return usage("unknown option");
 		}
 	}
-	if (!out || g->target == 0 || optind != argc)
+	if (!out || (g->target == 0 && !graph) || optind != argc)
 		return usage("-n and -o are required");
-	if (g->target < NR_CLASSES * INSTANCES_PER_CLASS + 1000)
+	if (!graph && g->target < NR_CLASSES * INSTANCES_PER_CLASS + 1000)
 		return usage("-n must be at least 3000 (the init events alone take 2000)");
 
 	if (symtab__new(&symtab) || gfp_layout__new_default(&gfp) || setup_symbols(g, symtab)) {
@@ -557,6 +676,10 @@ int main(int argc, char **argv)
 		snprintf(g->tasks[i].comm, sizeof(g->tasks[i].comm),
 			 i % 4 ? "gem_exec_%u" : "kworker/%u", i);
 	}
+	if (graph) {
+		err = gen_graph(g, !strcmp(mode, "graph-known"));
+		goto close;
+	}
 	for (unsigned int i = 0; i < NR_INVERSIONS; i++)
 		g->inversion_at[i] = g->target / (NR_INVERSIONS + 1) * (i + 1);
 	err = setup_locks(g);
@@ -564,6 +687,7 @@ int main(int argc, char **argv)
 		setup_paths(g);
 	while (!err && g->written < g->target)
 		err = step(g);
+close:
 	if (err) {
 		trace_writer__close(g->writer);
 		goto cleanup;
