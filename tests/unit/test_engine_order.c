@@ -16,6 +16,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "constructors.h"
+
 #include "engine/engine.h"
 #include "event/event.h"
 #include "engine/finding.h"
@@ -172,8 +174,8 @@ static void pair_new(struct pair *p, unsigned int seed)
 	const char *yaml;
 
 	*p = (struct pair){ .seed = seed, .rng = 0x9e3779b97f4a7c15ull * (seed + 1) };
-	p->symtab = symtab__new();
-	p->gfp = gfp_layout__new_default();
+	p->symtab = new_symtab();
+	p->gfp = new_default_gfp_layout();
 	assert_non_null(p->symtab);
 	assert_non_null(p->gfp);
 	yaml = rule_sets[rnd(p, 3)];
@@ -181,7 +183,7 @@ static void pair_new(struct pair *p, unsigned int seed)
 		assert_int_equal(rules__load_buffer("order.yaml", yaml, strlen(yaml), &p->rules),
 				 0);
 	for (int i = 0; i < 2; i++) {
-		p->engine[i] = engine__new(p->rules, p->symtab);
+		p->engine[i] = new_engine(p->rules, p->symtab);
 		assert_non_null(p->engine[i]);
 	}
 	engine__set_plain_search(p->engine[1]);
