@@ -13,7 +13,7 @@
 
 #include "event/event.h"
 #include "lockdepd_bpf.h"
-#include "source/live/live_private.h"
+#include "source/live/capture.h"
 
 struct capture {
 	unsigned int calls;

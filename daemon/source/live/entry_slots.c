@@ -29,7 +29,7 @@
 
 #define DEFAULT_RINGBUF_MB 16
 #define MAX_MODULE_BTFS	   64
-#include "source/live/live_private.h"
+#include "source/live/capture.h"
 
 /* --- the entry object ------------------------------------------------------- */
 

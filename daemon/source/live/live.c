@@ -36,115 +36,15 @@
 #include "engine/rules.h"
 #include "event/symtab.h"
 
-#define DEFAULT_RINGBUF_MB 16
-#include "source/live/live_private.h"
+#include "source/live/capture.h"
 
-/* --- libbpf messages ------------------------------------------------------- */
-
-/* libbpf's last warning, quoted when a load fails. */
-static char libbpf_last_warning[256];
-
-void live_forget_libbpf_warning(void)
-{
-	libbpf_last_warning[0] = '\0';
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	static char msg[65536];
-	char *line, *save = NULL;
-	size_t n;
-
-	if (level == LIBBPF_DEBUG && log_get_max_level() < LOG_LEVEL_DEBUG)
-		return 0;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	if (level == LIBBPF_WARN)
-		snprintf(libbpf_last_warning, sizeof(libbpf_last_warning), "%s", msg);
-	/* A verifier log is many lines: one message each. */
-	for (line = strtok_r(msg, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		log_debug("%s", line);
-	return 0;
-}
-
-/* --- helpers ------------------------------------------------------------------- */
-
-int live_links_add(struct live *live, struct bpf_link *link)
-{
-	if (live->nr_links == live->links_capacity) {
-		size_t grown = live->links_capacity ? live->links_capacity * 2 : 64;
-		struct bpf_link **links = realloc(live->links, grown * sizeof(*links));
-
-		if (!links)
-			return -ENOMEM;
-		live->links = links;
-		live->links_capacity = grown;
-	}
-	live->links[live->nr_links++] = link;
-	return 0;
-}
+/* --- the core object ---------------------------------------------------------- */
 
 static void links_destroy(struct live *live)
 {
 	/* Acquires were attached last: detach them first, releases last. */
 	while (live->nr_links)
 		bpf_link__destroy(live->links[--live->nr_links]);
-}
-
-static bool kernel_has_kprobes(void)
-{
-	const char *tracefs = tracefs_path();
-	char path[256];
-
-	if (access("/sys/bus/event_source/devices/kprobe", F_OK) == 0)
-		return true;
-	if (!tracefs)
-		return false;
-	snprintf(path, sizeof(path), "%s/kprobe_events", tracefs);
-	return access(path, F_OK) == 0;
-}
-
-static const char *mode_name(enum lock_mode mode)
-{
-	switch (mode) {
-	case LOCK_MODE_FENTRY:
-		return "fentry";
-	case LOCK_MODE_KPROBE:
-		return "kprobe";
-	default:
-		return "none";
-	}
-}
-
-bool live_is_refusal(enum lock_mode mode, int err)
-{
-	return err == -EPERM || err == -EACCES || err == -ENOTSUP ||
-	       (mode == LOCK_MODE_KPROBE && !kernel_has_kprobes());
-}
-
-/* Why the kernel refused a program of that mode, in a few words. */
-static const char *refusal_reason(enum lock_mode mode, int err)
-{
-	if (mode == LOCK_MODE_FENTRY && (err == -EPERM || err == -EACCES))
-		return "BPF trampolines not permitted";
-	if (mode == LOCK_MODE_FENTRY && err == -ENOTSUP)
-		return "no BPF trampolines in this kernel";
-	if (mode == LOCK_MODE_KPROBE && !kernel_has_kprobes())
-		return "no kprobe support in this kernel";
-	if (err == -EPERM || err == -EACCES)
-		return "not permitted";
-	if (libbpf_last_warning[0])
-		return libbpf_last_warning;
-	return strerrordesc_np(-err) ?: "unknown error";
-}
-
-/* "fentry EPERM (BPF trampolines not permitted)" into buf. */
-void live_describe_failure(enum lock_mode mode, int err, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s %s (%s)", mode_name(mode), probe_errno_name(-err),
-		 refusal_reason(mode, err));
 }
 
 /* Adds a mode's failure to the notes every later probe point quotes. */
@@ -156,110 +56,6 @@ static void note_mode_failure(struct live *live, enum lock_mode mode, int err)
 	live_describe_failure(mode, err, what, sizeof(what));
 	snprintf(live->mode_notes + off, sizeof(live->mode_notes) - off, "%s%s", off ? ", " : "",
 		 what);
-}
-
-struct bpf_program *live_program(struct bpf_object *obj, const char *name)
-{
-	struct bpf_program *prog = bpf_object__find_program_by_name(obj, name);
-
-	if (!prog)
-		log_error("BPF object %s has no program %s (build mismatch)", bpf_object__name(obj),
-			  name);
-	return prog;
-}
-
-void live_all_autoload_off(struct bpf_object *obj)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, obj) bpf_program__set_autoload(prog, false);
-}
-
-/* The module BTF holding a function, loading module BTFs on first use. */
-struct btf *live_module_btf(struct live *live, const char *module)
-{
-	struct btf *btf;
-	char path[128];
-
-	for (size_t i = 0; i < live->nr_modules; i++)
-		if (strcmp(live->modules[i].name, module) == 0)
-			return live->modules[i].btf;
-	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", module);
-	if (access(path, F_OK) != 0 || live->nr_modules == MAX_MODULE_BTFS)
-		return NULL;
-	btf = btf__load_module_btf(module, live->vmlinux_btf);
-	if (!btf) {
-		log_debug("BTF of module %s: %m", module);
-		return NULL;
-	}
-	snprintf(live->modules[live->nr_modules].name, sizeof(live->modules[0].name), "%s", module);
-	live->modules[live->nr_modules++].btf = btf;
-	return btf;
-}
-
-/*
- * Where a function's BTF lives: vmlinux, or a loaded module (its name into
- * module). NULL when no loaded BTF has it.
- */
-const struct btf *live_function_btf(struct live *live, const char *function, char *module,
-				    size_t module_len)
-{
-	struct dirent *de;
-	DIR *dir;
-
-	module[0] = '\0';
-	if (btf_has_function(live->vmlinux_btf, function))
-		return live->vmlinux_btf;
-	dir = opendir("/sys/kernel/btf");
-	if (!dir)
-		return NULL;
-	while ((de = readdir(dir))) {
-		struct btf *btf;
-
-		if (de->d_name[0] == '.' || strcmp(de->d_name, "vmlinux") == 0)
-			continue;
-		btf = live_module_btf(live, de->d_name);
-		if (btf && btf_has_function(btf, function)) {
-			snprintf(module, module_len, "%s", de->d_name);
-			closedir(dir);
-			return btf;
-		}
-	}
-	closedir(dir);
-	return NULL;
-}
-
-/* Addresses of some functions from /proc/kallsyms (kretprobes cannot ask the kernel). */
-__u64 live_kallsyms_address(const char *function)
-{
-	char line[512], name[256];
-	unsigned long long addr;
-	__u64 found = 0;
-	char type;
-	FILE *f;
-
-	f = fopen("/proc/kallsyms", "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 &&
-		    strcmp(name, function) == 0 && (type == 't' || type == 'T')) {
-			found = addr;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-/* --- the core object ---------------------------------------------------------- */
-
-__u64 live_wakeup_threshold(const struct live *live)
-{
-	__u64 size = (__u64)(live->opts.ringbuf_mb ? live->opts.ringbuf_mb : DEFAULT_RINGBUF_MB)
-		     << 20;
-
-	return size / 4 < 256 * 1024 ? size / 4 : 256 * 1024;
 }
 
 static unsigned int ringbuf_bytes(const struct live *live)
@@ -353,7 +149,7 @@ static int load_core(struct live *live, enum lock_mode mode)
 		return log_error_errno(-errno, "opening the BPF object: %m");
 	err = configure_core(live, mode);
 	if (!err) {
-		libbpf_last_warning[0] = '\0';
+		live_forget_libbpf_warning();
 		err = lockdepd_bpf__load(live->core);
 	}
 	if (err) {
@@ -546,7 +342,8 @@ static int open_core(struct live *live)
 
 		err = load_core(live, modes[i]);
 		if (err) {
-			log_debug_errno(err, "%s lock probes do not load: %m", mode_name(modes[i]));
+			log_debug_errno(err, "%s lock probes do not load: %m",
+					live_mode_name(modes[i]));
 			note_mode_failure(live, modes[i], err);
 			continue;
 		}
@@ -568,7 +365,7 @@ static int open_core(struct live *live)
 	err = load_core(live, LOCK_MODE_NONE);
 	if (err)
 		return log_error_errno(err, "loading the BPF probes: %s",
-				       refusal_reason(LOCK_MODE_NONE, err));
+				       live_refusal_reason(LOCK_MODE_NONE, err));
 	live->mode = LOCK_MODE_NONE;
 	record_lock_points_refused(live);
 attached:
@@ -628,7 +425,8 @@ static void describe_lock_mode(struct live *live)
 	size_t n = probe_table__count(live->table);
 
 	snprintf(live->lock_attach, sizeof(live->lock_attach), "%s",
-		 probe_table__essential_attached(live->table) ? mode_name(live->mode) : "none");
+		 probe_table__essential_attached(live->table) ? live_mode_name(live->mode)
+							      : "none");
 	live->info.lock_attach = live->lock_attach;
 	if (probe_table__essential_attached(live->table))
 		return;
@@ -664,7 +462,7 @@ int live__open(const struct live_opts *opts, struct symtab *symtab, struct live 
 	err = probe_table__new(&live->table);
 	if (err)
 		goto fail;
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(live_libbpf_print);
 	err = check_bpf_permitted();
 	if (err)
 		goto fail;

@@ -3,8 +3,8 @@
  * Private to source/live/: the state live.c, entry_slots.c and records.c
  * share. Nothing outside this folder includes it but tests/unit/test_records.c.
  */
-#ifndef LOCKDEPD_SOURCE_LIVE_PRIVATE_H
-#define LOCKDEPD_SOURCE_LIVE_PRIVATE_H
+#ifndef LOCKDEPD_SOURCE_LIVE_CAPTURE_H
+#define LOCKDEPD_SOURCE_LIVE_CAPTURE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,7 +17,8 @@
 #include "source/live/live.h"
 #include "source/live/probe.h"
 
-#define MAX_MODULE_BTFS 64
+#define MAX_MODULE_BTFS	   64
+#define DEFAULT_RINGBUF_MB 16
 
 enum lock_mode {
 	LOCK_MODE_FENTRY,
@@ -65,7 +66,9 @@ struct live {
 	unsigned int module_nr_syms;
 };
 
-/* live.c */
+/* bpf_glue.c */
+/* libbpf's messages into the log; the last warning kept for live_describe_failure(). */
+int live_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
 /* Before a load whose failure quotes libbpf's last warning. */
 void live_forget_libbpf_warning(void);
 __u64 live_wakeup_threshold(const struct live *live);
@@ -84,6 +87,9 @@ __u64 live_wakeup_threshold(const struct live *live);
 
 int live_links_add(struct live *live, struct bpf_link *link);
 bool live_is_refusal(enum lock_mode mode, int err);
+const char *live_mode_name(enum lock_mode mode);
+/* Why mode's attach failed with err, in a few words. */
+const char *live_refusal_reason(enum lock_mode mode, int err);
 /* "fentry EPERM (BPF trampolines not permitted)" into buf. */
 void live_describe_failure(enum lock_mode mode, int err, char *buf, size_t len);
 struct bpf_program *live_program(struct bpf_object *obj, const char *name);
