@@ -192,13 +192,13 @@ static bool is_identifier(const char *s)
 	return true;
 }
 
-/* "mutex" or "vma.lock": C member names joined by dots. */
+/* "mutex", "vma.lock" or "vm->mutex": C member names joined by "." or "->". */
 static bool is_member_path(const char *s)
 {
 	char part[256];
 
-	while (*s) {
-		size_t len = strcspn(s, ".");
+	for (;;) {
+		size_t len = strcspn(s, ".-");
 
 		if (len == 0 || len >= sizeof(part))
 			return false;
@@ -207,10 +207,15 @@ static bool is_member_path(const char *s)
 		if (!is_identifier(part))
 			return false;
 		s += len;
-		if (*s == '.' && !*++s)
+		if (!*s)
+			return true;
+		if (*s == '.')
+			s++;
+		else if (s[0] == '-' && s[1] == '>')
+			s += 2;
+		else
 			return false;
 	}
-	return true;
 }
 
 static int expect_identifier(const struct loader *ld, const yaml_node_t *node, const char *what,
@@ -593,11 +598,30 @@ static int lock_arg_field(const struct loader *ld, const yaml_node_t *node, cons
 	return 0;
 }
 
+/* `at`: exit (the default) for an init function, entry for any other. */
+static int load_lock_arg_at(const struct loader *ld, const yaml_node_t *node,
+			    struct rules_lock_arg *la)
+{
+	const yaml_node_t *at = mapping_get(ld, node, "at");
+	const char *text;
+	int err;
+
+	if (!at)
+		return 0;
+	err = expect_string(ld, at, "'entry' or 'exit'", &text);
+	if (err)
+		return err;
+	if (strcmp(text, "entry") && strcmp(text, "exit"))
+		return fail(ld, at->start_mark, "expected 'entry' or 'exit', got '%s'", text);
+	la->at_entry = strcmp(text, "entry") == 0;
+	return 0;
+}
+
 static int load_lock_arg(const struct loader *ld, const yaml_node_t *node,
 			 struct rules_lock_arg *la)
 {
-	static const char *const keys[] = { "function", "arg",	 "type",
-					    "member",	"class", "subclass_arg" };
+	static const char *const keys[] = { "function", "arg",		"type", "member",
+					    "class",	"subclass_arg", "at" };
 	const yaml_node_t *function, *arg, *type, *member, *class, *subclass_arg;
 	const char *path = NULL;
 	int err;
@@ -607,24 +631,30 @@ static int load_lock_arg(const struct loader *ld, const yaml_node_t *node,
 		return err;
 	err = lock_arg_field(ld, node, "function", &function) ?:
 	      lock_arg_field(ld, node, "arg", &arg) ?:
-	      lock_arg_field(ld, node, "type", &type) ?:
 	      lock_arg_field(ld, node, "member", &member) ?:
 	      lock_arg_field(ld, node, "class", &class);
 	if (err)
 		return err;
 	err = expect_identifier(ld, function, "a kernel function name", &la->function) ?:
-	      expect_uint(ld, arg, "an argument number", 1, LOCK_ARG_MAX, &la->arg) ?:
-	      expect_identifier(ld, type, "a struct name without 'struct'", &la->type);
+	      expect_uint(ld, arg, "an argument number", 1, LOCK_ARG_MAX, &la->arg);
 	if (err)
 		return err;
+	type = mapping_get(ld, node, "type");
+	if (type) {
+		err = expect_identifier(ld, type, "a struct name without 'struct'", &la->type);
+		if (err)
+			return err;
+	}
 	err = expect_string(ld, member, "a member path", &path);
 	if (err)
 		return err;
 	if (!is_member_path(path))
 		return fail(ld, member->start_mark,
-			    "expected a member path like 'mutex' or 'vma.lock', got '%s'", path);
-	err = expect_string_dup(ld, member, "a member path", &la->member)
-		      ?: expect_class_ref(ld, class, false, &la->class_name);
+			    "expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got '%s'",
+			    path);
+	err = expect_string_dup(ld, member, "a member path", &la->member) ?:
+	      expect_class_ref(ld, class, false, &la->class_name) ?:
+	      load_lock_arg_at(ld, node, la);
 	if (err)
 		return err;
 	subclass_arg = mapping_get(ld, node, "subclass_arg");

@@ -202,6 +202,28 @@ static void test_every_section(void **state)
 	assert_int_equal(rules->lock_args[0].arg, 2);
 	assert_int_equal(rules->lock_args[0].subclass_arg, 0);
 	assert_string_equal(rules->lock_args[0].member, "a.b_c");
+	assert_false(rules->lock_args[0].at_entry);
+	rules__free(rules);
+}
+
+/* At an entry point, with no type (BTF says it) and a path through pointers. */
+static void test_lock_args_at_entry(void **state)
+{
+	struct rules *rules =
+		load_ok("classes:\n"
+			"  - {name: vm->mutex}\n"
+			"lock_args:\n"
+			"  - {function: i915_vma_unbind, arg: 1, member: vm->mutex,\n"
+			"     class: vm->mutex, at: entry}\n"
+			"  - {function: f_init, arg: 1, member: a.b->c, class: vm->mutex,\n"
+			"     at: exit}\n");
+
+	assert_int_equal(rules->nr_lock_args, 2);
+	assert_null(rules->lock_args[0].type);
+	assert_string_equal(rules->lock_args[0].member, "vm->mutex");
+	assert_true(rules->lock_args[0].at_entry);
+	assert_string_equal(rules->lock_args[1].member, "a.b->c");
+	assert_false(rules->lock_args[1].at_entry);
 	rules__free(rules);
 }
 
@@ -370,7 +392,7 @@ static const struct error_case error_cases[] = {
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: m, class: a, subclas_arg: 2}\n",
 	  "t.yaml:4:57: unknown key 'subclas_arg' in a lock_args rule: expected one of function, "
-	  "arg, type, member, class, subclass_arg" },
+	  "arg, type, member, class, subclass_arg, at" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 0, type: t, member: m, class: a}\n",
 	  "t.yaml:4:24: expected an argument number, a number from 1 to 6" },
@@ -400,13 +422,25 @@ static const struct error_case error_cases[] = {
 	  "t.yaml:4:33: expected a struct name without 'struct' (a C identifier), got 'struct t'" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: a..b, class: a}\n",
-	  "t.yaml:4:44: expected a member path like 'mutex' or 'vma.lock', got 'a..b'" },
+	  "t.yaml:4:44: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'a..b'" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: a., class: a}\n",
-	  "t.yaml:4:44: expected a member path like 'mutex' or 'vma.lock', got 'a.'" },
+	  "t.yaml:4:44: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'a.'" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: ->m, class: a}\n",
-	  "t.yaml:4:44: expected a member path like 'mutex' or 'vma.lock', got '->m'" },
+	  "t.yaml:4:44: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got '->m'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: vm->, class: a}\n",
+	  "t.yaml:4:35: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'vm->'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: vm-mutex, class: a}\n",
+	  "t.yaml:4:35: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'vm-mutex'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, at: start}\n",
+	  "t.yaml:4:52: expected 'entry' or 'exit', got 'start'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, at: [entry]}\n",
+	  "t.yaml:4:52: expected 'entry' or 'exit', got a list" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: m, class: b}\n",
 	  "t.yaml:4:54: unknown class 'b': expected a class defined under classes:" },
@@ -763,6 +797,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_i915_rules_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_args_at_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections_in_any_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
