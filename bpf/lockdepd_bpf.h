@@ -33,7 +33,7 @@
  * counts cap how many can be watched at once.
  */
 #define LD_RECLAIM_SLOTS     8
-#define LD_LOCKARG_SLOTS     16
+#define LD_LOCKARG_SLOTS     32
 #define LD_LOCKARG_CLASS_LEN 64
 /*
  * Pointers a lock_args member path may follow from the argument to the

@@ -122,8 +122,8 @@ static __always_inline __u64 lockarg_address(__u32 slot, __u64 base)
 	for (__u32 i = 0; i < LD_LOCKARG_MAX_DEREFS; i++) {
 		if (i >= nr)
 			break;
-		if (!addr ||
-		    bpf_probe_read_kernel(&addr, sizeof(addr), (void *)(addr + lockarg_offsets[slot][i])))
+		if (!addr || bpf_probe_read_kernel(&addr, sizeof(addr),
+						   (void *)(addr + lockarg_offsets[slot][i])))
 			return 0;
 	}
 	return addr ? addr + lockarg_offsets[slot][nr] : 0;
@@ -287,3 +287,19 @@ LOCKARG_SLOT(12)
 LOCKARG_SLOT(13)
 LOCKARG_SLOT(14)
 LOCKARG_SLOT(15)
+LOCKARG_SLOT(16)
+LOCKARG_SLOT(17)
+LOCKARG_SLOT(18)
+LOCKARG_SLOT(19)
+LOCKARG_SLOT(20)
+LOCKARG_SLOT(21)
+LOCKARG_SLOT(22)
+LOCKARG_SLOT(23)
+LOCKARG_SLOT(24)
+LOCKARG_SLOT(25)
+LOCKARG_SLOT(26)
+LOCKARG_SLOT(27)
+LOCKARG_SLOT(28)
+LOCKARG_SLOT(29)
+LOCKARG_SLOT(30)
+LOCKARG_SLOT(31)

@@ -159,6 +159,13 @@ struct rules {
 int rules__load(const char *path, struct rules **ret_rules);
 /* The same from memory; `name` stands for the path in messages. */
 int rules__load_buffer(const char *name, const char *buf, size_t len, struct rules **ret_rules);
+/*
+ * rules__load() of a file that comes after `earlier` (the files before it,
+ * merged; NULL for none): its class references may also name their classes.
+ */
+int rules__load_after(const char *path, const struct rules *earlier, struct rules **ret_rules);
+int rules__load_buffer_after(const char *name, const char *buf, size_t len,
+			     const struct rules *earlier, struct rules **ret_rules);
 void rules__free(struct rules *rules);
 /* Moves everything of `more` into `rules`; a class defined twice is an error. */
 int rules__merge(struct rules *rules, struct rules *more);

@@ -49,6 +49,7 @@ struct loader {
 	size_t len;
 	yaml_document_t *doc;
 	struct rules *rules;
+	const struct rules *earlier; /* the files before this one, for class references */
 };
 
 __attribute__((format(printf, 3, 4))) static int fail(const struct loader *ld, yaml_mark_t mark,
@@ -318,7 +319,8 @@ static int expect_class_ref(const struct loader *ld, const yaml_node_t *node, bo
 		if (!allow_fs_reclaim)
 			return fail(ld, node->start_mark,
 				    "expected a class defined under classes:, not fs_reclaim");
-	} else if (!find_class(ld->rules, name)) {
+	} else if (!find_class(ld->rules, name) &&
+		   !(ld->earlier && find_class(ld->earlier, name))) {
 		return fail(ld, node->start_mark,
 			    "unknown class '%s': expected a class defined under classes:%s", name,
 			    allow_fs_reclaim ? " or fs_reclaim" : "");
@@ -635,8 +637,8 @@ static int load_lock_arg(const struct loader *ld, const yaml_node_t *node,
 	      lock_arg_field(ld, node, "class", &class);
 	if (err)
 		return err;
-	err = expect_identifier(ld, function, "a kernel function name", &la->function) ?:
-	      expect_uint(ld, arg, "an argument number", 1, LOCK_ARG_MAX, &la->arg);
+	err = expect_identifier(ld, function, "a kernel function name", &la->function)
+		      ?: expect_uint(ld, arg, "an argument number", 1, LOCK_ARG_MAX, &la->arg);
 	if (err)
 		return err;
 	type = mapping_get(ld, node, "type");
@@ -649,9 +651,10 @@ static int load_lock_arg(const struct loader *ld, const yaml_node_t *node,
 	if (err)
 		return err;
 	if (!is_member_path(path))
-		return fail(ld, member->start_mark,
-			    "expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got '%s'",
-			    path);
+		return fail(
+			ld, member->start_mark,
+			"expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got '%s'",
+			path);
 	err = expect_string_dup(ld, member, "a member path", &la->member) ?:
 	      expect_class_ref(ld, class, false, &la->class_name) ?:
 	      load_lock_arg_at(ld, node, la);
@@ -1129,9 +1132,10 @@ static int parse_document(struct loader *ld)
 	return err;
 }
 
-int rules__load_buffer(const char *name, const char *buf, size_t len, struct rules **ret_rules)
+int rules__load_buffer_after(const char *name, const char *buf, size_t len,
+			     const struct rules *earlier, struct rules **ret_rules)
 {
-	struct loader ld = { .name = name, .buf = buf, .len = len };
+	struct loader ld = { .name = name, .buf = buf, .len = len, .earlier = earlier };
 	int err;
 
 	ld.rules = calloc(1, sizeof(*ld.rules));
@@ -1150,6 +1154,11 @@ int rules__load_buffer(const char *name, const char *buf, size_t len, struct rul
 cleanup:
 	rules__free(ld.rules);
 	return err;
+}
+
+int rules__load_buffer(const char *name, const char *buf, size_t len, struct rules **ret_rules)
+{
+	return rules__load_buffer_after(name, buf, len, NULL, ret_rules);
 }
 
 static int read_file(const char *path, char **ret_buf, size_t *ret_len)
@@ -1202,7 +1211,7 @@ cleanup:
 	return err;
 }
 
-int rules__load(const char *path, struct rules **ret_rules)
+int rules__load_after(const char *path, const struct rules *earlier, struct rules **ret_rules)
 {
 	char *buf;
 	size_t len;
@@ -1211,36 +1220,54 @@ int rules__load(const char *path, struct rules **ret_rules)
 	err = read_file(path, &buf, &len);
 	if (err)
 		return err;
-	err = rules__load_buffer(path, buf, len, ret_rules);
+	err = rules__load_buffer_after(path, buf, len, earlier, ret_rules);
 	free(buf);
 	return err;
+}
+
+int rules__load(const char *path, struct rules **ret_rules)
+{
+	return rules__load_after(path, NULL, ret_rules);
+}
+
+/*
+ * Loads the files in order into *all (NULL: the first file becomes it),
+ * each after what is already there. On error *all is left as it was
+ * before the failing file, for the caller to free.
+ */
+static int rules_load_into(struct rules **all, char **paths, size_t nr_paths)
+{
+	for (size_t i = 0; i < nr_paths; i++) {
+		struct rules *rules;
+		int err;
+
+		err = rules__load_after(paths[i], *all, &rules);
+		if (err)
+			return err;
+		if (!*all) {
+			*all = rules;
+			continue;
+		}
+		err = rules__merge(*all, rules);
+		rules__free(rules);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int rules_load_all(char **paths, size_t nr_paths, struct rules **ret_rules)
 {
 	struct rules *all = NULL;
-	int err = 0;
+	int err;
 
-	for (size_t i = 0; i < nr_paths; i++) {
-		struct rules *rules;
-
-		err = rules__load(paths[i], &rules);
-		if (err)
-			goto cleanup;
-		if (!all) {
-			all = rules;
-			continue;
-		}
-		err = rules__merge(all, rules);
-		rules__free(rules);
-		if (err)
-			goto cleanup;
+	err = rules_load_into(&all, paths, nr_paths);
+	if (err) {
+		rules__free(all);
+		return err;
 	}
 	*ret_rules = all;
 	return 0;
-cleanup:
-	rules__free(all);
-	return err;
 }
 
 /* rules/kernel.yaml, as the build made it into a C string (Makefile). */
@@ -1257,6 +1284,7 @@ int rules_load_with_defaults(char **paths, size_t nr_paths, bool defaults, struc
 				 sizeof(kernel_rules_yaml) - 1, &all);
 	if (err)
 		return err;
+	/* The defaults define no classes, so the files need not be loaded after them. */
 	err = rules_load_all(paths, nr_paths, &files);
 	if (!err && files)
 		err = rules__merge(all, files);

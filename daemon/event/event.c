@@ -7,7 +7,6 @@
 #include "event/event.h"
 #include "lib/macro.h"
 
-
 static const char *const event_type_names[LD_EV_TYPE_MAX] = {
 	[LD_EV_INIT] = "init",	 [LD_EV_ACQUIRE] = "acquire", [LD_EV_RELEASE] = "release",
 	[LD_EV_ALLOC] = "alloc", [LD_EV_RECLAIM] = "reclaim", [LD_EV_FLAGS] = "flags",

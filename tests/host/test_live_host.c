@@ -227,7 +227,8 @@ static void test_lock_path_follows_pointers(void **state)
 }
 
 static void assert_lock_path_fails(const struct btf *btf, const char *function, unsigned int arg,
-				   const char *type, const char *path, int want, const char *why_has)
+				   const char *type, const char *path, int want,
+				   const char *why_has)
 {
 	struct lock_path lp = { .nr_derefs = 99 };
 	char why[160] = "";
@@ -243,7 +244,8 @@ static void test_lock_path_errors(void **state)
 {
 	struct btf *btf = build_lock_btf();
 
-	assert_lock_path_fails(btf, "missing", 1, NULL, "vm->mutex", -ENOENT, "no function missing");
+	assert_lock_path_fails(btf, "missing", 1, NULL, "vm->mutex", -ENOENT,
+			       "no function missing");
 	assert_lock_path_fails(btf, "unbind", 2, NULL, "mutex", -ENOENT,
 			       "argument 2 of unbind is not a pointer to a struct");
 	assert_lock_path_fails(btf, "unbind", 3, NULL, "mutex", -ENOENT,

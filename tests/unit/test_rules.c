@@ -584,6 +584,18 @@ static void test_load_all_merges(void **state)
 	assert_int_equal(rules_load_all((char *[]){ a, c }, 2, &rules), -EINVAL);
 	assert_null(rules);
 
+	/* A file may name the classes of the files before it, not of those after. */
+	write_file(c, "allow_nesting: [x]\nlock_args:\n"
+		      "  - {function: f, arg: 1, member: m->x, class: y, at: entry}\n");
+	assert_int_equal(rules_load_all((char *[]){ a, b, c }, 3, &rules), 0);
+	assert_true(rules__allows_nesting(rules, "x"));
+	assert_int_equal(rules->nr_lock_args, 1);
+	assert_string_equal(rules->lock_args[0].class_name, "y");
+	rules__free(rules);
+	rules = NULL;
+	assert_int_equal(rules_load_all((char *[]){ c, a, b }, 3, &rules), -EINVAL);
+	assert_null(rules);
+
 	unlink(a);
 	unlink(b);
 	unlink(c);

@@ -43,10 +43,10 @@ struct slot_programs {
 	struct bpf_program *kretprobe;
 };
 
-#define SLOT_PROGRAMS(skel, what, n)                                                           \
-	{                                                                                      \
-		(skel)->progs.fe_##what##_##n, (skel)->progs.fx_##what##_##n,                  \
-			(skel)->progs.kp_##what##_##n, (skel)->progs.kr_##what##_##n,          \
+#define SLOT_PROGRAMS(skel, what, n)                                                  \
+	{                                                                             \
+		(skel)->progs.fe_##what##_##n, (skel)->progs.fx_##what##_##n,         \
+			(skel)->progs.kp_##what##_##n, (skel)->progs.kr_##what##_##n, \
 	}
 
 static struct slot_programs reclaim_programs(const struct lockdepd_entry_bpf *skel, int slot)
@@ -73,6 +73,14 @@ static struct slot_programs lockarg_programs(const struct lockdepd_entry_bpf *sk
 		SLOT_PROGRAMS(skel, lockarg, 10), SLOT_PROGRAMS(skel, lockarg, 11),
 		SLOT_PROGRAMS(skel, lockarg, 12), SLOT_PROGRAMS(skel, lockarg, 13),
 		SLOT_PROGRAMS(skel, lockarg, 14), SLOT_PROGRAMS(skel, lockarg, 15),
+		SLOT_PROGRAMS(skel, lockarg, 16), SLOT_PROGRAMS(skel, lockarg, 17),
+		SLOT_PROGRAMS(skel, lockarg, 18), SLOT_PROGRAMS(skel, lockarg, 19),
+		SLOT_PROGRAMS(skel, lockarg, 20), SLOT_PROGRAMS(skel, lockarg, 21),
+		SLOT_PROGRAMS(skel, lockarg, 22), SLOT_PROGRAMS(skel, lockarg, 23),
+		SLOT_PROGRAMS(skel, lockarg, 24), SLOT_PROGRAMS(skel, lockarg, 25),
+		SLOT_PROGRAMS(skel, lockarg, 26), SLOT_PROGRAMS(skel, lockarg, 27),
+		SLOT_PROGRAMS(skel, lockarg, 28), SLOT_PROGRAMS(skel, lockarg, 29),
+		SLOT_PROGRAMS(skel, lockarg, 30), SLOT_PROGRAMS(skel, lockarg, 31),
 	};
 
 	_Static_assert(ARRAY_SIZE(all) == LD_LOCKARG_SLOTS, "one entry per lock-arg slot");
@@ -187,15 +195,15 @@ static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, 
 		return false;
 	}
 	snprintf(p->module, sizeof(p->module), "%s", module);
-	err = lock_path__resolve(btf, rule->function, rule->arg, rule->type, rule->member, &lp,
-				 why, sizeof(why));
+	err = lock_path__resolve(btf, rule->function, rule->arg, rule->type, rule->member, &lp, why,
+				 sizeof(why));
 	if (err) {
 		probe_point__set(p, kind, PROBE_FAILED, err, "%s", why);
 		return false;
 	}
 	if (slot >= LD_LOCKARG_SLOTS) {
-		probe_point__set(p, kind, PROBE_FAILED, 0, "only %d lock_args can be watched at once",
-				 LD_LOCKARG_SLOTS);
+		probe_point__set(p, kind, PROBE_FAILED, 0,
+				 "only %d lock_args can be watched at once", LD_LOCKARG_SLOTS);
 		return false;
 	}
 	if (len >= LD_LOCKARG_CLASS_LEN || rule->subclass_arg > 6) {
@@ -213,8 +221,8 @@ static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, 
 	memcpy((char *)entry->rodata->lockarg_class[slot], rule->class_name, len);
 	describe_lock_path(&lp, where, sizeof(where));
 	snprintf(p->detail, sizeof(p->detail), "%s.%s at %s is class %s%s%s", lp.arg_type,
-		 rule->member, where, rule->class_name,
-		 rule->subclass_arg ? "/subclass" : "", rule->at_entry ? " unless an init named it" : "");
+		 rule->member, where, rule->class_name, rule->subclass_arg ? "/subclass" : "",
+		 rule->at_entry ? " unless an init named it" : "");
 	plan_add(plans, nr_plans, p, rule->function, lockarg_programs(entry, slot), rule->at_entry,
 		 !rule->at_entry);
 	return true;
@@ -234,8 +242,9 @@ static int plan_lock_args(struct live *live, struct slot_plan *plans, size_t *nr
 		struct probe_point *p;
 
 		snprintf(name, sizeof(name), "lock_args:%s", rule->function);
-		snprintf(cost, sizeof(cost), "the lock at %s of argument %u keeps %s instead of class %s",
-			 rule->member, rule->arg, rule->at_entry ? "no class" : "its init name",
+		snprintf(cost, sizeof(cost),
+			 "the lock at %s of argument %u keeps %s instead of class %s", rule->member,
+			 rule->arg, rule->at_entry ? "no class" : "its init name",
 			 rule->class_name);
 		p = probe_table__add(live->table, name, PROBE_GROUP_LOCK_ARG, false, cost);
 		if (!p)

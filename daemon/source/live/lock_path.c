@@ -107,8 +107,8 @@ static const char *type_name(const struct btf *btf, const struct btf_type *t)
  */
 static const char *lock_struct_name(const struct btf *btf, const struct btf_type *t)
 {
-	static const char *const locks[] = { "mutex",	 "ww_mutex", "rw_semaphore",
-					     "spinlock", "raw_spinlock" };
+	static const char *const locks[] = { "mutex", "ww_mutex", "rw_semaphore", "spinlock",
+					     "raw_spinlock" };
 
 	for (int depth = 0; depth < 4 && t && btf_is_composite(t); depth++) {
 		const char *name = type_name(btf, t);
@@ -173,8 +173,8 @@ int lock_path__resolve(const struct btf *btf, const char *function, unsigned int
 		size_t len = strcspn(part, ".-");
 		__u32 member_bits, member_type;
 
-		if (!t || !btf_is_composite(t) || !find_member(btf, t, part, len, &member_bits,
-							 &member_type)) {
+		if (!t || !btf_is_composite(t) ||
+		    !find_member(btf, t, part, len, &member_bits, &member_type)) {
 			snprintf(why, why_len, "struct %s has no member %.*s (in %s)",
 				 type_name(btf, t), (int)len, part, path);
 			return -ENOENT;
@@ -219,7 +219,8 @@ int lock_path__resolve(const struct btf *btf, const char *function, unsigned int
 	}
 	lock = lock_struct_name(btf, t);
 	if (!lock) {
-		snprintf(why, why_len, "%s is a %s, not a lock", path, t ? type_name(btf, t) : "void");
+		snprintf(why, why_len, "%s is a %s, not a lock", path,
+			 t ? type_name(btf, t) : "void");
 		return -EINVAL;
 	}
 	lp.offsets[lp.nr_derefs] = bits / 8;
