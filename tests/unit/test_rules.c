@@ -148,13 +148,22 @@ static void test_i915_rules_load(void **state)
 	assert_false(rules__is_reclaim_tainted(rules, "dma_resv"));
 	assert_false(rules__allows_nesting(rules, "dma_resv"));
 
-	assert_int_equal(rules->nr_lock_args, 1);
+	assert_int_equal(rules->nr_lock_args, 7);
 	assert_string_equal(rules->lock_args[0].function, "i915_address_space_init");
 	assert_int_equal(rules->lock_args[0].arg, 1);
 	assert_string_equal(rules->lock_args[0].type, "i915_address_space");
 	assert_string_equal(rules->lock_args[0].member, "mutex");
 	assert_string_equal(rules->lock_args[0].class_name, "vm->mutex");
 	assert_int_equal(rules->lock_args[0].subclass_arg, 2);
+	assert_false(rules->lock_args[0].at_entry);
+	/* The others name the locks of a driver loaded before lockdepd, never a subclass. */
+	for (size_t i = 1; i < rules->nr_lock_args; i++) {
+		assert_true(rules->lock_args[i].at_entry);
+		assert_int_equal(rules->lock_args[i].subclass_arg, 0);
+	}
+	assert_string_equal(rules->lock_args[5].function, "i915_ggtt_suspend");
+	assert_string_equal(rules->lock_args[5].member, "vm.mutex");
+	assert_string_equal(rules->lock_args[4].member, "obj->base.resv");
 	rules__free(rules);
 }
 
