@@ -155,11 +155,38 @@ static int load_allow_nesting(struct loader *ld, const yaml_node_t *node)
 			       &rules->nr_allow_nesting);
 }
 
+/*
+ * A list of `what` into a fresh array of `size`-byte items, each loaded by
+ * load_item. *nr counts every item begun, so that rules__free() also frees
+ * the one that failed half-way.
+ */
+static int
+load_items(const struct loader *ld, const yaml_node_t *node, const char *what, size_t size,
+	   int (*load_item)(const struct loader *ld, const yaml_node_t *node, void *item),
+	   void **array, size_t *nr)
+{
+	size_t length;
+	int err;
+
+	err = expect_sequence(ld, node, what, &length);
+	if (err || !length)
+		return err;
+	*array = calloc(length, size);
+	if (!*array)
+		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
+	for (size_t i = 0; i < length; i++) {
+		err = load_item(ld, sequence_item(ld, node, i), (char *)*array + (*nr)++ * size);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* --- suppress -------------------------------------------------------------- */
 
-static int load_suppression(const struct loader *ld, const yaml_node_t *node,
-			    struct rules_suppress *s)
+static int load_suppression(const struct loader *ld, const yaml_node_t *node, void *item)
 {
+	struct rules_suppress *s = item;
 	static const char *const keys[] = { "kind", "classes", "reason" };
 	const yaml_node_t *kind, *classes, *reason;
 	int err;
@@ -199,23 +226,8 @@ static int load_suppression(const struct loader *ld, const yaml_node_t *node,
 
 static int load_suppress(struct loader *ld, const yaml_node_t *node)
 {
-	struct rules *rules = ld->rules;
-	size_t length;
-	int err;
-
-	err = expect_sequence(ld, node, "suppressions", &length);
-	if (err || !length)
-		return err;
-	rules->suppress = calloc(length, sizeof(*rules->suppress));
-	if (!rules->suppress)
-		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
-	for (size_t i = 0; i < length; i++) {
-		err = load_suppression(ld, sequence_item(ld, node, i),
-				       &rules->suppress[rules->nr_suppress++]);
-		if (err)
-			return err;
-	}
-	return 0;
+	return load_items(ld, node, "suppressions", sizeof(*ld->rules->suppress), load_suppression,
+			  (void **)&ld->rules->suppress, &ld->rules->nr_suppress);
 }
 
 /* --- lock_args ----------------------------------------------------------- */
@@ -252,9 +264,9 @@ static int load_lock_arg_at(const struct loader *ld, const yaml_node_t *node,
 	return 0;
 }
 
-static int load_lock_arg(const struct loader *ld, const yaml_node_t *node,
-			 struct rules_lock_arg *la)
+static int load_lock_arg(const struct loader *ld, const yaml_node_t *node, void *item)
 {
+	struct rules_lock_arg *la = item;
 	static const char *const keys[] = { "function", "arg",		"type", "member",
 					    "class",	"subclass_arg", "at" };
 	const yaml_node_t *function, *arg, *type, *member, *class, *subclass_arg;
@@ -310,23 +322,8 @@ static int load_lock_arg(const struct loader *ld, const yaml_node_t *node,
 
 static int load_lock_args(struct loader *ld, const yaml_node_t *node)
 {
-	struct rules *rules = ld->rules;
-	size_t length;
-	int err;
-
-	err = expect_sequence(ld, node, "lock_args rules", &length);
-	if (err || !length)
-		return err;
-	rules->lock_args = calloc(length, sizeof(*rules->lock_args));
-	if (!rules->lock_args)
-		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
-	for (size_t i = 0; i < length; i++) {
-		err = load_lock_arg(ld, sequence_item(ld, node, i),
-				    &rules->lock_args[rules->nr_lock_args++]);
-		if (err)
-			return err;
-	}
-	return 0;
+	return load_items(ld, node, "lock_args rules", sizeof(*ld->rules->lock_args), load_lock_arg,
+			  (void **)&ld->rules->lock_args, &ld->rules->nr_lock_args);
 }
 
 /* --- kernel annotations ------------------------------------------------------- */
@@ -342,9 +339,9 @@ static int required_field(const struct loader *ld, const yaml_node_t *node, cons
 	return 0;
 }
 
-static int load_novalidate_rule(const struct loader *ld, const yaml_node_t *node,
-				struct rules_novalidate *rule)
+static int load_novalidate_rule(const struct loader *ld, const yaml_node_t *node, void *item)
 {
+	struct rules_novalidate *rule = item;
 	static const char *const keys[] = { "name", "site" };
 	const yaml_node_t *name, *site;
 	int err;
@@ -361,23 +358,9 @@ static int load_novalidate_rule(const struct loader *ld, const yaml_node_t *node
 
 static int load_novalidate(struct loader *ld, const yaml_node_t *node)
 {
-	struct rules *rules = ld->rules;
-	size_t length;
-	int err;
-
-	err = expect_sequence(ld, node, "novalidate rules", &length);
-	if (err || !length)
-		return err;
-	rules->novalidate = calloc(length, sizeof(*rules->novalidate));
-	if (!rules->novalidate)
-		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
-	for (size_t i = 0; i < length; i++) {
-		err = load_novalidate_rule(ld, sequence_item(ld, node, i),
-					   &rules->novalidate[rules->nr_novalidate++]);
-		if (err)
-			return err;
-	}
-	return 0;
+	return load_items(ld, node, "novalidate rules", sizeof(*ld->rules->novalidate),
+			  load_novalidate_rule, (void **)&ld->rules->novalidate,
+			  &ld->rules->nr_novalidate);
 }
 
 /* lockdep's MAX_LOCKDEP_SUBCLASSES is 8: subclasses 1 to 7 besides 0. */
@@ -407,9 +390,9 @@ static int load_nested_type(const struct loader *ld, const yaml_node_t *node,
 	return 0;
 }
 
-static int load_nested_rule(const struct loader *ld, const yaml_node_t *node,
-			    struct rules_nested *rule)
+static int load_nested_rule(const struct loader *ld, const yaml_node_t *node, void *item)
 {
+	struct rules_nested *rule = item;
 	static const char *const keys[] = { "caller", "lock", "type", "subclass" };
 	const yaml_node_t *caller, *lock, *type, *subclass;
 	const char *text = NULL;
@@ -448,23 +431,8 @@ static int load_nested_rule(const struct loader *ld, const yaml_node_t *node,
 
 static int load_nested(struct loader *ld, const yaml_node_t *node)
 {
-	struct rules *rules = ld->rules;
-	size_t length;
-	int err;
-
-	err = expect_sequence(ld, node, "nested rules", &length);
-	if (err || !length)
-		return err;
-	rules->nested = calloc(length, sizeof(*rules->nested));
-	if (!rules->nested)
-		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
-	for (size_t i = 0; i < length; i++) {
-		err = load_nested_rule(ld, sequence_item(ld, node, i),
-				       &rules->nested[rules->nr_nested++]);
-		if (err)
-			return err;
-	}
-	return 0;
+	return load_items(ld, node, "nested rules", sizeof(*ld->rules->nested), load_nested_rule,
+			  (void **)&ld->rules->nested, &ld->rules->nr_nested);
 }
 
 /* --- alerts ------------------------------------------------------------------ */
@@ -584,8 +552,9 @@ static int load_alert_rate(const struct loader *ld, const yaml_node_t *node,
 	return 0;
 }
 
-static int load_alert(const struct loader *ld, const yaml_node_t *node, struct rules_alert *alert)
+static int load_alert(const struct loader *ld, const yaml_node_t *node, void *item)
 {
+	struct rules_alert *alert = item;
 	static const char *const keys[] = { "kinds", "classes",	     "actions",
 					    "exec",  "exec_timeout", "rate_limit" };
 	const yaml_node_t *value;
@@ -641,23 +610,8 @@ static int load_alert(const struct loader *ld, const yaml_node_t *node, struct r
 
 static int load_alerts(struct loader *ld, const yaml_node_t *node)
 {
-	struct rules *rules = ld->rules;
-	size_t length;
-	int err;
-
-	err = expect_sequence(ld, node, "alerts", &length);
-	if (err || !length)
-		return err;
-	rules->alerts = calloc(length, sizeof(*rules->alerts));
-	if (!rules->alerts)
-		return log_error_errno(-ENOMEM, "%s: out of memory", ld->name);
-	for (size_t i = 0; i < length; i++) {
-		err = load_alert(ld, sequence_item(ld, node, i),
-				 &rules->alerts[rules->nr_alerts++]);
-		if (err)
-			return err;
-	}
-	return 0;
+	return load_items(ld, node, "alerts", sizeof(*ld->rules->alerts), load_alert,
+			  (void **)&ld->rules->alerts, &ld->rules->nr_alerts);
 }
 
 /* --- the sections, in the order they load ----------------------------------- */

@@ -49,22 +49,17 @@ struct slot_programs {
 			(skel)->progs.kp_##what##_##n, (skel)->progs.kr_##what##_##n, \
 	}
 
-static struct slot_programs reclaim_programs(const struct lockdepd_entry_bpf *skel, int slot)
+/* The programs of a reclaim slot (lockarg false) or of a lock-arg slot. */
+static struct slot_programs slot_programs(const struct lockdepd_entry_bpf *skel, bool lockarg,
+					  int slot)
 {
-	const struct slot_programs all[] = {
+	const struct slot_programs reclaim[] = {
 		SLOT_PROGRAMS(skel, reclaim, 0), SLOT_PROGRAMS(skel, reclaim, 1),
 		SLOT_PROGRAMS(skel, reclaim, 2), SLOT_PROGRAMS(skel, reclaim, 3),
 		SLOT_PROGRAMS(skel, reclaim, 4), SLOT_PROGRAMS(skel, reclaim, 5),
 		SLOT_PROGRAMS(skel, reclaim, 6), SLOT_PROGRAMS(skel, reclaim, 7),
 	};
-
-	_Static_assert(ARRAY_SIZE(all) == LD_RECLAIM_SLOTS, "one entry per reclaim slot");
-	return all[slot];
-}
-
-static struct slot_programs lockarg_programs(const struct lockdepd_entry_bpf *skel, int slot)
-{
-	const struct slot_programs all[] = {
+	const struct slot_programs lockargs[] = {
 		SLOT_PROGRAMS(skel, lockarg, 0),  SLOT_PROGRAMS(skel, lockarg, 1),
 		SLOT_PROGRAMS(skel, lockarg, 2),  SLOT_PROGRAMS(skel, lockarg, 3),
 		SLOT_PROGRAMS(skel, lockarg, 4),  SLOT_PROGRAMS(skel, lockarg, 5),
@@ -83,8 +78,9 @@ static struct slot_programs lockarg_programs(const struct lockdepd_entry_bpf *sk
 		SLOT_PROGRAMS(skel, lockarg, 30), SLOT_PROGRAMS(skel, lockarg, 31),
 	};
 
-	_Static_assert(ARRAY_SIZE(all) == LD_LOCKARG_SLOTS, "one entry per lock-arg slot");
-	return all[slot];
+	_Static_assert(ARRAY_SIZE(reclaim) == LD_RECLAIM_SLOTS, "one entry per reclaim slot");
+	_Static_assert(ARRAY_SIZE(lockargs) == LD_LOCKARG_SLOTS, "one entry per lock-arg slot");
+	return lockarg ? lockargs[slot] : reclaim[slot];
 }
 
 struct slot_plan {
@@ -158,7 +154,7 @@ static int plan_drivers(struct live *live, struct slot_plan *plans, size_t *nr_p
 			live->entry->rodata->reclaim_fn[slot] =
 				live_kallsyms_address(defs[i].function);
 		plan_add(plans, nr_plans, p, defs[i].function,
-			 reclaim_programs(live->entry, slot++), true, true);
+			 slot_programs(live->entry, false, slot++), true, true);
 	}
 	free(told);
 	return 0;
@@ -223,8 +219,8 @@ static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, 
 	snprintf(p->detail, sizeof(p->detail), "%s.%s at %s is class %s%s%s", lp.arg_type,
 		 rule->member, where, rule->class_name, rule->subclass_arg ? "/subclass" : "",
 		 rule->at_entry ? " unless an init named it" : "");
-	plan_add(plans, nr_plans, p, rule->function, lockarg_programs(entry, slot), rule->at_entry,
-		 !rule->at_entry);
+	plan_add(plans, nr_plans, p, rule->function, slot_programs(entry, true, slot),
+		 rule->at_entry, !rule->at_entry);
 	return true;
 }
 
