@@ -33,8 +33,14 @@
  * counts cap how many can be watched at once.
  */
 #define LD_RECLAIM_SLOTS     8
-#define LD_LOCKARG_SLOTS     4
+#define LD_LOCKARG_SLOTS     32
 #define LD_LOCKARG_CLASS_LEN 64
+/*
+ * Pointers a lock_args member path may follow from the argument to the
+ * lock ("vma->vm->mutex" follows two); each slot's path is that many
+ * offsets to a pointer and one last offset to the lock.
+ */
+#define LD_LOCKARG_MAX_DEREFS 3
 
 /*
  * Frames searched for the traced function's own return address (its

@@ -24,13 +24,19 @@ const volatile __u8 reclaim_kind[LD_RECLAIM_SLOTS] = {};
 const volatile __u64 reclaim_fn[LD_RECLAIM_SLOTS] = {};
 
 /*
- * Lock-arg slots: argument lockarg_arg (0-based) points to a struct whose
- * lock sits lockarg_offset bytes in; lockarg_subclass_arg (1-based, 0 for
- * none) holds lockdep's subclass, appended as "/N" when non-zero.
+ * Lock-arg slots: argument lockarg_arg (0-based) points to a struct; the
+ * lock is found from it by following lockarg_nr_derefs pointers, each at
+ * its lockarg_offsets entry, and adding the next offset (lock_path.h).
+ * lockarg_subclass_arg (1-based, 0 for none) holds lockdep's subclass,
+ * appended as "/N" when non-zero. A slot at an entry point names only
+ * locks no init named (LD_EV_F_INIT_FALLBACK) and is sent at entry; the
+ * others name the lock an init function has just initialised, at its exit.
  */
 const volatile __u32 lockarg_arg[LD_LOCKARG_SLOTS] = {};
-const volatile __u32 lockarg_offset[LD_LOCKARG_SLOTS] = {};
+const volatile __u32 lockarg_nr_derefs[LD_LOCKARG_SLOTS] = {};
+const volatile __u32 lockarg_offsets[LD_LOCKARG_SLOTS][LD_LOCKARG_MAX_DEREFS + 1] = {};
 const volatile __u32 lockarg_subclass_arg[LD_LOCKARG_SLOTS] = {};
+const volatile __u8 lockarg_at_entry[LD_LOCKARG_SLOTS] = {};
 const volatile __u32 lockarg_class_len[LD_LOCKARG_SLOTS] = {};
 const volatile char lockarg_class[LD_LOCKARG_SLOTS][LD_LOCKARG_CLASS_LEN] = {};
 
@@ -105,6 +111,24 @@ static __always_inline __u32 append_subclass(char *text, __u32 len, __u64 subcla
 	return len;
 }
 
+/* The lock's address from the argument's, 0 when a pointer on the way is NULL or unreadable. */
+static __always_inline __u64 lockarg_address(__u32 slot, __u64 base)
+{
+	__u32 nr = lockarg_nr_derefs[slot];
+	__u64 addr = base;
+
+	if (nr > LD_LOCKARG_MAX_DEREFS)
+		return 0;
+	for (__u32 i = 0; i < LD_LOCKARG_MAX_DEREFS; i++) {
+		if (i >= nr)
+			break;
+		if (!addr || bpf_probe_read_kernel(&addr, sizeof(addr),
+						   (void *)(addr + lockarg_offsets[slot][i])))
+			return 0;
+	}
+	return addr ? addr + lockarg_offsets[slot][nr] : 0;
+}
+
 static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, __u64 site)
 {
 	__u32 tid = current_tid();
@@ -113,7 +137,12 @@ static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, 
 	char *text;
 	__u32 len;
 
+	__u64 lock;
+
 	if (!base || slot >= LD_LOCKARG_SLOTS)
+		return 0;
+	lock = lockarg_address(slot, base);
+	if (!lock)
 		return 0;
 	if (!task_sync(tid, &st, false)) {
 		count_lost(tid, true);
@@ -123,7 +152,8 @@ static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, 
 	if (!e)
 		return 0;
 	fill_header(e, LD_EV_INIT, tid);
-	e->init.lock = base + lockarg_offset[slot];
+	e->flags |= LD_EV_F_INIT_RULE | (lockarg_at_entry[slot] ? LD_EV_F_INIT_FALLBACK : 0);
+	e->init.lock = lock;
 	e->init.site = site;
 	text = (char *)(e + 1);
 	for (int i = 0; i < LD_LOCKARG_CLASS_LEN; i++)
@@ -137,7 +167,8 @@ static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, 
 	return 0;
 }
 
-static __always_inline int fexit_lockarg(void *ctx, __u32 slot)
+/* fentry and fexit alike: the arguments are still there at exit. */
+static __always_inline int trace_lockarg(void *ctx, __u32 slot)
 {
 	__u64 base = 0, subclass = 0;
 
@@ -194,6 +225,8 @@ static __always_inline int kprobe_lockarg(struct pt_regs *ctx, __u32 slot)
 	if (lockarg_subclass_arg[slot])
 		p.subclass = regs_arg(ctx, lockarg_subclass_arg[slot] - 1);
 	p.fn = bpf_get_func_ip(ctx);
+	if (lockarg_at_entry[slot])
+		return emit_lockarg(slot, p.base, p.subclass, p.fn);
 	bpf_map_update_elem(&pending_lockargs, &key, &p, BPF_ANY);
 	return 0;
 }
@@ -217,10 +250,15 @@ static __always_inline int kretprobe_lockarg(__u32 slot)
 }
 
 #define LOCKARG_SLOT(n)                         \
+	SEC("fentry")                           \
+	int fe_lockarg_##n(void *ctx)           \
+	{                                       \
+		return trace_lockarg(ctx, n);   \
+	}                                       \
 	SEC("fexit")                            \
 	int fx_lockarg_##n(void *ctx)           \
 	{                                       \
-		return fexit_lockarg(ctx, n);   \
+		return trace_lockarg(ctx, n);   \
 	}                                       \
 	SEC("kprobe")                           \
 	int kp_lockarg_##n(struct pt_regs *ctx) \
@@ -237,3 +275,31 @@ LOCKARG_SLOT(0)
 LOCKARG_SLOT(1)
 LOCKARG_SLOT(2)
 LOCKARG_SLOT(3)
+LOCKARG_SLOT(4)
+LOCKARG_SLOT(5)
+LOCKARG_SLOT(6)
+LOCKARG_SLOT(7)
+LOCKARG_SLOT(8)
+LOCKARG_SLOT(9)
+LOCKARG_SLOT(10)
+LOCKARG_SLOT(11)
+LOCKARG_SLOT(12)
+LOCKARG_SLOT(13)
+LOCKARG_SLOT(14)
+LOCKARG_SLOT(15)
+LOCKARG_SLOT(16)
+LOCKARG_SLOT(17)
+LOCKARG_SLOT(18)
+LOCKARG_SLOT(19)
+LOCKARG_SLOT(20)
+LOCKARG_SLOT(21)
+LOCKARG_SLOT(22)
+LOCKARG_SLOT(23)
+LOCKARG_SLOT(24)
+LOCKARG_SLOT(25)
+LOCKARG_SLOT(26)
+LOCKARG_SLOT(27)
+LOCKARG_SLOT(28)
+LOCKARG_SLOT(29)
+LOCKARG_SLOT(30)
+LOCKARG_SLOT(31)

@@ -23,7 +23,7 @@
 #ifndef LOCKDEPD_EVENT_H
 #define LOCKDEPD_EVENT_H
 
-#define LD_EVENT_ABI_VERSION 1
+#define LD_EVENT_ABI_VERSION 2
 
 #define LD_COMM_LEN  16
 #define LD_MAX_STACK 32
@@ -78,6 +78,16 @@ enum ld_reclaim_state {
 /* ld_event.flags */
 #define LD_EV_F_TIME	 (1u << 0) /* time_ns is valid */
 #define LD_EV_F_LOST_PID (1u << 1) /* lost: only task `pid` lost events */
+/*
+ * init: the text is a class of the rules (a lock_args rule), not an init
+ * name, so it is used as it is rather than keyed by its site.
+ */
+#define LD_EV_F_INIT_RULE (1u << 2)
+/*
+ * init: seen at a function's entry, not at the lock's init, so it only
+ * names a lock that no init named; the class an init gave is the truth.
+ */
+#define LD_EV_F_INIT_FALLBACK (1u << 3)
 
 struct ld_event {
 	__u16 type; /* enum ld_event_type */

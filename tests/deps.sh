@@ -6,7 +6,7 @@ set -eu
 packages="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev zstd
 libyaml-dev libjson-c-dev libcmocka-dev libsystemd-dev libclang-rt-14-dev systemd scdoc
 qemu-system-x86 busybox-static cpio kmod xz-utils time jq python3 graphviz libgraphviz-dev
-libxml2-utils libdrm-tests e2fsprogs"
+libxml2-utils libdrm-tests e2fsprogs dwarves"
 
 missing=""
 for p in $packages; do

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * lockdepd rules check FILE...: loads each rules file on its own and says
- * what it holds, or prints the one error line (file:line:column) the loader
- * logged. Every file is checked even after a bad one, so one run lists every
- * broken file.
+ * lockdepd rules check FILE...: loads each rules file, after those before
+ * it as --rules does (a file may name their classes), and says what it
+ * holds, or prints the one error line (file:line:column) the loader logged.
+ * Every file is checked even after a bad one, so one run lists every broken
+ * file.
  */
 #include <stdio.h>
 #include <string.h>
@@ -38,21 +39,28 @@ static void print_summary(const char *path, const struct rules *rules)
 	       rules->nr_nested, plural(rules->nr_nested, "nested rule", "nested rules"));
 }
 
-static int check_file(const char *path)
+/* Checks one file after those before it (*all), whose classes it may name, then adds it to them. */
+static int check_file(const char *path, struct rules **all)
 {
 	struct rules *rules;
 	int err;
 
-	err = rules__load(path, &rules);
+	err = rules__load_after(path, *all, &rules);
 	if (err)
 		return err;
 	print_summary(path, rules);
+	if (!*all) {
+		*all = rules;
+		return 0;
+	}
+	err = rules__merge(*all, rules);
 	rules__free(rules);
-	return 0;
+	return err;
 }
 
 int cmd_rules(int argc, char **argv)
 {
+	struct rules *all = NULL;
 	int status = 0;
 
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
@@ -70,7 +78,8 @@ int cmd_rules(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	}
 	for (int i = 2; i < argc; i++)
-		if (check_file(argv[i]))
+		if (check_file(argv[i], &all))
 			status = EXIT_BAD_INPUT;
+	rules__free(all);
 	return status;
 }

@@ -30,6 +30,13 @@
  *     a class hold several locks, so it reports recursion only when the
  *     very same lock is taken again. An address means nothing in another
  *     boot: imported graphs leave unclassified classes out.
+ * A lock_args rule names a class itself (an init event flagged
+ * LD_EV_F_INIT_RULE): at an init function's return it is the lock's class
+ * as an init would be; at another function's entry (also
+ * LD_EV_F_INIT_FALLBACK) it names only a lock still without a class, or
+ * re-names one that 5. made its own, so that the driver loaded before the
+ * events began gets its real classes from then on, and a lock an init
+ * named keeps that class.
  * fs_reclaim (FS_RECLAIM_CLASS) is a class with no instance: lockdep's
  * pseudo-lock for "this task may enter filesystem reclaim".
  *
@@ -2130,7 +2137,15 @@ static __attribute__((noinline)) int feed_init(struct engine *engine, const stru
 			hmap_remove(&engine->instances, slot);
 		return 0;
 	}
-	class_id = class_for_init(engine, name, ev->init.site);
+	/* A rule at an entry point never overrules what an init (or 3. or 4.) made of the lock. */
+	if ((ev->flags & LD_EV_F_INIT_FALLBACK) && slot &&
+	    !engine->classes[(__u32)slot->value].unclassified)
+		return 0;
+	/* A rule names a class; only init names are keyed by their site (2.). */
+	if (ev->flags & LD_EV_F_INIT_RULE)
+		class_id = class_get(engine, name, false);
+	else
+		class_id = class_for_init(engine, name, ev->init.site);
 	if (class_id == NO_CLASS)
 		return -ENOMEM;
 	if (slot) {

@@ -40,15 +40,24 @@ struct rules_suppress {
 };
 
 /*
- * Naming a lock from a function argument through BTF, for what lockdep does
- * with subclasses: on entry to `function`, argument `arg` (1-based) points
- * to a struct `type` whose member `member` (dotted path) is a lock of class
- * `class_name`; `subclass_arg`, when non-zero, is the argument holding
- * lockdep's subclass (the class becomes "class_name/N" for N > 0).
+ * Naming a lock from a function argument through BTF, for locks whose init
+ * says too little (lockdep subclasses) or was never seen (a driver loaded
+ * before lockdepd): argument `arg` (1-based) of `function` points to a
+ * struct (`type`, when given, must be the one BTF says it is) and
+ * `member`, a path of "." and "->" steps from it, is a lock of class
+ * `class_name`; a path ending at a pointer means the lock it points to.
+ * `subclass_arg`, when non-zero, is the argument holding lockdep's
+ * subclass (the class becomes "class_name/N" for N > 0).
+ *
+ * At the function's return (the default) the rule is an init: the
+ * function initialised the lock. At its entry (`at: entry`) it names only
+ * a lock that no init named, since any other function only uses the lock.
  *
  *   lock_args:
  *     - {function: i915_address_space_init, arg: 1, type: i915_address_space,
  *        member: mutex, class: vm->mutex, subclass_arg: 2}
+ *     - {function: i915_vma_unbind, arg: 1, member: vm->mutex, class: vm->mutex,
+ *        at: entry}
  */
 struct rules_lock_arg {
 	char *function;
@@ -57,6 +66,7 @@ struct rules_lock_arg {
 	char *member;
 	char *class_name;
 	unsigned int subclass_arg;
+	bool at_entry;
 };
 
 /*
@@ -149,6 +159,13 @@ struct rules {
 int rules__load(const char *path, struct rules **ret_rules);
 /* The same from memory; `name` stands for the path in messages. */
 int rules__load_buffer(const char *name, const char *buf, size_t len, struct rules **ret_rules);
+/*
+ * rules__load() of a file that comes after `earlier` (the files before it,
+ * merged; NULL for none): its class references may also name their classes.
+ */
+int rules__load_after(const char *path, const struct rules *earlier, struct rules **ret_rules);
+int rules__load_buffer_after(const char *name, const char *buf, size_t len,
+			     const struct rules *earlier, struct rules **ret_rules);
 void rules__free(struct rules *rules);
 /* Moves everything of `more` into `rules`; a class defined twice is an error. */
 int rules__merge(struct rules *rules, struct rules *more);

@@ -7,7 +7,6 @@
 #include "event/event.h"
 #include "lib/macro.h"
 
-
 static const char *const event_type_names[LD_EV_TYPE_MAX] = {
 	[LD_EV_INIT] = "init",	 [LD_EV_ACQUIRE] = "acquire", [LD_EV_RELEASE] = "release",
 	[LD_EV_ALLOC] = "alloc", [LD_EV_RECLAIM] = "reclaim", [LD_EV_FLAGS] = "flags",
@@ -29,6 +28,13 @@ static const char *const reclaim_kind_names[LD_RECLAIM_KIND_MAX] = {
 static const char *const reclaim_state_names[] = {
 	[LD_RECLAIM_ENTER] = "enter",
 	[LD_RECLAIM_EXIT] = "exit",
+};
+
+/* Where an init event's class name came from: its init flags, as the text form names them. */
+static const char *const init_origin_names[] = {
+	[LD_INIT_ORIGIN_INIT] = "init",
+	[LD_INIT_ORIGIN_RULE] = "rule",
+	[LD_INIT_ORIGIN_ENTRY] = "entry",
 };
 
 static const struct {
@@ -75,6 +81,35 @@ const char *ld_reclaim_kind_name(unsigned int kind)
 const char *ld_reclaim_state_name(unsigned int state)
 {
 	return name_at(reclaim_state_names, ARRAY_SIZE(reclaim_state_names), state);
+}
+
+const char *ld_init_origin_name(unsigned int origin)
+{
+	return name_at(init_origin_names, ARRAY_SIZE(init_origin_names), origin);
+}
+
+int ld_init_origin_from_name(const char *name)
+{
+	return name_index(init_origin_names, ARRAY_SIZE(init_origin_names), name);
+}
+
+unsigned int ld_init_origin(__u32 flags)
+{
+	if (flags & LD_EV_F_INIT_FALLBACK)
+		return LD_INIT_ORIGIN_ENTRY;
+	return flags & LD_EV_F_INIT_RULE ? LD_INIT_ORIGIN_RULE : LD_INIT_ORIGIN_INIT;
+}
+
+__u32 ld_init_origin_flags(unsigned int origin)
+{
+	switch (origin) {
+	case LD_INIT_ORIGIN_RULE:
+		return LD_EV_F_INIT_RULE;
+	case LD_INIT_ORIGIN_ENTRY:
+		return LD_EV_F_INIT_RULE | LD_EV_F_INIT_FALLBACK;
+	default:
+		return 0;
+	}
 }
 
 int ld_event_type_from_name(const char *name)

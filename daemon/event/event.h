@@ -44,6 +44,23 @@ int ld_lock_type_from_name(const char *name);
 int ld_reclaim_kind_from_name(const char *name);
 int ld_reclaim_state_from_name(const char *name);
 
+/*
+ * Where an init event's class name came from, as the text form's `named=`
+ * says it: an init call (the default), a lock_args rule at the init
+ * function's return (LD_EV_F_INIT_RULE), or one at an entry point, which
+ * only names locks no init named (also LD_EV_F_INIT_FALLBACK).
+ */
+enum ld_init_origin {
+	LD_INIT_ORIGIN_INIT = 0,
+	LD_INIT_ORIGIN_RULE,
+	LD_INIT_ORIGIN_ENTRY,
+};
+
+const char *ld_init_origin_name(unsigned int origin);
+int ld_init_origin_from_name(const char *name);
+unsigned int ld_init_origin(__u32 flags);
+__u32 ld_init_origin_flags(unsigned int origin);
+
 /* LD_TASK_* from "PF_MEMALLOC_NOFS|PF_MEMALLOC" or "0" or hex; -EINVAL if unknown. */
 int ld_task_flags_parse(const char *text, __u32 *ret_value);
 /* Writes "PF_MEMALLOC|PF_MEMALLOC_NOFS" or "0". */

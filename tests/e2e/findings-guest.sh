@@ -3,8 +3,13 @@
 # `lockdepd run` (live) and `lockdepd record` (replayed on the host). Only
 # runs things; the host decides what was right.
 #
-#   /out/rules.json     run --rules i915.yaml over the rules phase
+#   /out/rules.json     run --rules i915.yaml --rules fixture.yaml over the
+#                       rules phase (fixture loaded after lockdepd started)
 #   /out/rules.ldt      record over the same phase, for the host's report
+#   /out/before.json    the same scenarios with the fixture loaded before
+#                       lockdepd started: no init seen, fixture.yaml's
+#                       entry rules name the locks
+#   /out/before.ldt     record of the same, for the host's report
 #   /out/trylock.json   run --rules no-taint.yaml: a trylocking shrinker ran
 #                       and then an allocation under vm->mutex: nothing
 #   /out/shrinker.json  run --rules no-taint.yaml: the locking shrinker ran
@@ -19,11 +24,14 @@ L=/e2e/lockdepd
 cat >/tmp/phases.sh <<'EOS'
 # Must find: reclaim (taint), circular, cycle3 (circular), order.
 # Must not find: ww_backoff, nowait_atomic, nofs_scope.
-phase_rules() {
-	load_fixture || echo "findings: insmod failed"
+phase_scenarios() {
 	for s in reclaim_taint circular cycle3 order ww_backoff nowait_atomic nofs_scope; do
 		scenario "$s" || echo "findings: scenario $s failed"
 	done
+}
+phase_rules() {
+	load_fixture || echo "findings: insmod failed"
+	phase_scenarios
 	rmmod ldfix || echo "findings: rmmod failed"
 }
 # The shrinker only trylocks vm->mutex, then GFP_KERNEL under vm->mutex:
@@ -85,9 +93,13 @@ phase_service() {
 	echo "service $?" >>/out/status.txt
 }
 
-# run_phase NAME RULES PHASE: `lockdepd run` around one phase.
+# run_phase NAME RULES PHASE: `lockdepd run` around one phase; RULES is
+# one file, or "fixture" for i915.yaml with the fixture's entry rules.
 run_phase() {
-	$L run --rules "$2" --format json >"/out/$1.json" 2>"/out/$1.err" &
+	if [ "$2" = fixture ]; then
+		set -- "$1" /e2e/i915.yaml "$3" --rules /e2e/fixture.yaml
+	fi
+	$L run --rules "$2" ${4:+"$4" "$5"} --format json >"/out/$1.json" 2>"/out/$1.err" &
 	pid=$!
 	i=0
 	while [ $i -lt 120 ] && ! grep -q 'watching' "/out/$1.err"; do
@@ -104,10 +116,17 @@ run_phase() {
 	echo "$1 $?" >>/out/status.txt
 }
 
-run_phase rules /e2e/i915.yaml phase_rules
+run_phase rules fixture phase_rules
 $L record -o /out/rules.ldt -- sh -c '. /e2e/lib.sh; . /tmp/phases.sh; phase_rules' \
 	2>/out/record.err
 echo "record $?" >>/out/status.txt
+# As on a CI machine whose driver loads at boot: the fixture first.
+load_fixture || echo "findings: insmod failed"
+run_phase before fixture phase_scenarios
+$L record --rules /e2e/i915.yaml --rules /e2e/fixture.yaml -o /out/before.ldt -- \
+	sh -c '. /e2e/lib.sh; . /tmp/phases.sh; phase_scenarios' 2>/out/record-before.err
+echo "record-before $?" >>/out/status.txt
+rmmod ldfix || echo "findings: rmmod failed"
 run_phase trylock /e2e/no-taint.yaml phase_trylock
 run_phase shrinker /e2e/no-taint.yaml phase_shrinker
 phase_service

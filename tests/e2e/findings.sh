@@ -27,7 +27,8 @@ fi
 mkdir -p "$dir"
 
 "$E2E_DIR/guest.sh" -o "$dir/guest" -f "$E2E_LDFIX_KO" -f "$guest_bin:lockdepd" \
-	-f "$repo/rules/i915.yaml" -f "$E2E_DIR/no-taint.yaml" "$E2E_DIR/findings-guest.sh" >&2
+	-f "$repo/rules/i915.yaml" -f "$E2E_DIR/no-taint.yaml" -f "$E2E_DIR/fixture.yaml" \
+	"$E2E_DIR/findings-guest.sh" >&2
 g=$dir/guest/out
 if [ "$(cat "$dir/guest/status" 2>/dev/null)" = 0 ]; then
 	tap_ok findings-guest-boot
@@ -76,25 +77,54 @@ rules_expected=(
 	"order obj->vma_lock,vm->mutex"
 )
 
-# Live: run --rules rules/i915.yaml.
+# report_replay NAME TRACE: `report` on the host of a trace recorded in the
+# guest, into $dir/NAME.json; exit 1 (findings) expected.
+report_replay() {
+	local status
+	"$host_bin" report --rules "$repo/rules/i915.yaml" --rules "$E2E_DIR/fixture.yaml" \
+		--format json "$2" >"$dir/$1.json" 2>"$dir/$1.err"
+	status=$?
+	if [ "$status" = 1 ]; then
+		tap_ok "findings-$1-exit-1"
+	else
+		tap_not_ok "findings-$1-exit-1" "exit status $status: $(head -n 1 "$dir/$1.err")"
+	fi
+}
+
+# same_findings NAME A B: live and replayed findings are the same.
+same_findings() {
+	if [ -s "$2" ] && cmp -s <(findings_of "$2") <(findings_of "$3"); then
+		tap_ok "$1"
+	else
+		tap_not_ok "$1" "live and replayed findings differ"
+	fi
+}
+
+# Live: run with rules/i915.yaml and the fixture's entry rules, the fixture
+# loaded after lockdepd started (every init seen).
 status_is findings-live-exit-1 rules 1
 expect_findings findings-live-rules "$g/rules.json" "${rules_expected[@]}"
 
 # Replayed: record in the guest, report on the host.
 status_is findings-record-exit-0 record 0
-"$host_bin" report --rules "$repo/rules/i915.yaml" --format json "$g/rules.ldt" \
-	>"$dir/replay.json" 2>"$dir/replay.err"
-replay_status=$?
-if [ "$replay_status" = 1 ]; then
-	tap_ok findings-replay-exit-1
-else
-	tap_not_ok findings-replay-exit-1 "exit status $replay_status: $(head -n 1 "$dir/replay.err")"
-fi
+report_replay replay "$g/rules.ldt"
 expect_findings findings-replay-rules "$dir/replay.json" "${rules_expected[@]}"
-if [ -s "$g/rules.json" ] && cmp -s <(findings_of "$g/rules.json") <(findings_of "$dir/replay.json"); then
-	tap_ok findings-live-equals-replay
+same_findings findings-live-equals-replay "$g/rules.json" "$dir/replay.json"
+
+# The fixture loaded before lockdepd started, as a driver loaded at boot: no
+# init seen, the entry rules name the locks, and the findings are the same.
+status_is findings-loaded-before-exit-1 before 1
+expect_findings findings-loaded-before "$g/before.json" "${rules_expected[@]}"
+status_is findings-record-loaded-before-exit-0 record-before 0
+report_replay replay-before "$g/before.ldt"
+expect_findings findings-replay-loaded-before "$dir/replay-before.json" "${rules_expected[@]}"
+same_findings findings-loaded-before-live-equals-replay "$g/before.json" "$dir/replay-before.json"
+# Every class of the fixture came from an entry rule: none is a guess.
+if jq -e -s '[.[] | select(.kind != null) | .classes[] | select(startswith("unclassified@"))] | length == 0' \
+	"$g/before.json" >/dev/null 2>&1; then
+	tap_ok findings-loaded-before-no-unclassified
 else
-	tap_not_ok findings-live-equals-replay "live and replayed findings differ"
+	tap_not_ok findings-loaded-before-no-unclassified "a finding over an unclassified lock"
 fi
 
 # The reclaim finding of the rules phase comes from the taint (the

@@ -30,7 +30,7 @@ e2e_prepare() {
 	E2E_ABI=$(cat "$E2E_KERNEL_DIR/abi")
 	echo "# kernel $E2E_ABI ready in $(e2e_since "$start") s" >&2
 	start=$(date +%s%N)
-	if ! E2E_LDFIX_KO=$("$E2E_DIR/fixture.sh" "$E2E_ABI"); then
+	if ! E2E_LDFIX_KO=$("$E2E_DIR/fixture.sh" "$E2E_ABI" "$E2E_KERNEL_DIR/vmlinux"); then
 		tap_not_ok e2e-fixture-build "tests/e2e/fixture.sh failed"
 		return 1
 	fi

@@ -307,4 +307,31 @@ else
 fi
 expect_regex live-i915-lock-args-kprobe "$g2/probe-kprobe.json" '^\{"probe":"lock_args:i915_address_space_init",.*"kind":"kprobe",.*"status":"attached"'
 
+# The entry rules of rules/i915.yaml, through pointers of i915's own structs,
+# with the offsets bpftool reads from i915.ko: every one attached.
+i915_raw=$(bpftool btf dump file "$i915_ko" -B "$E2E_KERNEL_DIR/vmlinux" format raw 2>/dev/null)
+member_offset() { # STRUCT MEMBER: byte offset of a direct member
+	awk -v s="$1" -v m="$2" -v q="'" '
+		/^\[[0-9]+\] / { in_s = $2 == "STRUCT" && $3 == q s q; next }
+		in_s && $1 == q m q { for (i = 2; i <= NF; i++) if (sub(/^bits_offset=/, "", $i)) { print $i / 8; exit } }' <<<"$i915_raw"
+}
+vma_obj=$(member_offset i915_vma obj)
+gem_resv=$(member_offset drm_gem_object resv)
+ggtt_vm=$(member_offset i915_ggtt vm)
+for fn in i915_gem_object_unbind i915_vma_unbind i915_ggtt_suspend i915_ggtt_resume; do
+	n=$(grep -c "^{\"probe\":\"lock_args:$fn\",\"group\":\"lock_arg\",\"kind\":\"fentry\",.*\"status\":\"attached\"" "$g2/probe.json")
+	if [ "$n" = "$(grep -c "function: $fn," "$repo/rules/i915.yaml")" ] && [ "$n" -gt 0 ]; then
+		tap_ok "live-i915-entry-$fn"
+	else
+		tap_not_ok "live-i915-entry-$fn" "$n attached: $(grep -a "lock_args:$fn" "$g2/probe.json" | head -c 400)"
+	fi
+done
+if [ -n "$vma_obj" ] && [ -n "$gem_resv" ] && [ -n "$ggtt_vm" ] && [ -n "$want" ]; then
+	expect_regex live-i915-entry-two-pointers "$g2/probe.json" "\"detail\":\"i915_vma.obj->base.resv at \\+$vma_obj->\\+$gem_resv->\\+0 is class dma_resv unless an init named it\""
+	expect_regex live-i915-entry-nested-member "$g2/probe.json" "\"detail\":\"i915_ggtt.vm.mutex at \\+$((ggtt_vm + want)) is class vm->mutex unless an init named it\""
+else
+	tap_not_ok live-i915-entry-offsets "bpftool gave i915_vma.obj '$vma_obj', drm_gem_object.resv '$gem_resv', i915_ggtt.vm '$ggtt_vm'"
+fi
+expect_regex live-i915-entry-kprobe "$g2/probe-kprobe.json" '^\{"probe":"lock_args:i915_vma_unbind",.*"kind":"kprobe",.*"status":"attached"'
+
 echo "# live checks total $(e2e_since "$start") s"

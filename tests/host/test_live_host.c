@@ -26,6 +26,7 @@
 #include "event/gfp.h"
 #include "source/live/kernel_info.h"
 #include "lockdepd_event.h"
+#include "source/live/lock_path.h"
 #include "source/live/probe.h"
 
 /* --- btf_member_offset on a BTF built here --------------------------------- */
@@ -122,6 +123,145 @@ static void test_btf_has_function(void **state)
 	assert_false(btf_has_function(btf, "outer"));
 	assert_false(btf_has_function(btf, "other"));
 	assert_false(btf_has_function(NULL, "do_thing"));
+	btf__free(btf);
+}
+
+/* --- lock_path__resolve on a BTF built here --------------------------------------- */
+
+/*
+ * struct mutex { long owner; };                              // 8
+ * struct ww_mutex { struct mutex base; void *ctx; };         // 16
+ * struct dma_resv { struct ww_mutex lock; };                 // 16
+ * struct vm { int pad; struct mutex mutex; };                // mutex at 8
+ * struct obj { struct dma_resv _resv; struct dma_resv *resv; int count; };
+ * struct vma { struct vm *vm; struct obj *obj; };            // obj at 8
+ * struct node { struct node *next; struct mutex lock; };     // lock at 8
+ * void unbind(struct vma *vma, int flags);
+ * void walk(const struct node *node);
+ */
+static struct btf *build_lock_btf(void)
+{
+	struct btf *btf = btf__new_empty();
+	int long_id, int_id, void_ptr, mutex, ww, resv, resv_ptr, vm, vm_ptr, obj, obj_ptr, vma;
+	int vma_ptr, node, node_ptr, const_node, const_node_ptr, proto;
+
+	assert_non_null(btf);
+	long_id = btf__add_int(btf, "long", 8, BTF_INT_SIGNED);
+	int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	void_ptr = btf__add_ptr(btf, 0);
+	mutex = btf__add_struct(btf, "mutex", 8);
+	btf__add_field(btf, "owner", long_id, 0, 0);
+	ww = btf__add_struct(btf, "ww_mutex", 16);
+	btf__add_field(btf, "base", mutex, 0, 0);
+	btf__add_field(btf, "ctx", void_ptr, 64, 0);
+	resv = btf__add_struct(btf, "dma_resv", 16);
+	btf__add_field(btf, "lock", ww, 0, 0);
+	resv_ptr = btf__add_ptr(btf, resv);
+	vm = btf__add_struct(btf, "vm", 16);
+	btf__add_field(btf, "pad", int_id, 0, 0);
+	btf__add_field(btf, "mutex", mutex, 64, 0);
+	vm_ptr = btf__add_ptr(btf, vm);
+	obj = btf__add_struct(btf, "obj", 32);
+	btf__add_field(btf, "_resv", resv, 0, 0);
+	btf__add_field(btf, "resv", resv_ptr, 128, 0);
+	btf__add_field(btf, "count", int_id, 192, 0);
+	obj_ptr = btf__add_ptr(btf, obj);
+	vma = btf__add_struct(btf, "vma", 16);
+	btf__add_field(btf, "vm", vm_ptr, 0, 0);
+	btf__add_field(btf, "obj", obj_ptr, 64, 0);
+	vma_ptr = btf__add_ptr(btf, vma);
+	/* The pointer first, to the id the struct is about to get: its fields must follow it. */
+	node_ptr = btf__add_ptr(btf, (int)btf__type_cnt(btf) + 1);
+	node = btf__add_struct(btf, "node", 16);
+	btf__add_field(btf, "next", node_ptr, 0, 0);
+	btf__add_field(btf, "lock", mutex, 64, 0);
+	const_node = btf__add_const(btf, node);
+	const_node_ptr = btf__add_ptr(btf, const_node);
+	proto = btf__add_func_proto(btf, 0);
+	btf__add_func_param(btf, "vma", vma_ptr);
+	btf__add_func_param(btf, "flags", int_id);
+	btf__add_func(btf, "unbind", BTF_FUNC_GLOBAL, proto);
+	proto = btf__add_func_proto(btf, 0);
+	btf__add_func_param(btf, "node", const_node_ptr);
+	assert_true(btf__add_func(btf, "walk", BTF_FUNC_GLOBAL, proto) > 0);
+	return btf;
+}
+
+static void assert_lock_path(const struct btf *btf, const char *function, const char *type,
+			     const char *path, unsigned int nr_derefs, const unsigned int *offsets,
+			     const char *arg_type, const char *lock_type)
+{
+	struct lock_path lp;
+	char why[160] = "";
+
+	if (lock_path__resolve(btf, function, 1, type, path, &lp, why, sizeof(why)))
+		fail_msg("%s of %s: %s", path, function, why);
+	assert_int_equal(lp.nr_derefs, nr_derefs);
+	for (unsigned int i = 0; i <= nr_derefs; i++)
+		assert_int_equal(lp.offsets[i], offsets[i]);
+	assert_string_equal(lp.arg_type, arg_type);
+	assert_string_equal(lp.lock_type, lock_type);
+}
+
+static void test_lock_path_follows_pointers(void **state)
+{
+	struct btf *btf = build_lock_btf();
+
+	assert_lock_path(btf, "unbind", NULL, "vm->mutex", 1, (unsigned int[]){ 0, 8 }, "vma",
+			 "mutex");
+	/* `type` is checked, not needed. */
+	assert_lock_path(btf, "unbind", "vma", "vm->mutex", 1, (unsigned int[]){ 0, 8 }, "vma",
+			 "mutex");
+	/* A struct that starts with a lock is that lock (dma_resv and its ww_mutex). */
+	assert_lock_path(btf, "unbind", NULL, "obj->_resv", 1, (unsigned int[]){ 8, 0 }, "vma",
+			 "ww_mutex");
+	assert_lock_path(btf, "unbind", NULL, "obj->_resv.lock.base", 1, (unsigned int[]){ 8, 0 },
+			 "vma", "mutex");
+	/* A path ending at a pointer names the lock it points to. */
+	assert_lock_path(btf, "unbind", NULL, "obj->resv", 2, (unsigned int[]){ 8, 16, 0 }, "vma",
+			 "ww_mutex");
+	/* Through a const pointer argument, as many pointers as the BPF side follows. */
+	assert_lock_path(btf, "walk", "node", "next->next->next->lock", 3,
+			 (unsigned int[]){ 0, 0, 0, 8 }, "node", "mutex");
+	btf__free(btf);
+}
+
+static void assert_lock_path_fails(const struct btf *btf, const char *function, unsigned int arg,
+				   const char *type, const char *path, int want,
+				   const char *why_has)
+{
+	struct lock_path lp = { .nr_derefs = 99 };
+	char why[160] = "";
+
+	if (lock_path__resolve(btf, function, arg, type, path, &lp, why, sizeof(why)) != want)
+		fail_msg("%s of %s: not %d (%s)", path, function, want, why);
+	assert_int_equal(lp.nr_derefs, 99);
+	if (!strstr(why, why_has))
+		fail_msg("reason '%s' does not say '%s'", why, why_has);
+}
+
+static void test_lock_path_errors(void **state)
+{
+	struct btf *btf = build_lock_btf();
+
+	assert_lock_path_fails(btf, "missing", 1, NULL, "vm->mutex", -ENOENT,
+			       "no function missing");
+	assert_lock_path_fails(btf, "unbind", 2, NULL, "mutex", -ENOENT,
+			       "argument 2 of unbind is not a pointer to a struct");
+	assert_lock_path_fails(btf, "unbind", 3, NULL, "mutex", -ENOENT,
+			       "unbind has no argument 3");
+	assert_lock_path_fails(btf, "unbind", 1, "vm", "vm->mutex", -EINVAL,
+			       "argument 1 of unbind is struct vma, not struct vm");
+	assert_lock_path_fails(btf, "unbind", 1, NULL, "vm->nope", -ENOENT,
+			       "struct vm has no member nope");
+	/* "." where the member is a pointer: there is no member inside a pointer. */
+	assert_lock_path_fails(btf, "unbind", 1, NULL, "vm.mutex", -ENOENT, "has no member mutex");
+	assert_lock_path_fails(btf, "unbind", 1, NULL, "obj->_resv->lock", -EINVAL,
+			       "obj->_resv is not a pointer");
+	assert_lock_path_fails(btf, "unbind", 1, NULL, "obj->count", -EINVAL,
+			       "obj->count is a int, not a lock");
+	assert_lock_path_fails(btf, "walk", 1, NULL, "next->next->next->next->lock", -EINVAL,
+			       "follows more than 3 pointers");
 	btf__free(btf);
 }
 
@@ -388,6 +528,8 @@ int main(void)
 		cmocka_unit_test(test_member_offset_anonymous_members),
 		cmocka_unit_test(test_member_offset_errors_leave_result_untouched),
 		cmocka_unit_test(test_btf_has_function),
+		cmocka_unit_test(test_lock_path_follows_pointers),
+		cmocka_unit_test(test_lock_path_errors),
 		cmocka_unit_test(test_gfp_layout_from_btf_matches_tracefs),
 		cmocka_unit_test(test_gfp_layout_without_btf_uses_tracefs),
 		cmocka_unit_test(test_task_flags_match_kswapd),

@@ -148,13 +148,22 @@ static void test_i915_rules_load(void **state)
 	assert_false(rules__is_reclaim_tainted(rules, "dma_resv"));
 	assert_false(rules__allows_nesting(rules, "dma_resv"));
 
-	assert_int_equal(rules->nr_lock_args, 1);
+	assert_int_equal(rules->nr_lock_args, 7);
 	assert_string_equal(rules->lock_args[0].function, "i915_address_space_init");
 	assert_int_equal(rules->lock_args[0].arg, 1);
 	assert_string_equal(rules->lock_args[0].type, "i915_address_space");
 	assert_string_equal(rules->lock_args[0].member, "mutex");
 	assert_string_equal(rules->lock_args[0].class_name, "vm->mutex");
 	assert_int_equal(rules->lock_args[0].subclass_arg, 2);
+	assert_false(rules->lock_args[0].at_entry);
+	/* The others name the locks of a driver loaded before lockdepd, never a subclass. */
+	for (size_t i = 1; i < rules->nr_lock_args; i++) {
+		assert_true(rules->lock_args[i].at_entry);
+		assert_int_equal(rules->lock_args[i].subclass_arg, 0);
+	}
+	assert_string_equal(rules->lock_args[5].function, "i915_ggtt_suspend");
+	assert_string_equal(rules->lock_args[5].member, "vm.mutex");
+	assert_string_equal(rules->lock_args[4].member, "obj->base.resv");
 	rules__free(rules);
 }
 
@@ -202,6 +211,28 @@ static void test_every_section(void **state)
 	assert_int_equal(rules->lock_args[0].arg, 2);
 	assert_int_equal(rules->lock_args[0].subclass_arg, 0);
 	assert_string_equal(rules->lock_args[0].member, "a.b_c");
+	assert_false(rules->lock_args[0].at_entry);
+	rules__free(rules);
+}
+
+/* At an entry point, with no type (BTF says it) and a path through pointers. */
+static void test_lock_args_at_entry(void **state)
+{
+	struct rules *rules =
+		load_ok("classes:\n"
+			"  - {name: vm->mutex}\n"
+			"lock_args:\n"
+			"  - {function: i915_vma_unbind, arg: 1, member: vm->mutex,\n"
+			"     class: vm->mutex, at: entry}\n"
+			"  - {function: f_init, arg: 1, member: a.b->c, class: vm->mutex,\n"
+			"     at: exit}\n");
+
+	assert_int_equal(rules->nr_lock_args, 2);
+	assert_null(rules->lock_args[0].type);
+	assert_string_equal(rules->lock_args[0].member, "vm->mutex");
+	assert_true(rules->lock_args[0].at_entry);
+	assert_string_equal(rules->lock_args[1].member, "a.b->c");
+	assert_false(rules->lock_args[1].at_entry);
 	rules__free(rules);
 }
 
@@ -370,7 +401,7 @@ static const struct error_case error_cases[] = {
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: m, class: a, subclas_arg: 2}\n",
 	  "t.yaml:4:57: unknown key 'subclas_arg' in a lock_args rule: expected one of function, "
-	  "arg, type, member, class, subclass_arg" },
+	  "arg, type, member, class, subclass_arg, at" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 0, type: t, member: m, class: a}\n",
 	  "t.yaml:4:24: expected an argument number, a number from 1 to 6" },
@@ -400,13 +431,25 @@ static const struct error_case error_cases[] = {
 	  "t.yaml:4:33: expected a struct name without 'struct' (a C identifier), got 'struct t'" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: a..b, class: a}\n",
-	  "t.yaml:4:44: expected a member path like 'mutex' or 'vma.lock', got 'a..b'" },
+	  "t.yaml:4:44: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'a..b'" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: a., class: a}\n",
-	  "t.yaml:4:44: expected a member path like 'mutex' or 'vma.lock', got 'a.'" },
+	  "t.yaml:4:44: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'a.'" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: ->m, class: a}\n",
-	  "t.yaml:4:44: expected a member path like 'mutex' or 'vma.lock', got '->m'" },
+	  "t.yaml:4:44: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got '->m'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: vm->, class: a}\n",
+	  "t.yaml:4:35: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'vm->'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: vm-mutex, class: a}\n",
+	  "t.yaml:4:35: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'vm-mutex'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, at: start}\n",
+	  "t.yaml:4:52: expected 'entry' or 'exit', got 'start'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, at: [entry]}\n",
+	  "t.yaml:4:52: expected 'entry' or 'exit', got a list" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: m, class: b}\n",
 	  "t.yaml:4:54: unknown class 'b': expected a class defined under classes:" },
@@ -548,6 +591,18 @@ static void test_load_all_merges(void **state)
 
 	rules = NULL;
 	assert_int_equal(rules_load_all((char *[]){ a, c }, 2, &rules), -EINVAL);
+	assert_null(rules);
+
+	/* A file may name the classes of the files before it, not of those after. */
+	write_file(c, "allow_nesting: [x]\nlock_args:\n"
+		      "  - {function: f, arg: 1, member: m->x, class: y, at: entry}\n");
+	assert_int_equal(rules_load_all((char *[]){ a, b, c }, 3, &rules), 0);
+	assert_true(rules__allows_nesting(rules, "x"));
+	assert_int_equal(rules->nr_lock_args, 1);
+	assert_string_equal(rules->lock_args[0].class_name, "y");
+	rules__free(rules);
+	rules = NULL;
+	assert_int_equal(rules_load_all((char *[]){ c, a, b }, 3, &rules), -EINVAL);
 	assert_null(rules);
 
 	unlink(a);
@@ -763,6 +818,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_i915_rules_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_args_at_entry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections_in_any_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),

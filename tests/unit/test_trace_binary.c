@@ -353,6 +353,8 @@ static const char canonical_trace[] =
 	"header kernel=\"6.1.0-56-amd64\" gfp=\"GFP_KERNEL=0xcc0,GFP_NOFS=0xc40,__GFP_DIRECT_RECLAIM=0x400,__GFP_FS=0x80,__GFP_IO=0x40,__GFP_ZERO=0x100\"\n"
 	"init lock=0xffff8880aa000010 name=\"&vm->mutex\" site=i915_address_space_init\n"
 	"init lock=console_mutex name=\"console_mutex\"\n"
+	"init lock=0xffff8880aa000010 name=\"vm->mutex/1\" site=i915_address_space_init named=rule\n"
+	"init pid=120 lock=0xffff8880aa000020 name=\"dma_resv\" site=i915_gem_object_unbind named=entry\n"
 	"mark text=\"[IGT] gem_exec_whisper: starting subtest basic\"\n"
 	"acquire t=3 pid=120 lock=0xffff8880aa000010 type=ww_mutex try=1 ctx=0xffff888012340000 ret=-EDEADLK ip=mutex_lock+0x1c stack=symA;symB;0xffffffff81000010 comm=gem_exec\n"
 	"acquire pid=120 lock=console_mutex stack=\"f+0x1/0x2 [i915];symA\" comm=\"two words\"\n"
@@ -873,7 +875,19 @@ static void test_crafted_versions(void **state)
 	c.len = 0;
 	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION + 1, 0);
 	expect_error(&c,
-		     "event ABI version 2 is newer than this lockdepd's (1); use a newer lockdepd");
+		     "event ABI version 3 is newer than this lockdepd's (2); use a newer lockdepd");
+	c.len = 0;
+	craft_header(&c, 3, 0, 0, 0);
+	expect_error(&c, "event ABI version 0 is older than this lockdepd's (2)");
+
+	/* ABI 1 events are ABI 2 events without rule-named inits: still read. */
+	c.len = 0;
+	craft_header(&c, 3, 0, 1, 0);
+	craft_task(&c, 1, NULL);
+	craft_event(&c, LD_EV_EXIT, 0, 0, 0, 1);
+	craft_end(&c, 1);
+	assert_int_equal(craft_read(&c, &n), 0);
+	assert_int_equal(n, 1);
 
 	/* A newer minor version's unknown file records (0xc0 on) are skipped... */
 	c.len = 0;

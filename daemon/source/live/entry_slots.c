@@ -23,6 +23,8 @@
 #include "lockdepd_bpf.h"
 #include "lockdepd_entry.skel.h"
 #include "lib/log.h"
+#include "lib/macro.h"
+#include "source/live/lock_path.h"
 #include "source/live/probe.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
@@ -33,30 +35,71 @@
 
 /* --- the entry object ------------------------------------------------------- */
 
+/* A slot's programs: entry and exit, as fentry/fexit and as kprobes. */
+struct slot_programs {
+	struct bpf_program *fentry;
+	struct bpf_program *fexit;
+	struct bpf_program *kprobe;
+	struct bpf_program *kretprobe;
+};
+
+#define SLOT_PROGRAMS(skel, what, n)                                                  \
+	{                                                                             \
+		(skel)->progs.fe_##what##_##n, (skel)->progs.fx_##what##_##n,         \
+			(skel)->progs.kp_##what##_##n, (skel)->progs.kr_##what##_##n, \
+	}
+
+/* The programs of a reclaim slot (lockarg false) or of a lock-arg slot. */
+static struct slot_programs slot_programs(const struct lockdepd_entry_bpf *skel, bool lockarg,
+					  int slot)
+{
+	const struct slot_programs reclaim[] = {
+		SLOT_PROGRAMS(skel, reclaim, 0), SLOT_PROGRAMS(skel, reclaim, 1),
+		SLOT_PROGRAMS(skel, reclaim, 2), SLOT_PROGRAMS(skel, reclaim, 3),
+		SLOT_PROGRAMS(skel, reclaim, 4), SLOT_PROGRAMS(skel, reclaim, 5),
+		SLOT_PROGRAMS(skel, reclaim, 6), SLOT_PROGRAMS(skel, reclaim, 7),
+	};
+	const struct slot_programs lockargs[] = {
+		SLOT_PROGRAMS(skel, lockarg, 0),  SLOT_PROGRAMS(skel, lockarg, 1),
+		SLOT_PROGRAMS(skel, lockarg, 2),  SLOT_PROGRAMS(skel, lockarg, 3),
+		SLOT_PROGRAMS(skel, lockarg, 4),  SLOT_PROGRAMS(skel, lockarg, 5),
+		SLOT_PROGRAMS(skel, lockarg, 6),  SLOT_PROGRAMS(skel, lockarg, 7),
+		SLOT_PROGRAMS(skel, lockarg, 8),  SLOT_PROGRAMS(skel, lockarg, 9),
+		SLOT_PROGRAMS(skel, lockarg, 10), SLOT_PROGRAMS(skel, lockarg, 11),
+		SLOT_PROGRAMS(skel, lockarg, 12), SLOT_PROGRAMS(skel, lockarg, 13),
+		SLOT_PROGRAMS(skel, lockarg, 14), SLOT_PROGRAMS(skel, lockarg, 15),
+		SLOT_PROGRAMS(skel, lockarg, 16), SLOT_PROGRAMS(skel, lockarg, 17),
+		SLOT_PROGRAMS(skel, lockarg, 18), SLOT_PROGRAMS(skel, lockarg, 19),
+		SLOT_PROGRAMS(skel, lockarg, 20), SLOT_PROGRAMS(skel, lockarg, 21),
+		SLOT_PROGRAMS(skel, lockarg, 22), SLOT_PROGRAMS(skel, lockarg, 23),
+		SLOT_PROGRAMS(skel, lockarg, 24), SLOT_PROGRAMS(skel, lockarg, 25),
+		SLOT_PROGRAMS(skel, lockarg, 26), SLOT_PROGRAMS(skel, lockarg, 27),
+		SLOT_PROGRAMS(skel, lockarg, 28), SLOT_PROGRAMS(skel, lockarg, 29),
+		SLOT_PROGRAMS(skel, lockarg, 30), SLOT_PROGRAMS(skel, lockarg, 31),
+	};
+
+	_Static_assert(ARRAY_SIZE(reclaim) == LD_RECLAIM_SLOTS, "one entry per reclaim slot");
+	_Static_assert(ARRAY_SIZE(lockargs) == LD_LOCKARG_SLOTS, "one entry per lock-arg slot");
+	return lockarg ? lockargs[slot] : reclaim[slot];
+}
+
 struct slot_plan {
 	struct probe_point *point;
 	char target[96];
-	char module[64];
-	int slot;
+	struct slot_programs progs;
+	bool enter; /* watches the function's entry */
+	bool exit; /* watches its return */
 };
 
-static int set_target(struct bpf_program *prog, const char *target)
+static struct slot_plan *plan_add(struct slot_plan *plans, size_t *nr_plans, struct probe_point *p,
+				  const char *target, struct slot_programs progs, bool enter,
+				  bool exit)
 {
-	int err;
+	struct slot_plan *plan = &plans[(*nr_plans)++];
 
-	bpf_program__set_autoload(prog, true);
-	err = bpf_program__set_attach_target(prog, 0, target);
-	if (err)
-		return log_error_errno(err, "attach target %s: %m", target);
-	return 0;
-}
-
-static struct bpf_program *slot_program(struct live *live, const char *prefix, int slot)
-{
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s_%d", prefix, slot);
-	return live_program(live->entry->obj, name);
+	*plan = (struct slot_plan){ .point = p, .progs = progs, .enter = enter, .exit = exit };
+	snprintf(plan->target, sizeof(plan->target), "%s", target);
+	return plan;
 }
 
 /* Plans a reclaim slot per driver entry point whose module is loaded. */
@@ -110,61 +153,74 @@ static int plan_drivers(struct live *live, struct slot_plan *plans, size_t *nr_p
 		if (live->mode == LOCK_MODE_KPROBE)
 			live->entry->rodata->reclaim_fn[slot] =
 				live_kallsyms_address(defs[i].function);
-		plans[*nr_plans] = (struct slot_plan){ .point = p, .slot = slot++ };
-		snprintf(plans[*nr_plans].target, sizeof(plans[0].target), "%s", defs[i].function);
-		snprintf(plans[*nr_plans].module, sizeof(plans[0].module), "%s", defs[i].module);
-		(*nr_plans)++;
+		plan_add(plans, nr_plans, p, defs[i].function,
+			 slot_programs(live->entry, false, slot++), true, true);
 	}
 	free(told);
 	return 0;
 }
 
+/* "vma->vm->mutex at +8->+0" for the probe table: where the BPF side looks. */
+static void describe_lock_path(const struct lock_path *lp, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (unsigned int i = 0; i <= lp->nr_derefs && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s+%u", i ? "->" : "",
+					lp->offsets[i]);
+}
+
 /* Resolves one lock_args rule into slot `slot`; false (recorded) when it cannot. */
 static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, int slot,
-			  struct probe_point *p, struct slot_plan *plan)
+			  struct probe_point *p, struct slot_plan *plans, size_t *nr_plans)
 {
 	struct lockdepd_entry_bpf *entry = live->entry;
+	enum probe_kind kind = rule->at_entry ? PROBE_KIND_FENTRY : PROBE_KIND_FEXIT;
+	struct lock_path lp;
 	const struct btf *btf;
 	char module[64];
-	unsigned int offset;
+	char why[160];
+	char where[64];
 	size_t len = strlen(rule->class_name);
 	int err;
 
 	btf = live_function_btf(live, rule->function, module, sizeof(module));
 	if (!btf) {
-		probe_point__set(p, PROBE_KIND_FEXIT, PROBE_MISSING, 0,
+		probe_point__set(p, kind, PROBE_MISSING, 0,
 				 "no such function in the BTF of the kernel or of a loaded module");
 		return false;
 	}
 	snprintf(p->module, sizeof(p->module), "%s", module);
-	err = btf_member_offset(btf, rule->type, rule->member, &offset);
+	err = lock_path__resolve(btf, rule->function, rule->arg, rule->type, rule->member, &lp, why,
+				 sizeof(why));
 	if (err) {
-		probe_point__set(p, PROBE_KIND_FEXIT, PROBE_FAILED, err,
-				 "struct %s has no member %s", rule->type, rule->member);
+		probe_point__set(p, kind, PROBE_FAILED, err, "%s", why);
 		return false;
 	}
 	if (slot >= LD_LOCKARG_SLOTS) {
-		probe_point__set(p, PROBE_KIND_FEXIT, PROBE_FAILED, 0,
+		probe_point__set(p, kind, PROBE_FAILED, 0,
 				 "only %d lock_args can be watched at once", LD_LOCKARG_SLOTS);
 		return false;
 	}
-	if (len >= LD_LOCKARG_CLASS_LEN || rule->arg < 1 || rule->arg > 6 ||
-	    rule->subclass_arg > 6) {
-		probe_point__set(p, PROBE_KIND_FEXIT, PROBE_FAILED, 0,
+	if (len >= LD_LOCKARG_CLASS_LEN || rule->subclass_arg > 6) {
+		probe_point__set(p, kind, PROBE_FAILED, 0,
 				 "class name longer than %d bytes or argument past the sixth",
 				 LD_LOCKARG_CLASS_LEN - 1);
 		return false;
 	}
 	entry->rodata->lockarg_arg[slot] = rule->arg - 1;
-	entry->rodata->lockarg_offset[slot] = offset;
+	entry->rodata->lockarg_nr_derefs[slot] = lp.nr_derefs;
+	memcpy((void *)entry->rodata->lockarg_offsets[slot], lp.offsets, sizeof(lp.offsets));
 	entry->rodata->lockarg_subclass_arg[slot] = rule->subclass_arg;
+	entry->rodata->lockarg_at_entry[slot] = rule->at_entry;
 	entry->rodata->lockarg_class_len[slot] = (__u32)len;
 	memcpy((char *)entry->rodata->lockarg_class[slot], rule->class_name, len);
-	snprintf(p->detail, sizeof(p->detail), "%s.%s at +%u is class %s%s", rule->type,
-		 rule->member, offset, rule->class_name, rule->subclass_arg ? "/subclass" : "");
-	*plan = (struct slot_plan){ .point = p, .slot = slot };
-	snprintf(plan->target, sizeof(plan->target), "%s", rule->function);
-	snprintf(plan->module, sizeof(plan->module), "%s", module);
+	describe_lock_path(&lp, where, sizeof(where));
+	snprintf(p->detail, sizeof(p->detail), "%s.%s at %s is class %s%s%s", lp.arg_type,
+		 rule->member, where, rule->class_name, rule->subclass_arg ? "/subclass" : "",
+		 rule->at_entry ? " unless an init named it" : "");
+	plan_add(plans, nr_plans, p, rule->function, slot_programs(entry, true, slot),
+		 rule->at_entry, !rule->at_entry);
 	return true;
 }
 
@@ -183,35 +239,78 @@ static int plan_lock_args(struct live *live, struct slot_plan *plans, size_t *nr
 
 		snprintf(name, sizeof(name), "lock_args:%s", rule->function);
 		snprintf(cost, sizeof(cost),
-			 "the lock at %s.%s keeps its init name instead of class %s", rule->type,
-			 rule->member, rule->class_name);
+			 "the lock at %s of argument %u keeps %s instead of class %s", rule->member,
+			 rule->arg, rule->at_entry ? "no class" : "its init name",
+			 rule->class_name);
 		p = probe_table__add(live->table, name, PROBE_GROUP_LOCK_ARG, false, cost);
 		if (!p)
 			return -ENOMEM;
 		snprintf(p->target, sizeof(p->target), "%s", rule->function);
-		if (plan_lock_arg(live, rule, slot, p, &plans[*nr_plans])) {
+		if (plan_lock_arg(live, rule, slot, p, plans, nr_plans))
 			slot++;
-			(*nr_plans)++;
-		}
 	}
 	return 0;
 }
 
-static int entry_attach_one(struct live *live, const char *prefix, const struct slot_plan *plan,
-			    bool retprobe)
+/* The kind a plan's point reports: kprobe, or the trace program of its entry or exit. */
+static enum probe_kind plan_kind(const struct live *live, const struct slot_plan *plan)
 {
-	struct bpf_program *prog = slot_program(live, prefix, plan->slot);
+	if (live->mode == LOCK_MODE_KPROBE)
+		return PROBE_KIND_KPROBE;
+	return plan->enter ? PROBE_KIND_FENTRY : PROBE_KIND_FEXIT;
+}
+
+/* Turns on the programs a plan uses, aimed at its target; a kretprobe needs its kprobe. */
+static int plan_enable(const struct live *live, const struct slot_plan *plan)
+{
+	bool kprobes = live->mode == LOCK_MODE_KPROBE;
+	struct bpf_program *progs[2] = {
+		plan->enter || kprobes ? (kprobes ? plan->progs.kprobe : plan->progs.fentry) : NULL,
+		plan->exit ? (kprobes ? plan->progs.kretprobe : plan->progs.fexit) : NULL,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		int err;
+
+		if (!progs[i])
+			continue;
+		bpf_program__set_autoload(progs[i], true);
+		if (kprobes)
+			continue;
+		err = bpf_program__set_attach_target(progs[i], 0, plan->target);
+		if (err)
+			return log_error_errno(err, "attach target %s: %m", plan->target);
+	}
+	return 0;
+}
+
+static int attach_one(struct live *live, struct bpf_program *prog, const char *target,
+		      bool retprobe)
+{
 	struct bpf_link *link;
 
-	if (!prog)
-		return -ENOENT;
 	if (live->mode == LOCK_MODE_KPROBE)
-		link = bpf_program__attach_kprobe(prog, retprobe, plan->target);
+		link = bpf_program__attach_kprobe(prog, retprobe, target);
 	else
 		link = bpf_program__attach_trace(prog);
 	if (!link)
 		return -errno;
 	return live_links_add(live, link);
+}
+
+/* Exits before entries, as for locks, so that no entry is seen without its exit. */
+static int plan_attach(struct live *live, const struct slot_plan *plan)
+{
+	bool kprobes = live->mode == LOCK_MODE_KPROBE;
+	int err = 0;
+
+	if (plan->exit)
+		err = attach_one(live, kprobes ? plan->progs.kretprobe : plan->progs.fexit,
+				 plan->target, true);
+	if (!err && (plan->enter || kprobes))
+		err = attach_one(live, kprobes ? plan->progs.kprobe : plan->progs.fentry,
+				 plan->target, false);
+	return err;
 }
 
 static void mark_entry_points(struct slot_plan *plans, size_t nr, enum probe_status status, int err,
@@ -224,9 +323,8 @@ static void mark_entry_points(struct slot_plan *plans, size_t nr, enum probe_sta
 /* Drivers' reclaim entry points and lock_args, when there are any to watch. */
 int live_open_entry(struct live *live)
 {
-	struct slot_plan plans[LD_RECLAIM_SLOTS + LD_LOCKARG_SLOTS + 16];
-	size_t nr_drivers = 0, nr_plans;
-	bool kprobes = live->mode == LOCK_MODE_KPROBE;
+	struct slot_plan plans[LD_RECLAIM_SLOTS + LD_LOCKARG_SLOTS];
+	size_t nr_plans = 0;
 	int err;
 
 	live->entry = lockdepd_entry_bpf__open();
@@ -235,11 +333,7 @@ int live_open_entry(struct live *live)
 	live_all_autoload_off(live->entry->obj);
 	SET_COMMON_RODATA(live, live->entry->rodata);
 
-	err = plan_drivers(live, plans, &nr_drivers);
-	if (err)
-		return err;
-	nr_plans = nr_drivers;
-	err = plan_lock_args(live, plans, &nr_plans);
+	err = plan_drivers(live, plans, &nr_plans) ?: plan_lock_args(live, plans, &nr_plans);
 	if (err)
 		return err;
 	if (nr_plans && live->mode == LOCK_MODE_NONE)
@@ -251,29 +345,9 @@ int live_open_entry(struct live *live)
 	}
 
 	for (size_t i = 0; i < nr_plans; i++) {
-		bool reclaim = i < nr_drivers;
-		const char *enter = reclaim ? (kprobes ? "kp_reclaim" : "fe_reclaim")
-					    : (kprobes ? "kp_lockarg" : NULL);
-		const char *exit = reclaim ? (kprobes ? "kr_reclaim" : "fx_reclaim")
-					   : (kprobes ? "kr_lockarg" : "fx_lockarg");
-		struct bpf_program *prog;
-
-		prog = slot_program(live, exit, plans[i].slot);
-		if (!prog)
-			return -ENOENT;
-		if (kprobes)
-			bpf_program__set_autoload(prog, true);
-		else if ((err = set_target(prog, plans[i].target)))
+		err = plan_enable(live, &plans[i]);
+		if (err)
 			return err;
-		if (enter) {
-			prog = slot_program(live, enter, plans[i].slot);
-			if (!prog)
-				return -ENOENT;
-			if (kprobes)
-				bpf_program__set_autoload(prog, true);
-			else if ((err = set_target(prog, plans[i].target)))
-				return err;
-		}
 	}
 	err = bpf_map__reuse_fd(live->entry->maps.events, bpf_map__fd(live->core->maps.events));
 	if (!err)
@@ -296,37 +370,24 @@ int live_open_entry(struct live *live)
 	}
 
 	for (size_t i = 0; i < nr_plans; i++) {
-		bool reclaim = i < nr_drivers;
-		enum probe_kind kind = kprobes	 ? PROBE_KIND_KPROBE
-				       : reclaim ? PROBE_KIND_FENTRY
-						 : PROBE_KIND_FEXIT;
-		char detail[sizeof(plans[0].point->detail)];
+		struct probe_point *p = plans[i].point;
+		enum probe_kind kind = plan_kind(live, &plans[i]);
+		char detail[sizeof(p->detail)];
 
-		snprintf(detail, sizeof(detail), "%s", plans[i].point->detail);
-		/* Exits before entries, as for locks. */
-		if (reclaim)
-			err = entry_attach_one(live, kprobes ? "kr_reclaim" : "fx_reclaim",
-					       &plans[i], true);
-		else
-			err = entry_attach_one(live, kprobes ? "kr_lockarg" : "fx_lockarg",
-					       &plans[i], true);
-		if (!err && (reclaim || kprobes))
-			err = entry_attach_one(live,
-					       reclaim ? (kprobes ? "kp_reclaim" : "fe_reclaim")
-						       : "kp_lockarg",
-					       &plans[i], false);
-		snprintf(plans[i].point->target, sizeof(plans[i].point->target), "%s",
-			 plans[i].target);
+		snprintf(detail, sizeof(detail), "%s", p->detail);
+		err = plan_attach(live, &plans[i]);
+		snprintf(p->target, sizeof(p->target), "%s", plans[i].target);
 		if (err) {
 			char what[192];
 
 			live_describe_failure(live->mode, err, what, sizeof(what));
-			probe_point__set(plans[i].point, kind,
+			probe_point__set(p, kind,
 					 live_is_refusal(live->mode, err) ? PROBE_REFUSED
 									  : PROBE_FAILED,
 					 err, "%s", what);
-		} else
-			probe_point__set(plans[i].point, kind, PROBE_ATTACHED, 0, "%s", detail);
+		} else {
+			probe_point__set(p, kind, PROBE_ATTACHED, 0, "%s", detail);
+		}
 	}
 	return 0;
 }

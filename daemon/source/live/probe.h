@@ -168,12 +168,4 @@ int probe_table__print_json(const struct probe_table *table, const struct probe_
 /* True when btf holds a function (BTF_KIND_FUNC) of that name. */
 bool btf_has_function(const struct btf *btf, const char *name);
 
-/*
- * The byte offset of a member path ("mutex", "vma.lock") inside struct or
- * union `type`, walking anonymous members and typedefs. 0 or -ENOENT
- * (logged naming the type and the part of the path not found).
- */
-int btf_member_offset(const struct btf *btf, const char *type, const char *path,
-		      unsigned int *ret_offset);
-
 #endif

@@ -180,7 +180,7 @@ static int read_header(struct binary_reader *reader)
 	header = (const void *)(reader->s.out_buf + reader->s.out_pos);
 	if (header->size < HEADER_FIXED_SIZE || header->size > HEADER_MAX_SIZE || header->size % 8)
 		return corrupt(reader, "bad header size %u", header->size);
-	if (header->event_abi != LD_EVENT_ABI_VERSION)
+	if (header->event_abi > LD_EVENT_ABI_VERSION || header->event_abi < TRACE_EVENT_ABI_OLDEST)
 		return log_error_errno(
 			-EINVAL, "%s: event ABI version %u is %s than this lockdepd's (%u)%s",
 			reader->name, header->event_abi,

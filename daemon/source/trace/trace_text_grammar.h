@@ -6,7 +6,7 @@
  *
  *   [t=NS] is allowed on every event; keys may come in any order, the
  *   canonical order below is what text_event__format() prints:
- *   init    [pid=] lock= name= [site=]
+ *   init    [pid=] lock= name= [site=] [named=rule|entry]
  *   acquire pid= lock= [type=] [try=1] [ctx=] [ret=] [ip=] [stack=a;b;c] [comm=]
  *   release pid= lock= [ip=]
  *   alloc   pid= gfp= [site=] [stack=]
@@ -58,6 +58,7 @@ enum key_id {
 	K_VALUE,
 	K_TEXT,
 	K_COUNT,
+	K_NAMED,
 	K_MAX,
 	K_END = K_MAX, /* terminates the per-event key lists */
 };
@@ -68,6 +69,7 @@ static const char *const key_names[K_MAX] = {
 	[K_RET] = "ret",     [K_IP] = "ip",	  [K_STACK] = "stack", [K_COMM] = "comm",
 	[K_GFP] = "gfp",     [K_STATE] = "state", [K_KIND] = "kind",   [K_FN] = "fn",
 	[K_VALUE] = "value", [K_TEXT] = "text",	  [K_COUNT] = "count",
+	[K_NAMED] = "named",
 };
 
 #define BIT(k) (1u << (k))
@@ -77,7 +79,7 @@ static const struct {
 	enum key_id keys[12];
 	unsigned int required;
 } event_keys[LD_EV_TYPE_MAX] = {
-	[LD_EV_INIT] = { { K_T, K_PID, K_LOCK, K_NAME, K_SITE, K_END }, BIT(K_LOCK) | BIT(K_NAME) },
+	[LD_EV_INIT] = { { K_T, K_PID, K_LOCK, K_NAME, K_SITE, K_NAMED, K_END }, BIT(K_LOCK) | BIT(K_NAME) },
 	[LD_EV_ACQUIRE] = { { K_T, K_PID, K_LOCK, K_TYPE, K_TRY, K_CTX, K_RET, K_IP, K_STACK,
 			      K_COMM, K_END },
 			    BIT(K_PID) | BIT(K_LOCK) },

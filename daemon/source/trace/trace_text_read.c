@@ -487,6 +487,9 @@ static int parse_value(struct text_reader *reader, const struct kv *kv, struct p
 	case K_KIND:
 		return parse_enum(reader, key, kv->value, ld_reclaim_kind_from_name,
 				  ld_reclaim_kind_name, num);
+	case K_NAMED:
+		return parse_enum(reader, key, kv->value, ld_init_origin_from_name,
+				  ld_init_origin_name, num);
 	case K_GFP:
 		if (gfp_layout__parse(reader->gfp, kv->value, num))
 			return parse_error(
@@ -543,6 +546,7 @@ static void build_event(struct text_reader *reader, unsigned int type, const str
 	case LD_EV_INIT:
 		ev->init.lock = p->num[K_LOCK];
 		ev->init.site = p->num[K_SITE];
+		ev->flags |= ld_init_origin_flags((unsigned int)p->num[K_NAMED]);
 		break;
 	case LD_EV_ACQUIRE:
 		ev->acquire.lock = p->num[K_LOCK];

@@ -279,6 +279,10 @@ static void format_key(struct sbuf *sb, const struct ld_event *ev, enum key_id k
 	case K_KIND:
 		sb_put_enum(sb, "kind", ld_reclaim_kind_name(ev->reclaim.kind), ev->reclaim.kind);
 		break;
+	case K_NAMED:
+		if (ld_init_origin(ev->flags) != LD_INIT_ORIGIN_INIT)
+			sb_put_enum(sb, "named", ld_init_origin_name(ld_init_origin(ev->flags)), 0);
+		break;
 	case K_FN:
 		if (ev->reclaim.fn)
 			sb_put_address(sb, "fn", ev->reclaim.fn, symtab);
