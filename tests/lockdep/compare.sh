@@ -10,7 +10,8 @@
 #             with a `lockdepd run --rules rules/i915.yaml` per group, and
 #             tests/e2e/drivers.sh for the drivers workload
 #
-# Prints one row per group: scenario | lockdep | lockdepd | match. Class
+# Prints one row per group: scenario | lockdep | lockdepd | match (two for
+# the drivers: lockdepd started before they load, and after). Class
 # names are compared after folding lockdep's names into rules/i915.yaml's
 # canonical ones (&vm->mutex -> vm->mutex, reservation_ww_class_mutex ->
 # dma_resv). Results under ${OUT:-build}/lockdep/; the table also goes to
@@ -141,8 +142,10 @@ fold() {
 
 # The lockdepd findings of a group, "KIND A,B" per line.
 lockdepd_of() {
-	if [ "$1" = drivers ]; then
-		cat "$drivers_dir/guest/out/a.json" "$drivers_dir/guest/out/b.json"
+	if [ "$1" = drivers-lockdepd-first ]; then
+		cat "$drivers_dir/guest/out/a.json"
+	elif [ "$1" = drivers-lockdepd-after ]; then
+		cat "$drivers_dir/guest/out/b.json"
 	else
 		cat "$dir/lockdepd/out/$1.json"
 	fi 2>/dev/null | jq -r 'select(.kind != null) | "\(.kind) \(.classes | join(","))"' | fold
@@ -167,9 +170,11 @@ verdict=0
 {
 	echo "| scenario | lockdep | lockdepd | match |"
 	echo "| --- | --- | --- | --- |"
-	for group in $groups; do
+	# drivers.sh runs lockdepd twice: before the drivers load, and after.
+	for row in $fixture_groups drivers-lockdepd-first drivers-lockdepd-after; do
+		group=${row%%-*}
 		ld=$(lockdep_of "$group")
-		lk=$(lockdepd_of "$group")
+		lk=$(lockdepd_of "$row")
 		raw=$(awk -F'\t' '$1 != "debug_locks_off" { print $1 ": " $2 }' "$dir/lockdep-$group.reports" |
 			sed 's/,/, /g' | paste -sd';' | sed 's/;/; /g')
 		off_early=$(awk -F'\t' -v g="$group" 'g != "drivers" && $3 == "boot"' "$dir/lockdep-$group.reports")
@@ -192,7 +197,7 @@ verdict=0
 		fi
 		ld_text=$(show "$ld")
 		[ "$group" = drivers ] && [ -n "$raw" ] && ld_text="$raw"
-		echo "| $group | $ld_text | $(show "$lk") | $match |"
+		echo "| $row | $ld_text | $(show "$lk") | $match |"
 	done
 } >"$dir/table.md"
 cat "$dir/table.md"
@@ -202,4 +207,8 @@ for group in $groups; do
 	awk -F'\t' -v g="$group" '{ print "# lockdep " g " boot: " $4 " [" $3 "] " $2 }' \
 		"$dir/lockdep-$group.reports"
 done >&2
+# How much each side saw in the drivers workload.
+awk '/lock-classes:|direct dependencies:|dependency chains:/ { sub(/^ */, ""); print "# lockdep drivers boot: " $0 }' \
+	"$dir/lockdep-drivers/out/lockdep_stats" >&2
+grep -a '^# run [ab]:' "$dir/drivers.tap" | sed 's/^# /# lockdepd drivers.sh /' >&2
 exit "$verdict"

@@ -4,6 +4,7 @@
 # report from /out/dmesg.txt (guest.sh saves it after the body).
 #
 #   /out/debug_locks.before, .after   /proc/lockdep_stats' debug_locks line
+#   /out/lockdep_stats                /proc/lockdep_stats after the group
 #   /out/status.txt                   "group STATUS"
 #
 # The drivers group sources tests/e2e/drivers-guest.sh's functions (the host
@@ -28,5 +29,6 @@ else
 fi
 echo "compare: group $group end" >/dev/kmsg
 echo "group $status" >>/out/status.txt
+cp /proc/lockdep_stats /out/lockdep_stats
 grep debug_locks /proc/lockdep_stats >/out/debug_locks.after
 echo "compare: group $group status $status, $(cat /out/debug_locks.after)"
