@@ -196,6 +196,14 @@ e2e-drivers: deps
 	$(MAKE) static
 	./tests/e2e/drivers.sh
 
+# lockdep's verdicts beside lockdepd's on the fixture and the drivers
+# workload (docs/fidelity.md). Builds a PROVE_LOCKING kernel the first time
+# (~11 min on 2 cores, cached under build/lockdep-kernel/). Not part of make test.
+.PHONY: compare-lockdep
+compare-lockdep: deps
+	@./tests/lockdep/deps.sh
+	./tests/lockdep/compare.sh
+
 # rules/kernel.yaml from a kernel's source (Debian: apt-get install linux-source-6.1).
 KSRC ?= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 kernel-rules:
