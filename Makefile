@@ -73,12 +73,14 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 # --- user space --------------------------------------------------------
 # The default rules, built in as a C string: the binary works from any
 # directory, installed or not, with the annotations of the kernel it knows.
-$(OUT)/kernel_rules.h: rules/kernel.yaml
+$(OUT)/kernel_rules.h: rules/kernel.yaml rules/kernel-hand.yaml
 	@mkdir -p $(OUT)
-	{ echo '/* Generated from rules/kernel.yaml by the Makefile. */'; \
-	  echo 'static const char kernel_rules_yaml[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $<; \
-	  echo ';'; } > $@.tmp && mv $@.tmp $@
+	{ echo '/* Generated from rules/kernel.yaml and rules/kernel-hand.yaml by the Makefile. */'; \
+	  for f in $^; do \
+	    echo "static const char $$(basename $$f .yaml | tr -- - _)_rules_yaml[] ="; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n"/' $$f; \
+	    echo ';'; \
+	  done; } > $@.tmp && mv $@.tmp $@
 
 GENERATED := $(SKELS) $(OUT)/kernel_rules.h
 

@@ -39,6 +39,16 @@ const volatile __u32 lockarg_subclass_arg[LD_LOCKARG_SLOTS] = {};
 const volatile __u8 lockarg_at_entry[LD_LOCKARG_SLOTS] = {};
 const volatile __u32 lockarg_class_len[LD_LOCKARG_SLOTS] = {};
 const volatile char lockarg_class[LD_LOCKARG_SLOTS][LD_LOCKARG_CLASS_LEN] = {};
+/* A run-time class key: the string at the end of a second path from the same argument. */
+const volatile __u8 lockarg_keyed[LD_LOCKARG_SLOTS] = {};
+const volatile __u32 lockarg_key_nr_derefs[LD_LOCKARG_SLOTS] = {};
+const volatile __u32 lockarg_key_offsets[LD_LOCKARG_SLOTS][LD_LOCKARG_MAX_DEREFS + 1] = {};
+/* A condition: the integer of lockarg_when_size bytes at a third path, masked, equals a value. */
+const volatile __u8 lockarg_when_size[LD_LOCKARG_SLOTS] = {}; /* 0: no condition */
+const volatile __u32 lockarg_when_nr_derefs[LD_LOCKARG_SLOTS] = {};
+const volatile __u32 lockarg_when_offsets[LD_LOCKARG_SLOTS][LD_LOCKARG_MAX_DEREFS + 1] = {};
+const volatile __u64 lockarg_when_mask[LD_LOCKARG_SLOTS] = {};
+const volatile __u64 lockarg_when_equals[LD_LOCKARG_SLOTS] = {};
 
 /* --- reclaim context ---------------------------------------------------- */
 
@@ -111,10 +121,10 @@ static __always_inline __u32 append_subclass(char *text, __u32 len, __u64 subcla
 	return len;
 }
 
-/* The lock's address from the argument's, 0 when a pointer on the way is NULL or unreadable. */
-static __always_inline __u64 lockarg_address(__u32 slot, __u64 base)
+/* Where a path of nr pointers at offsets leads from base, 0 when a pointer on the way is NULL or
+ * unreadable. */
+static __always_inline __u64 follow_path(__u64 base, __u32 nr, const volatile __u32 *offsets)
 {
-	__u32 nr = lockarg_nr_derefs[slot];
 	__u64 addr = base;
 
 	if (nr > LD_LOCKARG_MAX_DEREFS)
@@ -122,11 +132,56 @@ static __always_inline __u64 lockarg_address(__u32 slot, __u64 base)
 	for (__u32 i = 0; i < LD_LOCKARG_MAX_DEREFS; i++) {
 		if (i >= nr)
 			break;
-		if (!addr || bpf_probe_read_kernel(&addr, sizeof(addr),
-						   (void *)(addr + lockarg_offsets[slot][i])))
+		if (!addr ||
+		    bpf_probe_read_kernel(&addr, sizeof(addr), (void *)(addr + offsets[i])))
 			return 0;
 	}
-	return addr ? addr + lockarg_offsets[slot][nr] : 0;
+	return addr ? addr + offsets[nr] : 0;
+}
+
+/*
+ * Appends "#key", the string the slot's key path leads to; false when it
+ * cannot be read, since a class without its key would merge locks that
+ * lockdep keeps apart.
+ */
+static __always_inline bool append_key(char *text, __u32 *len, __u32 slot, __u64 base)
+{
+	__u64 key = follow_path(base, lockarg_key_nr_derefs[slot], lockarg_key_offsets[slot]);
+	__u32 at = *len;
+	long n;
+
+	if (!key || at > LD_LOCKARG_CLASS_LEN)
+		return false;
+	text[at] = '#';
+	n = bpf_probe_read_kernel_str(text + at + 1, LD_LOCKARG_CLASS_LEN, (void *)key);
+	if (n <= 1)
+		return false;
+	*len = at + (__u32)n; /* n counts the NUL, which takes the place of the '#' */
+	return true;
+}
+
+/* Whether the slot's condition holds for the object at base (no condition: it does). */
+static __always_inline bool lockarg_when_holds(__u32 slot, __u64 base)
+{
+	__u8 size = lockarg_when_size[slot];
+	__u64 addr, value = 0;
+	long err;
+
+	if (!size)
+		return true;
+	addr = follow_path(base, lockarg_when_nr_derefs[slot], lockarg_when_offsets[slot]);
+	if (!addr)
+		return false;
+	/* Little-endian: the low bytes of value are the integer, whatever its size. */
+	if (size == 1)
+		err = bpf_probe_read_kernel(&value, 1, (void *)addr);
+	else if (size == 2)
+		err = bpf_probe_read_kernel(&value, 2, (void *)addr);
+	else if (size == 4)
+		err = bpf_probe_read_kernel(&value, 4, (void *)addr);
+	else
+		err = bpf_probe_read_kernel(&value, 8, (void *)addr);
+	return !err && (value & lockarg_when_mask[slot]) == lockarg_when_equals[slot];
 }
 
 static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, __u64 site)
@@ -141,8 +196,8 @@ static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, 
 
 	if (!base || slot >= LD_LOCKARG_SLOTS)
 		return 0;
-	lock = lockarg_address(slot, base);
-	if (!lock)
+	lock = follow_path(base, lockarg_nr_derefs[slot], lockarg_offsets[slot]);
+	if (!lock || !lockarg_when_holds(slot, base))
 		return 0;
 	if (!task_sync(tid, &st, false)) {
 		count_lost(tid, true);
@@ -161,6 +216,10 @@ static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, 
 	len = lockarg_class_len[slot];
 	if (len > LD_LOCKARG_CLASS_LEN)
 		len = LD_LOCKARG_CLASS_LEN;
+	if (lockarg_keyed[slot] && !append_key(text, &len, slot, base)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
 	len = append_subclass(text, len, subclass);
 	finish_text(e, len);
 	submit(e);

@@ -152,9 +152,10 @@
 #include "engine/rules.h"
 #include "event/symtab.h"
 
-#define NO_CLASS 0u /* class ids start at 1 */
-#define NO_EDGE	 UINT32_MAX
-#define NO_KIND	 -1
+#define NO_CLASS    0u /* class ids start at 1 */
+#define KEYED_CLASS UINT32_MAX /* an init whose class waits for its key (class_for_init()) */
+#define NO_EDGE	    UINT32_MAX
+#define NO_KIND	    -1
 
 /* --- the engine's state ---------------------------------------------- */
 
@@ -678,11 +679,18 @@ static __u32 class_for_init(struct engine *engine, const char *name, __u64 site)
 		return NO_CLASS;
 	init->site = site;
 	init->name = arena_strdup(&engine->arena, name);
-	init->class_id = class_get(engine, class_name, false);
+	/*
+	 * A class a rule keys at run time is not known from the init alone:
+	 * the rule's own init, right after, names the lock, and a lock it
+	 * missed (a probe attached between the two) stays a lock of its own.
+	 */
+	init->class_id = rules__class_is_keyed(engine->rules, class_name)
+				 ? KEYED_CLASS
+				 : class_get(engine, class_name, false);
 	if (!init->name || init->class_id == NO_CLASS ||
 	    hmap_insert(&engine->init_classes, key, (uintptr_t)init))
 		return NO_CLASS;
-	if (init_is_novalidate(engine, name, site))
+	if (init->class_id != KEYED_CLASS && init_is_novalidate(engine, name, site))
 		engine->classes[init->class_id].novalidate = true;
 	return init->class_id;
 }
@@ -2148,6 +2156,11 @@ static __attribute__((noinline)) int feed_init(struct engine *engine, const stru
 		class_id = class_for_init(engine, name, ev->init.site);
 	if (class_id == NO_CLASS)
 		return -ENOMEM;
+	if (class_id == KEYED_CLASS) {
+		if (slot)
+			hmap_remove(&engine->instances, slot);
+		return 0;
+	}
 	if (slot) {
 		slot->value = instance_value(engine, class_id);
 		return 0;

@@ -35,6 +35,17 @@ const char *rules__class_for(const struct rules *rules, const char *lock_name)
 	return NULL;
 }
 
+bool rules__class_is_keyed(const struct rules *rules, const char *class_name)
+{
+	if (!rules || !class_name)
+		return false;
+	for (size_t i = 0; i < rules->nr_lock_args; i++)
+		if (rules->lock_args[i].key &&
+		    strcmp(rules->lock_args[i].class_name, class_name) == 0)
+			return true;
+	return false;
+}
+
 int rules__order_index(const struct rules *rules, const char *class_name)
 {
 	if (!rules)
@@ -179,6 +190,8 @@ void rules__free(struct rules *rules)
 		free(la->type);
 		free(la->member);
 		free(la->class_name);
+		free(la->key);
+		free(la->when_member);
 	}
 	free(rules->lock_args);
 	for (size_t i = 0; i < rules->nr_alerts; i++) {

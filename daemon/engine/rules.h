@@ -53,6 +53,14 @@ struct rules_suppress {
  * function initialised the lock. At its entry (`at: entry`) it names only
  * a lock that no init named, since any other function only uses the lock.
  *
+ * `key`, a member path from the same argument to a string, is a run-time
+ * class key (lockdep_set_class()): the string read there when the rule
+ * fires refines the class to "class_name#string", as lockdep keys an
+ * inode's i_rwsem by its filesystem type (key: i_sb->s_type->name).
+ * `when`, a member path from the argument to an integer, a mask and a
+ * value, makes the rule fire only when (integer & mask) == value: a
+ * directory's inode (when: {member: i_mode, mask: 0xf000, equals: 0x4000}).
+ *
  *   lock_args:
  *     - {function: i915_address_space_init, arg: 1, type: i915_address_space,
  *        member: mutex, class: vm->mutex, subclass_arg: 2}
@@ -67,6 +75,10 @@ struct rules_lock_arg {
 	char *class_name;
 	unsigned int subclass_arg;
 	bool at_entry;
+	char *key; /* a member path to a string, or NULL */
+	char *when_member; /* a member path to an integer, or NULL */
+	unsigned long long when_mask;
+	unsigned long long when_equals;
 };
 
 /*
@@ -173,16 +185,23 @@ int rules__merge(struct rules *rules, struct rules *more);
 int rules_load_all(char **paths, size_t nr_paths, struct rules **ret_rules);
 /*
  * What `report`, `run` and `merge` judge with: the default rules
- * (rules/kernel.yaml, built into the binary) and then each file, or with
+ * (rules/kernel.yaml, generated, and rules/kernel-hand.yaml, both built
+ * into the binary) and then each file after them, or with
  * defaults false (--no-default-rules) the files alone, as rules_load_all().
  */
 int rules_load_with_defaults(char **paths, size_t nr_paths, bool defaults,
 			     struct rules **ret_rules);
 /* The name messages give the built-in rules. */
-#define RULES_DEFAULT_NAME "rules/kernel.yaml (built in)"
+#define RULES_DEFAULT_NAME	"rules/kernel.yaml (built in)"
+#define RULES_DEFAULT_HAND_NAME "rules/kernel-hand.yaml (built in)"
 
 /* The canonical class for a lock name or static symbol, or NULL. */
 const char *rules__class_for(const struct rules *rules, const char *lock_name);
+/*
+ * Whether a lock_args rule refines class_name by a run-time key: its init
+ * name alone then does not say which class a lock is.
+ */
+bool rules__class_is_keyed(const struct rules *rules, const char *class_name);
 /* Position of a class in the declared order, or -1. */
 int rules__order_index(const struct rules *rules, const char *class_name);
 bool rules__allows_nesting(const struct rules *rules, const char *class_name);

@@ -613,25 +613,43 @@ int rules_load_all(char **paths, size_t nr_paths, struct rules **ret_rules)
 	return 0;
 }
 
-/* rules/kernel.yaml, as the build made it into a C string (Makefile). */
+/* rules/kernel.yaml and rules/kernel-hand.yaml, as the build made them into C strings (Makefile).
+ */
 #include "kernel_rules.h"
+
+static const struct default_rules {
+	const char *name;
+	const char *yaml;
+	size_t len;
+} default_rules[] = {
+	{ RULES_DEFAULT_NAME, kernel_rules_yaml, sizeof(kernel_rules_yaml) - 1 },
+	{ RULES_DEFAULT_HAND_NAME, kernel_hand_rules_yaml, sizeof(kernel_hand_rules_yaml) - 1 },
+};
 
 int rules_load_with_defaults(char **paths, size_t nr_paths, bool defaults, struct rules **ret_rules)
 {
-	struct rules *all = NULL, *files = NULL;
-	int err;
+	struct rules *all = NULL;
+	int err = 0;
 
 	if (!defaults)
 		return rules_load_all(paths, nr_paths, ret_rules);
-	err = rules__load_buffer(RULES_DEFAULT_NAME, kernel_rules_yaml,
-				 sizeof(kernel_rules_yaml) - 1, &all);
-	if (err)
-		return err;
-	/* The defaults define no classes, so the files need not be loaded after them. */
-	err = rules_load_all(paths, nr_paths, &files);
-	if (!err && files)
-		err = rules__merge(all, files);
-	rules__free(files);
+	for (size_t i = 0; i < ARRAY_SIZE(default_rules) && !err; i++) {
+		const struct default_rules *d = &default_rules[i];
+		struct rules *rules;
+
+		err = rules__load_buffer_after(d->name, d->yaml, d->len, all, &rules);
+		if (err)
+			break;
+		if (!all) {
+			all = rules;
+			continue;
+		}
+		err = rules__merge(all, rules);
+		rules__free(rules);
+	}
+	/* After the defaults, so that a file may refine their classes. */
+	if (!err)
+		err = rules_load_into(&all, paths, nr_paths);
 	if (err) {
 		rules__free(all);
 		return err;

@@ -264,11 +264,92 @@ static int load_lock_arg_at(const struct loader *ld, const yaml_node_t *node,
 	return 0;
 }
 
+/* `key`: a member path to the string that keys the class at run time. */
+static int load_lock_arg_key(const struct loader *ld, const yaml_node_t *node,
+			     struct rules_lock_arg *la)
+{
+	const yaml_node_t *key = mapping_get(ld, node, "key");
+	const char *path;
+	int err;
+
+	if (!key)
+		return 0;
+	err = expect_string(ld, key, "a member path", &path);
+	if (err)
+		return err;
+	if (!is_member_path(path))
+		return loader_fail(
+			ld, key->start_mark,
+			"expected a key path to a string like 'i_sb->s_type->name', got '%s'",
+			path);
+	return expect_string_dup(ld, key, "a member path", &la->key);
+}
+
+/* A mask or a value: decimal, or hex with 0x, as C writes S_IFMT. */
+static int expect_u64(const struct loader *ld, const yaml_node_t *node, const char *what,
+		      unsigned long long *ret_value)
+{
+	const char *text = "";
+	unsigned long long value;
+	char *end;
+
+	if (node->type == YAML_SCALAR_NODE && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		text = scalar_value(node);
+	errno = 0;
+	value = isdigit((unsigned char)*text) ? strtoull(text, &end, 0) : 0;
+	if (!isdigit((unsigned char)*text) || *end || errno)
+		return loader_fail(ld, node->start_mark,
+				   "expected %s, a number (decimal or 0x hex), got '%s'", what,
+				   text);
+	*ret_value = value;
+	return 0;
+}
+
+/* `when: {member, mask, equals}`: the rule fires only for objects whose member matches. */
+static int load_lock_arg_when(const struct loader *ld, const yaml_node_t *node,
+			      struct rules_lock_arg *la)
+{
+	static const char *const keys[] = { "member", "mask", "equals" };
+	const yaml_node_t *when = mapping_get(ld, node, "when");
+	const yaml_node_t *member, *mask, *equals;
+	const char *path;
+	int err;
+
+	if (!when)
+		return 0;
+	err = expect_mapping(ld, when, "a condition", keys, ARRAY_SIZE(keys));
+	if (err)
+		return err;
+	member = mapping_get(ld, when, "member");
+	mask = mapping_get(ld, when, "mask");
+	equals = mapping_get(ld, when, "equals");
+	if (!member || !mask || !equals)
+		return loader_fail(ld, when->start_mark,
+				   "expected a condition with 'member', 'mask' and 'equals'");
+	err = expect_string(ld, member, "a member path", &path);
+	if (err)
+		return err;
+	if (!is_member_path(path))
+		return loader_fail(ld, member->start_mark,
+				   "expected a member path to an integer like 'i_mode', got '%s'",
+				   path);
+	err = expect_u64(ld, mask, "a mask", &la->when_mask)
+		      ?: expect_u64(ld, equals, "a value", &la->when_equals);
+	if (err)
+		return err;
+	if (la->when_equals & ~la->when_mask)
+		return loader_fail(
+			ld, equals->start_mark,
+			"expected a value inside the mask 0x%llx, got 0x%llx: it could never match",
+			la->when_mask, la->when_equals);
+	return expect_string_dup(ld, member, "a member path", &la->when_member);
+}
+
 static int load_lock_arg(const struct loader *ld, const yaml_node_t *node, void *item)
 {
 	struct rules_lock_arg *la = item;
-	static const char *const keys[] = { "function", "arg",		"type", "member",
-					    "class",	"subclass_arg", "at" };
+	static const char *const keys[] = { "function",	    "arg", "type", "member", "class",
+					    "subclass_arg", "at",  "key",  "when" };
 	const yaml_node_t *function, *arg, *type, *member, *class, *subclass_arg;
 	const char *path = NULL;
 	int err;
@@ -302,7 +383,8 @@ static int load_lock_arg(const struct loader *ld, const yaml_node_t *node, void 
 			path);
 	err = expect_string_dup(ld, member, "a member path", &la->member) ?:
 	      expect_class_ref(ld, class, false, &la->class_name) ?:
-	      load_lock_arg_at(ld, node, la);
+	      load_lock_arg_at(ld, node, la) ?: load_lock_arg_key(ld, node, la) ?:
+	      load_lock_arg_when(ld, node, la);
 	if (err)
 		return err;
 	subclass_arg = mapping_get(ld, node, "subclass_arg");

@@ -9,6 +9,7 @@
 #
 #   /out/RUN.json       the findings of run RUN (JSON lines, stdout)
 #   /out/RUN.err        its stderr: "watching ...", the summary line
+#   /out/RUN-state/     its state file, saved when it stops: the classes it made
 #   /out/RUN.vmstat     /proc/vmstat before and after the memory pressure
 #   /out/RUN-DRV-*.txt  modetest's and proptest's output per DRM driver
 #   /out/dri.txt        /dev/dri after the drivers loaded
@@ -86,7 +87,8 @@ workload() {
 run() {
 	_run=$1
 	t0=$(uptime_s)
-	$L run --rules /e2e/i915.yaml --format json >"/out/$_run.json" 2>"/out/$_run.err" &
+	$L run --rules /e2e/i915.yaml --state-dir "/out/$_run-state" --format json \
+		>"/out/$_run.json" 2>"/out/$_run.err" &
 	pid=$!
 	echo -1000 >/proc/$pid/oom_score_adj
 	if wait_watching "/out/$_run.err"; then

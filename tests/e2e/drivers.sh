@@ -120,6 +120,22 @@ for run in a b; do
 		tap_not_ok "drivers-$run-no-reports" "${reports:-no} reports in $run.json, summary findings '$findings'"
 		print_findings "$g/$run.json"
 	fi
+	# rules/kernel-hand.yaml's run-time keys: every inode lock made while
+	# lockdepd ran is keyed by its filesystem, and ext4's directories have
+	# a key of their own, as lockdep keys them; none is left as the bare
+	# "&inode->i_rwsem" that would merge filesystems.
+	inode_classes=$(jq -r 'select(.class != null) | .class' "$g/$run-state/state.jsonl" 2>/dev/null |
+		grep -E '^&inode->i_rwsem([#/]|$)' | sort -u)
+	fs_keys=$(sed -n 's|^&inode->i_rwsem#\([^/]*\).*|\1|p' <<<"$inode_classes" | sort -u | tr '\n' ' ')
+	plain=$(grep -cE '^&inode->i_rwsem(/[0-9]+)?$' <<<"$inode_classes")
+	echo "# run $run: i_rwsem keyed by filesystem: ${fs_keys:-none}"
+	if [[ " $fs_keys" == *" ext4 "* && " $fs_keys" == *" tmpfs "* && " $fs_keys" == *" dir#ext4 "* ]] &&
+		[ "$plain" = 0 ]; then
+		tap_ok "drivers-$run-inode-lock-keyed-by-filesystem"
+	else
+		tap_not_ok "drivers-$run-inode-lock-keyed-by-filesystem" \
+			"keys '${fs_keys}', $plain unkeyed: $(head -c 300 <<<"$inode_classes" | tr '\n' ' ')"
+	fi
 	status_is "drivers-$run-lockdepd-exit-0" "$run-lockdepd" 0
 done
 

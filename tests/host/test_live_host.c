@@ -187,6 +187,41 @@ static struct btf *build_lock_btf(void)
 	return btf;
 }
 
+/*
+ * An inode-like struct for run-time class keys: inode->i_sb->s_type->name
+ * is the filesystem's name, as in the kernel, at offsets of its own.
+ */
+static void add_key_types(struct btf *btf)
+{
+	int char_id, str_ptr, tag, fstype, fstype_ptr, sb, sb_ptr, umode, inode, inode_ptr, proto;
+	int mutex = btf__find_by_name_kind(btf, "mutex", BTF_KIND_STRUCT);
+	int int_id = btf__find_by_name_kind(btf, "int", BTF_KIND_INT);
+
+	char_id = btf__add_int(btf, "char", 1, 0);
+	str_ptr = btf__add_ptr(btf, btf__add_const(btf, char_id));
+	tag = btf__add_array(btf, int_id, char_id, 8);
+	fstype = btf__add_struct(btf, "fstype", 32);
+	btf__add_field(btf, "flags", int_id, 0, 0);
+	btf__add_field(btf, "name", str_ptr, 64, 0);
+	btf__add_field(btf, "tag", tag, 128, 0);
+	fstype_ptr = btf__add_ptr(btf, fstype);
+	sb = btf__add_struct(btf, "sb", 24);
+	btf__add_field(btf, "pad", int_id, 0, 0);
+	btf__add_field(btf, "s_type", fstype_ptr, 128, 0);
+	sb_ptr = btf__add_ptr(btf, sb);
+	umode = btf__add_int(btf, "umode_t", 2, 0);
+	inode = btf__add_struct(btf, "inode", 24);
+	btf__add_field(btf, "i_mode", umode, 16, 0);
+	btf__add_field(btf, "i_flags", int_id, 32, 4);
+	btf__add_field(btf, "i_sb", sb_ptr, 64, 0);
+	btf__add_field(btf, "i_rwsem", mutex, 128, 0);
+	inode_ptr = btf__add_ptr(btf, inode);
+	proto = btf__add_func_proto(btf, int_id);
+	btf__add_func_param(btf, "sb", sb_ptr);
+	btf__add_func_param(btf, "inode", inode_ptr);
+	assert_true(btf__add_func(btf, "init_inode", BTF_FUNC_GLOBAL, proto) > 0);
+}
+
 static void assert_lock_path(const struct btf *btf, const char *function, const char *type,
 			     const char *path, unsigned int nr_derefs, const unsigned int *offsets,
 			     const char *arg_type, const char *lock_type)
@@ -262,6 +297,93 @@ static void test_lock_path_errors(void **state)
 			       "obj->count is a int, not a lock");
 	assert_lock_path_fails(btf, "walk", 1, NULL, "next->next->next->next->lock", -EINVAL,
 			       "follows more than 3 pointers");
+	btf__free(btf);
+}
+
+static void assert_key_path(const struct btf *btf, const char *path, unsigned int nr_derefs,
+			    const unsigned int *offsets)
+{
+	struct lock_path lp;
+	char why[160] = "";
+
+	if (lock_path__resolve_key(btf, "init_inode", 2, path, &lp, why, sizeof(why)))
+		fail_msg("key %s: %s", path, why);
+	assert_int_equal(lp.nr_derefs, nr_derefs);
+	for (unsigned int i = 0; i <= nr_derefs; i++)
+		assert_int_equal(lp.offsets[i], offsets[i]);
+	assert_string_equal(lp.arg_type, "inode");
+	assert_string_equal(lp.lock_type, "string");
+}
+
+static void assert_key_path_fails(const struct btf *btf, const char *path, int want,
+				  const char *why_has)
+{
+	struct lock_path lp = { .nr_derefs = 99 };
+	char why[160] = "";
+
+	if (lock_path__resolve_key(btf, "init_inode", 2, path, &lp, why, sizeof(why)) != want)
+		fail_msg("key %s: not %d (%s)", path, want, why);
+	assert_int_equal(lp.nr_derefs, 99);
+	if (!strstr(why, why_has))
+		fail_msg("reason '%s' does not say '%s'", why, why_has);
+}
+
+static void test_key_path_leads_to_a_string(void **state)
+{
+	struct btf *btf = build_lock_btf();
+
+	add_key_types(btf);
+	/* A char *: its pointer is read too, the string is where it points. */
+	assert_key_path(btf, "i_sb->s_type->name", 3, (unsigned int[]){ 8, 16, 8, 0 });
+	/* A char array is the string itself. */
+	assert_key_path(btf, "i_sb->s_type->tag", 2, (unsigned int[]){ 8, 16, 16 });
+	/* The lock itself resolves as ever beside its key. */
+	assert_lock_path_fails(btf, "init_inode", 1, NULL, "s_type", -EINVAL, "not a lock");
+	assert_key_path_fails(btf, "i_sb->s_type", -EINVAL,
+			      "key i_sb->s_type is a pointer to fstype, not a string");
+	assert_key_path_fails(btf, "i_sb->s_type->flags", -EINVAL, "is a int, not a string");
+	assert_key_path_fails(btf, "i_rwsem", -EINVAL, "is a mutex, not a string");
+	assert_key_path_fails(btf, "i_sb->s_name", -ENOENT, "struct sb has no member s_name");
+	assert_key_path_fails(btf, "i_sb.s_type", -ENOENT, "has no member s_type");
+	btf__free(btf);
+}
+
+/* A `when` condition's member: an integer, its size for the BPF side's read. */
+static void test_value_path_leads_to_an_integer(void **state)
+{
+	struct btf *btf = build_lock_btf();
+	struct lock_path lp = { .nr_derefs = 99 };
+	char why[160] = "";
+
+	add_key_types(btf);
+	assert_int_equal(
+		lock_path__resolve_value(btf, "init_inode", 2, "i_mode", &lp, why, sizeof(why)), 0);
+	assert_int_equal(lp.nr_derefs, 0);
+	assert_int_equal(lp.offsets[0], 2);
+	assert_int_equal(lp.value_size, 2);
+	assert_string_equal(lp.lock_type, "u16");
+	assert_int_equal(lock_path__resolve_value(btf, "init_inode", 2, "i_sb->s_type->flags", &lp,
+						  why, sizeof(why)),
+			 0);
+	assert_int_equal(lp.nr_derefs, 2);
+	assert_int_equal(lp.offsets[0], 8);
+	assert_int_equal(lp.offsets[1], 16);
+	assert_int_equal(lp.offsets[2], 0);
+	assert_int_equal(lp.value_size, 4);
+
+	lp.nr_derefs = 99;
+	assert_int_equal(
+		lock_path__resolve_value(btf, "init_inode", 2, "i_rwsem", &lp, why, sizeof(why)),
+		-EINVAL);
+	assert_non_null(strstr(why, "i_rwsem is a mutex, not an integer"));
+	assert_int_equal(
+		lock_path__resolve_value(btf, "init_inode", 2, "i_flags", &lp, why, sizeof(why)),
+		-EINVAL);
+	assert_non_null(strstr(why, "i_flags is a bit-field"));
+	assert_int_equal(
+		lock_path__resolve_value(btf, "init_inode", 2, "i_nope", &lp, why, sizeof(why)),
+		-ENOENT);
+	assert_int_equal(lp.nr_derefs, 99);
 	btf__free(btf);
 }
 
@@ -530,6 +652,8 @@ int main(void)
 		cmocka_unit_test(test_btf_has_function),
 		cmocka_unit_test(test_lock_path_follows_pointers),
 		cmocka_unit_test(test_lock_path_errors),
+		cmocka_unit_test(test_key_path_leads_to_a_string),
+		cmocka_unit_test(test_value_path_leads_to_an_integer),
 		cmocka_unit_test(test_gfp_layout_from_btf_matches_tracefs),
 		cmocka_unit_test(test_gfp_layout_without_btf_uses_tracefs),
 		cmocka_unit_test(test_task_flags_match_kswapd),

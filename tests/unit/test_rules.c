@@ -233,6 +233,30 @@ static void test_lock_args_at_entry(void **state)
 	assert_true(rules->lock_args[0].at_entry);
 	assert_string_equal(rules->lock_args[1].member, "a.b->c");
 	assert_false(rules->lock_args[1].at_entry);
+	assert_null(rules->lock_args[1].key);
+	rules__free(rules);
+}
+
+/* A run-time class key: a second path from the same argument, to a string. */
+static void test_lock_args_key(void **state)
+{
+	struct rules *rules =
+		load_ok("classes:\n"
+			"  - {name: \"&inode->i_rwsem\"}\n"
+			"lock_args:\n"
+			"  - {function: inode_init_always, arg: 2, member: i_rwsem,\n"
+			"     class: \"&inode->i_rwsem\", key: i_sb->s_type->name}\n"
+			"  - {function: unlock_new_inode, arg: 1, member: i_rwsem,\n"
+			"     class: \"&inode->i_rwsem\", key: i_sb->s_type->name,\n"
+			"     when: {member: i_mode, mask: 0xf000, equals: 16384}}\n");
+
+	assert_int_equal(rules->nr_lock_args, 2);
+	assert_string_equal(rules->lock_args[0].key, "i_sb->s_type->name");
+	assert_false(rules->lock_args[0].at_entry);
+	assert_null(rules->lock_args[0].when_member);
+	assert_string_equal(rules->lock_args[1].when_member, "i_mode");
+	assert_int_equal(rules->lock_args[1].when_mask, 0xf000);
+	assert_int_equal(rules->lock_args[1].when_equals, 0x4000);
 	rules__free(rules);
 }
 
@@ -401,7 +425,7 @@ static const struct error_case error_cases[] = {
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, type: t, member: m, class: a, subclas_arg: 2}\n",
 	  "t.yaml:4:57: unknown key 'subclas_arg' in a lock_args rule: expected one of function, "
-	  "arg, type, member, class, subclass_arg, at" },
+	  "arg, type, member, class, subclass_arg, at, key, when" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 0, type: t, member: m, class: a}\n",
 	  "t.yaml:4:24: expected an argument number, a number from 1 to 6" },
@@ -444,6 +468,30 @@ static const struct error_case error_cases[] = {
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, member: vm-mutex, class: a}\n",
 	  "t.yaml:4:35: expected a member path like 'mutex', 'vma.lock' or 'vm->mutex', got 'vm-mutex'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, key: sb->}\n",
+	  "t.yaml:4:53: expected a key path to a string like 'i_sb->s_type->name', got 'sb->'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, key: [name]}\n",
+	  "t.yaml:4:53: expected a member path, got a list" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, when: {member: i_mode, mask: 0xf000}}\n",
+	  "t.yaml:4:54: expected a condition with 'member', 'mask' and 'equals'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, when: {member: i_mode, mask: 0xf000, "
+	  "equals: 0x4000, is: dir}}\n",
+	  "t.yaml:4:101: unknown key 'is' in a condition: expected one of member, mask, equals" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, when: {member: i_mode, mask: 0xfg, "
+	  "equals: 0}}\n",
+	  "t.yaml:4:77: expected a mask, a number (decimal or 0x hex), got '0xfg'" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, when: {member: i_mode, mask: 0xf000, "
+	  "equals: 0x10000}}\n",
+	  "t.yaml:4:93: expected a value inside the mask 0xf000, got 0x10000: it could never match" },
+	{ "classes:\n  - {name: a}\nlock_args:\n"
+	  "  - {function: f, arg: 1, member: m, class: a, when: {member: a->, mask: 1, equals: 1}}\n",
+	  "t.yaml:4:63: expected a member path to an integer like 'i_mode', got 'a->'" },
 	{ "classes:\n  - {name: a}\nlock_args:\n"
 	  "  - {function: f, arg: 1, member: m, class: a, at: start}\n",
 	  "t.yaml:4:52: expected 'entry' or 'exit', got 'start'" },
@@ -792,7 +840,20 @@ static void test_default_rules(void **state)
 	assert_int_equal(rules__nested_subclass(rules, "&inode->i_rwsem", LD_LOCK_RWSEM_WRITE,
 						"filename_create"),
 			 1);
-	assert_int_equal(rules->nr_classes, 0);
+	/* A keyed class ("#ext4") is still a class of member i_rwsem. */
+	assert_int_equal(rules__nested_subclass(rules, "&inode->i_rwsem#ext4", LD_LOCK_RWSEM_WRITE,
+						"filename_create"),
+			 1);
+	/* rules/kernel-hand.yaml: the classes its run-time keys refine. */
+	assert_int_equal(rules->nr_classes, 3);
+	assert_non_null(rules__class_for(rules, "&inode->i_rwsem"));
+	assert_non_null(rules__class_for(rules, "&mapping->invalidate_lock"));
+	assert_int_equal(rules->nr_lock_args, 5);
+	assert_string_equal(rules->lock_args[4].function, "d_instantiate_new");
+	assert_int_equal(rules->lock_args[4].arg, 2);
+	assert_string_equal(rules->lock_args[4].when_member, "i_mode");
+	assert_string_equal(rules->lock_args[0].function, "inode_init_always");
+	assert_string_equal(rules->lock_args[0].key, "i_sb->s_type->name");
 	rules__free(rules);
 
 	rules = NULL;
@@ -819,6 +880,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_i915_rules_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_args_at_entry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_args_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sections_in_any_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),

@@ -176,11 +176,11 @@ static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, 
 {
 	struct lockdepd_entry_bpf *entry = live->entry;
 	enum probe_kind kind = rule->at_entry ? PROBE_KIND_FENTRY : PROBE_KIND_FEXIT;
-	struct lock_path lp;
+	struct lock_path lp, key = { 0 }, when = { 0 };
 	const struct btf *btf;
 	char module[64];
 	char why[160];
-	char where[64];
+	char where[64], key_where[64] = "", when_where[64] = "", condition[112] = "";
 	size_t len = strlen(rule->class_name);
 	int err;
 
@@ -193,6 +193,12 @@ static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, 
 	snprintf(p->module, sizeof(p->module), "%s", module);
 	err = lock_path__resolve(btf, rule->function, rule->arg, rule->type, rule->member, &lp, why,
 				 sizeof(why));
+	if (!err && rule->key)
+		err = lock_path__resolve_key(btf, rule->function, rule->arg, rule->key, &key, why,
+					     sizeof(why));
+	if (!err && rule->when_member)
+		err = lock_path__resolve_value(btf, rule->function, rule->arg, rule->when_member,
+					       &when, why, sizeof(why));
 	if (err) {
 		probe_point__set(p, kind, PROBE_FAILED, err, "%s", why);
 		return false;
@@ -215,9 +221,28 @@ static bool plan_lock_arg(struct live *live, const struct rules_lock_arg *rule, 
 	entry->rodata->lockarg_at_entry[slot] = rule->at_entry;
 	entry->rodata->lockarg_class_len[slot] = (__u32)len;
 	memcpy((char *)entry->rodata->lockarg_class[slot], rule->class_name, len);
+	entry->rodata->lockarg_keyed[slot] = rule->key != NULL;
+	entry->rodata->lockarg_key_nr_derefs[slot] = key.nr_derefs;
+	memcpy((void *)entry->rodata->lockarg_key_offsets[slot], key.offsets, sizeof(key.offsets));
+	entry->rodata->lockarg_when_size[slot] = (__u8)when.value_size;
+	entry->rodata->lockarg_when_nr_derefs[slot] = when.nr_derefs;
+	memcpy((void *)entry->rodata->lockarg_when_offsets[slot], when.offsets,
+	       sizeof(when.offsets));
+	entry->rodata->lockarg_when_mask[slot] = rule->when_mask;
+	entry->rodata->lockarg_when_equals[slot] = rule->when_equals;
 	describe_lock_path(&lp, where, sizeof(where));
-	snprintf(p->detail, sizeof(p->detail), "%s.%s at %s is class %s%s%s", lp.arg_type,
-		 rule->member, where, rule->class_name, rule->subclass_arg ? "/subclass" : "",
+	if (rule->key)
+		describe_lock_path(&key, key_where, sizeof(key_where));
+	if (rule->when_member) {
+		describe_lock_path(&when, when_where, sizeof(when_where));
+		snprintf(condition, sizeof(condition), " when %s (%s at %s) & 0x%llx == 0x%llx",
+			 rule->when_member, when.lock_type, when_where, rule->when_mask,
+			 rule->when_equals);
+	}
+	snprintf(p->detail, sizeof(p->detail), "%s.%s at %s is class %s%s%s%s%s%s%s%s", lp.arg_type,
+		 rule->member, where, rule->class_name, rule->key ? "#<" : "",
+		 rule->key ? rule->key : "", rule->key ? "> at " : "", key_where,
+		 rule->subclass_arg ? "/subclass" : "", condition,
 		 rule->at_entry ? " unless an init named it" : "");
 	plan_add(plans, nr_plans, p, rule->function, slot_programs(entry, true, slot),
 		 rule->at_entry, !rule->at_entry);

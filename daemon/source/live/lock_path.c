@@ -28,7 +28,11 @@ static const struct btf_type *resolve_type(const struct btf *btf, __u32 id, __u3
 	return t;
 }
 
-/* Finds `name` among the members of a composite, descending into anonymous ones. */
+/*
+ * Finds `name` among the members of a composite, descending into anonymous
+ * ones; a bit-field's offset is made odd so that no caller takes it for a
+ * whole integer.
+ */
 static bool find_member(const struct btf *btf, const struct btf_type *t, const char *name,
 			size_t name_len, __u32 *ret_bits, __u32 *ret_type)
 {
@@ -40,7 +44,7 @@ static bool find_member(const struct btf *btf, const struct btf_type *t, const c
 
 		if (mname && *mname) {
 			if (strlen(mname) == name_len && strncmp(mname, name, name_len) == 0) {
-				*ret_bits = bits;
+				*ret_bits = bits | (btf_member_bitfield_size(t, i) ? 1 : 0);
 				*ret_type = m->type;
 				return true;
 			}
@@ -152,14 +156,72 @@ static const struct btf_type *argument_struct(const struct btf *btf, const char 
 	return t;
 }
 
+/*
+ * Walks `path` from struct t, filling lp's pointer offsets: on success *t
+ * is the type at the end of the path and the result its bit offset from
+ * the last pointer; -ENOENT / -EINVAL with why set.
+ */
+static long walk_member_path(const struct btf *btf, const struct btf_type **t, const char *path,
+			     struct lock_path *lp, char *why, size_t why_len)
+{
+	const char *part = path;
+	__u32 bits = 0;
+
+	for (;;) {
+		size_t len = strcspn(part, ".-");
+		__u32 member_bits, member_type;
+
+		if (!*t || !btf_is_composite(*t) ||
+		    !find_member(btf, *t, part, len, &member_bits, &member_type)) {
+			snprintf(why, why_len, "struct %s has no member %.*s (in %s)",
+				 type_name(btf, *t), (int)len, part, path);
+			return -ENOENT;
+		}
+		bits += member_bits;
+		*t = resolve_type(btf, member_type, NULL);
+		part += len;
+		if (!*part)
+			return bits;
+		if (*part == '.') {
+			part++;
+			continue;
+		}
+		if (part[0] != '-' || part[1] != '>') {
+			snprintf(why, why_len, "bad member path %s", path);
+			return -EINVAL;
+		}
+		if (!*t || !btf_is_ptr(*t) || bits % 8) {
+			snprintf(why, why_len, "%.*s is not a pointer (in %s)", (int)(part - path),
+				 path, path);
+			return -EINVAL;
+		}
+		if (lp->nr_derefs == LD_LOCKARG_MAX_DEREFS) {
+			snprintf(why, why_len, "%s follows more than %d pointers", path,
+				 LD_LOCKARG_MAX_DEREFS);
+			return -EINVAL;
+		}
+		part += 2;
+		lp->offsets[lp->nr_derefs++] = bits / 8;
+		bits = 0;
+		*t = resolve_type(btf, (*t)->type, NULL);
+	}
+}
+
+/* Whether t is char (signed or not) once typedefs and qualifiers are gone. */
+static bool is_char(const struct btf *btf, const struct btf_type *t)
+{
+	(void)btf;
+	return t && btf_is_int(t) && t->size == 1 && !(btf_int_encoding(t) & BTF_INT_BOOL);
+}
+
 int lock_path__resolve(const struct btf *btf, const char *function, unsigned int arg,
 		       const char *type, const char *path, struct lock_path *ret, char *why,
 		       size_t why_len)
 {
 	struct lock_path lp = { 0 };
 	const struct btf_type *t = argument_struct(btf, function, arg, why, why_len);
-	const char *part = path, *lock;
-	__u32 bits = 0;
+	const char *lock;
+	long bits;
 
 	if (!t)
 		return -ENOENT;
@@ -169,47 +231,12 @@ int lock_path__resolve(const struct btf *btf, const char *function, unsigned int
 			 function, lp.arg_type, type);
 		return -EINVAL;
 	}
-	for (;;) {
-		size_t len = strcspn(part, ".-");
-		__u32 member_bits, member_type;
-
-		if (!t || !btf_is_composite(t) ||
-		    !find_member(btf, t, part, len, &member_bits, &member_type)) {
-			snprintf(why, why_len, "struct %s has no member %.*s (in %s)",
-				 type_name(btf, t), (int)len, part, path);
-			return -ENOENT;
-		}
-		bits += member_bits;
-		t = resolve_type(btf, member_type, NULL);
-		part += len;
-		if (!*part)
-			break;
-		if (*part == '.') {
-			part++;
-			continue;
-		}
-		if (part[0] != '-' || part[1] != '>') {
-			snprintf(why, why_len, "bad member path %s", path);
-			return -EINVAL;
-		}
-		if (!t || !btf_is_ptr(t) || bits % 8) {
-			snprintf(why, why_len, "%.*s is not a pointer (in %s)", (int)(part - path),
-				 path, path);
-			return -EINVAL;
-		}
-		if (lp.nr_derefs == LD_LOCKARG_MAX_DEREFS) {
-			snprintf(why, why_len, "%s follows more than %d pointers", path,
-				 LD_LOCKARG_MAX_DEREFS);
-			return -EINVAL;
-		}
-		part += 2;
-		lp.offsets[lp.nr_derefs++] = bits / 8;
-		bits = 0;
-		t = resolve_type(btf, t->type, NULL);
-	}
+	bits = walk_member_path(btf, &t, path, &lp, why, why_len);
+	if (bits < 0)
+		return (int)bits;
 	/* A path ending at a pointer means the lock it points to (obj->base.resv). */
 	if (t && btf_is_ptr(t) && lp.nr_derefs < LD_LOCKARG_MAX_DEREFS && bits % 8 == 0) {
-		lp.offsets[lp.nr_derefs++] = bits / 8;
+		lp.offsets[lp.nr_derefs++] = (unsigned int)bits / 8;
 		bits = 0;
 		t = resolve_type(btf, t->type, NULL);
 	}
@@ -223,8 +250,79 @@ int lock_path__resolve(const struct btf *btf, const char *function, unsigned int
 			 t ? type_name(btf, t) : "void");
 		return -EINVAL;
 	}
-	lp.offsets[lp.nr_derefs] = bits / 8;
+	lp.offsets[lp.nr_derefs] = (unsigned int)bits / 8;
 	snprintf(lp.lock_type, sizeof(lp.lock_type), "%s", lock);
+	*ret = lp;
+	return 0;
+}
+
+int lock_path__resolve_key(const struct btf *btf, const char *function, unsigned int arg,
+			   const char *path, struct lock_path *ret, char *why, size_t why_len)
+{
+	struct lock_path lp = { 0 };
+	const struct btf_type *t = argument_struct(btf, function, arg, why, why_len);
+	long bits;
+
+	if (!t)
+		return -ENOENT;
+	snprintf(lp.arg_type, sizeof(lp.arg_type), "%s", type_name(btf, t));
+	bits = walk_member_path(btf, &t, path, &lp, why, why_len);
+	if (bits < 0)
+		return (int)bits;
+	if (bits % 8) {
+		snprintf(why, why_len, "%s is a bit-field", path);
+		return -EINVAL;
+	}
+	if (t && btf_is_ptr(t) && is_char(btf, resolve_type(btf, t->type, NULL))) {
+		/* A char *: the string is where it points. */
+		if (lp.nr_derefs == LD_LOCKARG_MAX_DEREFS) {
+			snprintf(why, why_len, "%s follows more than %d pointers", path,
+				 LD_LOCKARG_MAX_DEREFS);
+			return -EINVAL;
+		}
+		lp.offsets[lp.nr_derefs++] = (unsigned int)bits / 8;
+		bits = 0;
+	} else if (!(t && btf_is_array(t) &&
+		     is_char(btf, resolve_type(btf, btf_array(t)->type, NULL)))) {
+		bool ptr = t && btf_is_ptr(t);
+
+		snprintf(why, why_len, "key %s is a %s%s, not a string", path,
+			 ptr ? "pointer to " : "",
+			 t ? type_name(btf, ptr ? resolve_type(btf, t->type, NULL) : t) : "void");
+		return -EINVAL;
+	}
+	lp.offsets[lp.nr_derefs] = (unsigned int)bits / 8;
+	snprintf(lp.lock_type, sizeof(lp.lock_type), "string");
+	*ret = lp;
+	return 0;
+}
+
+int lock_path__resolve_value(const struct btf *btf, const char *function, unsigned int arg,
+			     const char *path, struct lock_path *ret, char *why, size_t why_len)
+{
+	struct lock_path lp = { 0 };
+	const struct btf_type *t = argument_struct(btf, function, arg, why, why_len);
+	long bits;
+
+	if (!t)
+		return -ENOENT;
+	snprintf(lp.arg_type, sizeof(lp.arg_type), "%s", type_name(btf, t));
+	bits = walk_member_path(btf, &t, path, &lp, why, why_len);
+	if (bits < 0)
+		return (int)bits;
+	if (!t || !(btf_is_int(t) || btf_is_enum(t) || btf_is_enum64(t)) ||
+	    (t->size != 1 && t->size != 2 && t->size != 4 && t->size != 8)) {
+		snprintf(why, why_len, "%s is a %s, not an integer", path,
+			 t ? type_name(btf, t) : "void");
+		return -EINVAL;
+	}
+	if (bits % 8) {
+		snprintf(why, why_len, "%s is a bit-field", path);
+		return -EINVAL;
+	}
+	lp.offsets[lp.nr_derefs] = (unsigned int)bits / 8;
+	lp.value_size = t->size;
+	snprintf(lp.lock_type, sizeof(lp.lock_type), "u%u", t->size * 8);
 	*ret = lp;
 	return 0;
 }

@@ -24,6 +24,7 @@ struct lock_path {
 	unsigned int offsets[LD_LOCKARG_MAX_DEREFS + 1];
 	char arg_type[64]; /* the struct the argument points to */
 	char lock_type[32]; /* the lock's own struct: mutex, rw_semaphore, ... */
+	unsigned int value_size; /* an integer's bytes, for lock_path__resolve_value() */
 };
 
 /*
@@ -35,6 +36,23 @@ struct lock_path {
 int lock_path__resolve(const struct btf *btf, const char *function, unsigned int arg,
 		       const char *type, const char *path, struct lock_path *ret, char *why,
 		       size_t why_len);
+
+/*
+ * Resolves a run-time class key: `path` from argument `arg` of `function`
+ * to a string, a char * or a char array. ret's offsets then lead to the
+ * string's first byte (lock_type "string"). 0, or -ENOENT / -EINVAL with
+ * why set; ret untouched on failure.
+ */
+int lock_path__resolve_key(const struct btf *btf, const char *function, unsigned int arg,
+			   const char *path, struct lock_path *ret, char *why, size_t why_len);
+
+/*
+ * Resolves a `when` condition's member: `path` from argument `arg` of
+ * `function` to an integer or enum of 1, 2, 4 or 8 bytes (value_size).
+ * 0, or -ENOENT / -EINVAL with why set; ret untouched on failure.
+ */
+int lock_path__resolve_value(const struct btf *btf, const char *function, unsigned int arg,
+			     const char *path, struct lock_path *ret, char *why, size_t why_len);
 
 /*
  * The byte offset of a member path ("mutex", "vma.lock") inside struct or
