@@ -204,7 +204,7 @@ e2e-drivers: deps
 .PHONY: compare-lockdep
 compare-lockdep: deps
 	@./tests/lockdep/deps.sh
-	./tests/lockdep/compare.sh
+	OUT=$(OUT) ./tests/lockdep/compare.sh
 
 # rules/kernel.yaml from a kernel's source (Debian: apt-get install linux-source-6.1).
 KSRC ?= $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))

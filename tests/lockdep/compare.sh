@@ -72,6 +72,7 @@ make -C "$repo" OUT="$out" all static >/dev/null 2>&1 || die "make OUT=$out all 
 guest_bin=$out/static/lockdepd
 e2e_prepare >/dev/null || die "tests/e2e kernel or fixture failed"
 
+# shellcheck source=tests/lockdep/groups.sh
 . "$here/groups.sh"
 groups="$fixture_groups drivers"
 

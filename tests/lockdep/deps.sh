@@ -12,4 +12,5 @@ done
 [ -z "$missing" ] && exit 0
 echo "lockdep deps: installing$missing" >&2
 DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086 # one word per package
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2

@@ -27,4 +27,5 @@ group_negatives() {
 		scenario shrinker_trylock && drop_caches
 }
 
+# shellcheck disable=SC2034 # read by the scripts that source this file
 fixture_groups="reclaim circular cycle3 order negatives"

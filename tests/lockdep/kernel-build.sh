@@ -84,7 +84,7 @@ if [ ! -f .config.fragment-done ]; then
 		esac
 	done)
 	if [ -n "$bad" ]; then
-		echo "lockdep-kernel: not enabled after olddefconfig:" $bad >&2
+		echo "lockdep-kernel: not enabled after olddefconfig: $bad" >&2
 		exit 1
 	fi
 	touch .config.fragment-done

@@ -11,13 +11,16 @@
 # strips its two final `run` lines) and runs its workload; the drivers are
 # built in, so they probed at boot.
 
+# shellcheck source=tests/lockdep/groups.sh
 . /e2e/groups.sh
 group=$(cat /e2e/group)
 
 grep debug_locks /proc/lockdep_stats >/out/debug_locks.before
 echo "compare: group $group start" >/dev/kmsg
 if [ "$group" = drivers ]; then
+	# shellcheck disable=SC2034 # the sourced functions run $L
 	L=/e2e/lockdepd
+	# shellcheck source=/dev/null # tests/e2e/drivers-guest.sh, its last lines cut
 	. /e2e/drivers-functions.sh
 	ls /dev/dri >/out/dri.txt
 	workload lockdep

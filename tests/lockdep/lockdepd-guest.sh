@@ -8,6 +8,7 @@
 #   /out/GROUP.err    lockdepd's stderr
 #   /out/status.txt   "GROUP EXIT-STATUS" of each lockdepd run
 
+# shellcheck source=tests/lockdep/groups.sh
 . /e2e/groups.sh
 L=/e2e/lockdepd
 
