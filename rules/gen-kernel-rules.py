@@ -22,6 +22,14 @@ What it finds:
   the rule says `subclass: any`: the caller nests them on purpose, which
   lockdep checks and lockdepd cannot, so it lets them nest.
 
+- run-time class keys, listed, not generated: lockdep_set_class() (and
+  _and_name, _and_subclass) on a mutex or rwsem that the same function
+  inits, with a key reached through a pointer (&sb->s_type->i_mutex_key).
+  A rule for one needs the path from a function argument to the lock and
+  to the key, which the source does not say in a form a script can trust;
+  rules/kernel-hand.yaml has the ones written by hand. Keys that are
+  static variables are counted: such a lock keeps its init's class.
+
 A caller whose lock argument names no member (a bare pointer) is left out:
 it names no class. Inlining is not seen: a
 static function the compiler folds into its caller has no symbol of its
@@ -60,6 +68,7 @@ PLAIN_CALLS = {
     "down_write_killable": "rwsem_write",
 }
 INIT_CALLS = ("mutex_init", "__mutex_init", "init_rwsem", "__init_rwsem")
+SET_CLASS_CALLS = ("lockdep_set_class", "lockdep_set_class_and_name", "lockdep_set_class_and_subclass")
 # lockdep.h's one subclass macro; the rest are enums, read from the source.
 KNOWN_CONSTANTS = {"SINGLE_DEPTH_NESTING": 1}
 
@@ -292,6 +301,7 @@ def main():
                     plain_wrappers[name] = (PLAIN_CALLS[callee], member)
 
     novalidate = []
+    runtime_keys, static_keys = [], 0  # (function, lock, key, file)
     # (caller, member, type) -> {subclass or None}, and where seen
     nested = defaultdict(set)
     where = {}
@@ -340,6 +350,18 @@ def main():
                         break
                 else:
                     novalidate.append((None, fname, rel))
+            # lockdep_set_class*() on a sleeping lock that this function inits
+            inits = {re.sub(r"\s+", "", a[0]) for _, a in calls(body, set(INIT_CALLS)) if a}
+            for _, args in calls(body, set(SET_CLASS_CALLS)):
+                if len(args) < 2:
+                    continue
+                lock, key = (re.sub(r"\s+", "", a) for a in args[:2])
+                if lock not in inits:
+                    continue
+                if "->" in key:
+                    runtime_keys.append((fname, lock, key, rel))
+                else:
+                    static_keys += 1
 
     rules, left_out, counts = [], 0, defaultdict(int)
     for (caller, member, ltype), subs in sorted(nested.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), kv[0][2])):
@@ -369,6 +391,9 @@ def main():
     w("# %d novalidate, %d nested with a fixed subclass, %d nested with any subclass;\n"
       % (len([n for n in novalidate if n[0]]), counts["fixed"], counts["any"]))
     w("# %d callers left out: their lock is a bare pointer, which names no class.\n" % left_out)
+    w("# %d run-time class keys, listed at the end, not generated (see rules/kernel-hand.yaml);\n"
+      "# %d lockdep_set_class() calls with a static key, whose locks keep their init's class.\n"
+      % (len(runtime_keys), static_keys))
     w("novalidate:\n")
     for name, site, rel in sorted(novalidate, key=lambda n: (n[1], str(n[0]))):
         if name is None:
@@ -377,6 +402,9 @@ def main():
     w("nested:\n")
     for caller, member, ltype, sub, rel in rules:
         w('  - {caller: %s, lock: "%s", type: %s, subclass: %s}  # %s\n' % (caller, member, ltype, sub, rel))
+    w("# Run-time class keys: function: lock keyed by key  (file)\n")
+    for fname, lock, key, rel in sorted(runtime_keys):
+        w("#   %s: %s keyed by %s  (%s)\n" % (fname, lock, key, rel))
 
 
 def init_name(callee, args):

@@ -56,6 +56,22 @@ void device_initialize(struct device *dev)
 	lockdep_set_novalidate_class(&dev->mutex);
 }
 C
+cat >"$tree/fs/inode.c" <<'C'
+int inode_init_always(struct super_block *sb, struct inode *inode)
+{
+	spin_lock_init(&inode->i_lock);
+	lockdep_set_class(&inode->i_lock, &sb->s_type->i_lock_key);
+	init_rwsem(&inode->i_rwsem);
+	lockdep_set_class(&inode->i_rwsem, &sb->s_type->i_mutex_key);
+	return 0;
+}
+static struct lock_class_key nofs_key;
+void group_init(struct group *g)
+{
+	mutex_init(&g->mark_mutex);
+	lockdep_set_class(&g->mark_mutex, &nofs_key);
+}
+C
 cat >"$tree/drivers/gpu/drv.c" <<'C'
 static void drv_lock_pair(struct drv *a, struct drv *b)
 {
@@ -90,6 +106,12 @@ check "generator: SINGLE_DEPTH_NESTING is 1" \
 	has x '{caller: drv_lock_other, lock: "lock", type: mutex, subclass: 1}'
 check "generator: drv_lock_pair takes subclasses 0 and 1: any" \
 	has x '{caller: drv_lock_pair, lock: "lock", type: mutex, subclass: any}'
+check "generator: lists a run-time key on a sleeping lock, not the spinlock's" \
+	has x '#   inode_init_always: &inode->i_rwsem keyed by &sb->s_type->i_mutex_key  (fs/inode.c)'
+check "generator: counts run-time and static keys" \
+	has x '# 1 run-time class keys, listed at the end, not generated (see rules/kernel-hand.yaml);'
+check "generator: counts a static key" \
+	has x '# 1 lockdep_set_class() calls with a static key, whose locks keep their init'
 check "generator: comments and strings are not code" \
 	bash -c "! grep -q 'subclass: 7\|I_MUTEX_CHILD\|subclass: 2' '$out'"
 check "generator: other architectures and Documentation/ are left out" \
