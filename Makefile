@@ -49,7 +49,7 @@ SAN_SUITE_BINS := $(patsubst tests/%.c,$(OUT)/san/tests/%,$(SUITE_SRCS))
 CLI_TOOLS := $(patsubst tests/cli/%.c,$(OUT)/tests/cli/%,$(CLI_TOOL_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test demo fuzz bench bench-live install clean format unit-bins san-bins fuzz-bins static kernel-rules
+.PHONY: all deps test demo fuzz bench bench-merge bench-live install clean format unit-bins san-bins fuzz-bins static kernel-rules
 
 all: $(OUT)/lockdepd
 
@@ -165,9 +165,18 @@ demo: deps
 $(OUT)/bench-gen: tests/bench/gen.c $(OUT)/liblockdepd.a $(HEADERS)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a $(LIBS)
 
+$(OUT)/bench-merge-gen: tests/bench/merge-gen.c $(OUT)/liblockdepd.a $(HEADERS)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a $(LIBS)
+
 bench: deps
-	$(MAKE) all $(OUT)/bench-gen
+	$(MAKE) all $(OUT)/bench-gen $(OUT)/bench-merge-gen
 	./tests/bench/run.sh
+	./tests/bench/merge.sh
+
+# The merge benchmark alone: 100 and 1,000 synthetic state files (BENCHMARKS.md).
+bench-merge: deps
+	$(MAKE) all $(OUT)/bench-merge-gen
+	./tests/bench/merge.sh
 
 # bench-live's floor: tests/bench/floor.bpf.c's empty programs on lockdepd's
 # probe points, for the guest; it checks them against lockdepd's own object.
