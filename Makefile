@@ -4,7 +4,7 @@
 # make test     every test suite (installs missing Debian packages first)
 # make demo     boots a Debian kernel under QEMU and shows live reports
 # make fuzz     libFuzzer targets, long runs
-# make bench    offline throughput benchmark (tests/bench/)
+# make bench    offline benchmarks: report throughput, merge of 1,000 state files (tests/bench/)
 # make install  PREFIX=/usr/local DESTDIR=
 
 CC       := clang
