@@ -162,10 +162,10 @@ demo: deps
 	$(MAKE) -s all static
 	./tests/e2e/demo.sh
 
-$(OUT)/bench-gen: tests/bench/gen.c $(OUT)/liblockdepd.a $(HEADERS)
+$(OUT)/bench-gen: tests/bench/gen.c tests/bench/rng.h $(OUT)/liblockdepd.a $(HEADERS)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a $(LIBS)
 
-$(OUT)/bench-merge-gen: tests/bench/merge-gen.c $(OUT)/liblockdepd.a $(HEADERS)
+$(OUT)/bench-merge-gen: tests/bench/merge-gen.c tests/bench/rng.h $(OUT)/liblockdepd.a $(HEADERS)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a $(LIBS)
 
 bench: deps
@@ -234,7 +234,7 @@ install: all
 	scdoc <docs/lockdepd.8.scd >$(DESTDIR)$(PREFIX)/share/man/man8/lockdepd.8
 
 format:
-	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c $(SUITE_SRCS) $(CLI_TOOL_SRCS) tests/bench/*.c)
+	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c $(SUITE_SRCS) $(CLI_TOOL_SRCS) tests/bench/*.c tests/bench/*.h)
 
 clean:
 	rm -rf $(OUT)

@@ -45,6 +45,8 @@
 #include "lib/hashmap.h"
 #include "service/state.h"
 
+#include "rng.h"
+
 #define SITES_PER_CLASS 4
 #define STACK_DEPTH	8
 #define NR_CALLERS	3000
@@ -87,18 +89,9 @@ static const char *const prefixes[] = {
 	"xe_vm",    "intel_gt", "sched_entity", "kms_crtc",
 };
 
-static __u64 next_random(struct gen *g)
-{
-	/* xorshift64*, as in gen.c: deterministic for a given seed. */
-	g->rng ^= g->rng >> 12;
-	g->rng ^= g->rng << 25;
-	g->rng ^= g->rng >> 27;
-	return g->rng * 0x2545f4914f6cdd1dULL;
-}
-
 static unsigned int below(struct gen *g, unsigned int n)
 {
-	return (unsigned int)((next_random(g) >> 32) % n);
+	return bench_below(&g->rng, n);
 }
 
 /* Shared classes sit at even positions of the order, a machine's own at odd ones. */
