@@ -13,8 +13,9 @@
  * The shape: all machines run the same kernel and the same tests, so most
  * of what they learn is common. A pool of shared dependencies (DEPS * 4/3
  * of them) between CLASSES classes; each machine saw DEPS of which OWN are
- * its own (-u, DEPS / 50 by default): half new edges between shared
- * classes, half through two classes of its own (a device only it has).
+ * its own (-u, DEPS / 50 by default): half random edges between shared
+ * classes (most not in the pool), half through two classes of its own (a
+ * device only it has).
  * Every edge goes forward in one global order of the classes, so the fleet
  * graph is acyclic, but for one planted inversion: two classes adjacent in
  * the order, A -> B seen by one machine (file FILES / 3) and B -> A by
@@ -288,9 +289,14 @@ static int write_file(struct gen *g, const char *dir)
 	char path[4096], host[32];
 	int err;
 
-	if (symtab__new(&g->symtab) || engine__new(NULL, g->symtab, &g->engine))
-		return -ENOMEM;
-	/* The machine's share of the pool, in the pool's order: boots see them alike. */
+	if (symtab__new(&g->symtab) || engine__new(NULL, g->symtab, &g->engine)) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/*
+	 * The machine's share of the pool, a random subset in a random order
+	 * (partial Fisher-Yates): the import order differs from file to file.
+	 */
 	for (unsigned int i = 0; i < g->nr_pool; i++)
 		g->order[i] = i;
 	for (unsigned int i = 0; i < nr_pool_deps; i++) {
