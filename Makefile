@@ -4,7 +4,7 @@
 # make test     every test suite (installs missing Debian packages first)
 # make demo     boots a Debian kernel under QEMU and shows live reports
 # make fuzz     libFuzzer targets, long runs
-# make bench    offline throughput benchmark (tests/bench/)
+# make bench    offline benchmarks: report throughput, merge of 1,000 state files (tests/bench/)
 # make install  PREFIX=/usr/local DESTDIR=
 
 CC       := clang
@@ -49,7 +49,7 @@ SAN_SUITE_BINS := $(patsubst tests/%.c,$(OUT)/san/tests/%,$(SUITE_SRCS))
 CLI_TOOLS := $(patsubst tests/cli/%.c,$(OUT)/tests/cli/%,$(CLI_TOOL_SRCS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test demo fuzz bench bench-live install clean format unit-bins san-bins fuzz-bins static kernel-rules
+.PHONY: all deps test demo fuzz bench bench-merge bench-live install clean format unit-bins san-bins fuzz-bins static kernel-rules
 
 all: $(OUT)/lockdepd
 
@@ -164,12 +164,21 @@ demo: deps
 	$(MAKE) -s all static
 	./tests/e2e/demo.sh
 
-$(OUT)/bench-gen: tests/bench/gen.c $(OUT)/liblockdepd.a $(HEADERS)
+$(OUT)/bench-gen: tests/bench/gen.c tests/bench/rng.h $(OUT)/liblockdepd.a $(HEADERS)
+	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a $(LIBS)
+
+$(OUT)/bench-merge-gen: tests/bench/merge-gen.c tests/bench/rng.h $(OUT)/liblockdepd.a $(HEADERS)
 	$(CC) $(CFLAGS) $(WARNINGS) $(CPPFLAGS) -o $@ $< $(OUT)/liblockdepd.a $(LIBS)
 
 bench: deps
-	$(MAKE) all $(OUT)/bench-gen
+	$(MAKE) all $(OUT)/bench-gen $(OUT)/bench-merge-gen
 	./tests/bench/run.sh
+	./tests/bench/merge.sh
+
+# The merge benchmark alone: 100 and 1,000 synthetic state files (BENCHMARKS.md).
+bench-merge: deps
+	$(MAKE) all $(OUT)/bench-merge-gen
+	./tests/bench/merge.sh
 
 # bench-live's floor: tests/bench/floor.bpf.c's empty programs on lockdepd's
 # probe points, for the guest; it checks them against lockdepd's own object.
@@ -227,7 +236,7 @@ install: all
 	scdoc <docs/lockdepd.8.scd >$(DESTDIR)$(PREFIX)/share/man/man8/lockdepd.8
 
 format:
-	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c $(SUITE_SRCS) $(CLI_TOOL_SRCS) tests/bench/*.c)
+	clang-format -i $(DAEMON_SRCS) $(MAIN_SRC) $(filter-out include/%,$(HEADERS)) $(wildcard include/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/fuzz/*.c $(SUITE_SRCS) $(CLI_TOOL_SRCS) tests/bench/*.c tests/bench/*.h)
 
 clean:
 	rm -rf $(OUT)

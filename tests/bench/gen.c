@@ -53,6 +53,8 @@
 #include "lib/hashmap.h"
 #include "source/trace/trace.h"
 
+#include "rng.h"
+
 #define NR_CLASSES	    400
 #define INSTANCES_PER_CLASS 5
 #define NR_STATIC_LOCKS	    24
@@ -136,16 +138,12 @@ struct gen {
 
 static __u64 next_random(struct gen *g)
 {
-	/* xorshift64*: fast, and deterministic for a given seed. */
-	g->rng ^= g->rng >> 12;
-	g->rng ^= g->rng << 25;
-	g->rng ^= g->rng >> 27;
-	return g->rng * 0x2545f4914f6cdd1dULL;
+	return bench_random(&g->rng);
 }
 
 static unsigned int below(struct gen *g, unsigned int n)
 {
-	return (unsigned int)((next_random(g) >> 32) % n);
+	return bench_below(&g->rng, n);
 }
 
 static __u64 function_addr(unsigned int i)
