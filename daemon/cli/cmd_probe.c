@@ -22,7 +22,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: lockdepd probe [--format text|json] [--rules FILE]... "
-		     "[--attach auto|fentry|kprobe]\n");
+		     "[--no-default-rules] [--attach auto|fentry|kprobe]\n");
 }
 
 int cmd_probe(int argc, char **argv)
@@ -30,6 +30,7 @@ int cmd_probe(int argc, char **argv)
 	static const struct option options[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "no-default-rules", no_argument, NULL, 'D' },
 		{ "attach", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -41,7 +42,7 @@ int cmd_probe(int argc, char **argv)
 	struct symtab *symtab = NULL;
 	struct live *live = NULL;
 	enum report_format format;
-	bool json = false;
+	bool json = false, default_rules = true;
 	int status = EXIT_BAD_INPUT;
 	int opt;
 
@@ -60,6 +61,9 @@ int cmd_probe(int argc, char **argv)
 			}
 			rule_paths[nr_rule_paths++] = optarg;
 			break;
+		case 'D':
+			default_rules = false;
+			break;
 		case 'a':
 			if (live_parse_attach(optarg, &opts.attach))
 				return EXIT_BAD_INPUT;
@@ -76,7 +80,8 @@ int cmd_probe(int argc, char **argv)
 		log_error("probe: unexpected argument '%s'", argv[optind]);
 		return EXIT_BAD_INPUT;
 	}
-	if (rules_load_all(rule_paths, nr_rule_paths, &rules))
+	/* The defaults' lock_args are probe points like any other. */
+	if (rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
 		goto cleanup;
 	opts.rules = rules;
 	if (symtab__new(&symtab))

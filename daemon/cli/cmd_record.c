@@ -216,7 +216,8 @@ static int parse_duration(const char *arg, double *ret_seconds)
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: lockdepd record -o FILE [--duration SEC] [--rules FILE]... "
-		     "[--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
+		     "[--no-default-rules]\n"
+		     "       [--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
 		     "       [-- COMMAND ...]\n");
 }
 
@@ -226,6 +227,7 @@ int cmd_record(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "no-default-rules", no_argument, NULL, 'D' },
 		{ "attach", required_argument, NULL, 'a' },
 		{ "all-allocs", no_argument, NULL, 'A' },
 		{ "all-stacks", no_argument, NULL, 'S' },
@@ -244,6 +246,7 @@ int cmd_record(int argc, char **argv)
 	size_t nr_rule_paths = 0;
 	const char *output = NULL;
 	double duration = 0;
+	bool default_rules = true;
 	int status = EXIT_BAD_INPUT;
 	int opt, err;
 
@@ -263,6 +266,9 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'r':
 			rule_paths[nr_rule_paths++] = optarg;
+			break;
+		case 'D':
+			default_rules = false;
 			break;
 		case 'a':
 			if (live_parse_attach(optarg, &live_opts.attach))
@@ -290,7 +296,8 @@ int cmd_record(int argc, char **argv)
 	}
 	if (optind < argc)
 		command = argv + optind;
-	if (rules_load_all(rule_paths, nr_rule_paths, &rules))
+	/* The defaults too: their lock_args (run-time class keys) must be in the trace. */
+	if (rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
 		goto cleanup;
 	if (symtab__new(&symtab))
 		goto cleanup;

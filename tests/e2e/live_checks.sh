@@ -238,6 +238,35 @@ else
 	tap_not_ok live-lock-args-names-member "offset '$want_off' (bpftool), vm->mutex at '$vm_lock'"
 fi
 
+# The default rules' run-time key (rules/kernel-hand.yaml): an inode made
+# while recording is named twice, by init_rwsem() as "&inode->i_rwsem" and
+# at inode_init_always's return by the key rule, at the same address, with
+# its filesystem's name read through i_sb->s_type->name.
+plain_inode=$(grep -a '^init .*name="&inode->i_rwsem" site=inode_init_always+' "$ft" | head -n 1 |
+	sed -n 's/.* lock=\(0x[0-9a-f]*\) .*/\1/p')
+if [ -n "$plain_inode" ]; then
+	expect_regex live-default-key-names-inode "$ft" "^init .* lock=$plain_inode name=\"&inode->i_rwsem#(tmpfs|ext4|proc|sysfs|devtmpfs|rootfs|pipefs|sockfs|anon_inodefs|bpf|debugfs|tracefs)\" site=inode_init_always\\+0x0/.* named=rule"
+else
+	tap_not_ok live-default-key-names-inode "no inode initialised while recording"
+fi
+vmlinux_raw=$(bpftool btf dump file "$E2E_KERNEL_DIR/vmlinux" format raw 2>/dev/null)
+vmlinux_offset() { # STRUCT MEMBER: byte offset of a direct member in the guest kernel
+	awk -v s="$1" -v m="$2" -v q="'" '
+		/^\[[0-9]+\] / { in_s = $2 == "STRUCT" && $3 == q s q; next }
+		in_s && $1 == q m q { for (i = 2; i <= NF; i++) if (sub(/^bits_offset=/, "", $i)) { print $i / 8; exit } }' <<<"$vmlinux_raw"
+}
+i_rwsem=$(vmlinux_offset inode i_rwsem)
+i_sb=$(vmlinux_offset inode i_sb)
+s_type=$(vmlinux_offset super_block s_type)
+fs_name=$(vmlinux_offset file_system_type name)
+i_mode=$(vmlinux_offset inode i_mode)
+if [ -n "$i_rwsem" ] && [ -n "$i_sb" ] && [ -n "$s_type" ] && [ -n "$fs_name" ] && [ -n "$i_mode" ]; then
+	expect_regex live-default-key-offsets "$g1/probe.json" "^\\{\"probe\":\"lock_args:inode_init_always\",\"group\":\"lock_arg\",\"kind\":\"fexit\",.*\"status\":\"attached\",.*\"detail\":\"inode.i_rwsem at \\+$i_rwsem is class &inode->i_rwsem#<i_sb->s_type->name> at \\+$i_sb->\\+$s_type->\\+$fs_name->\\+0\""
+	expect_regex live-default-dir-key-condition "$g1/probe.json" "^\\{\"probe\":\"lock_args:d_instantiate_new\",.*\"status\":\"attached\",.*is class &inode->i_rwsem#dir#<i_sb->s_type->name> at .* when i_mode \\(u16 at \\+$i_mode\\) & 0xf000 == 0x4000\""
+else
+	tap_not_ok live-default-key-offsets "bpftool gave inode.i_rwsem '$i_rwsem', i_sb '$i_sb', super_block.s_type '$s_type', file_system_type.name '$fs_name', i_mode '$i_mode'"
+fi
+
 # The lock loop: every iteration seen, nothing lost.
 if [ -f "$dir/loop.txt" ]; then
 	vm=$(grep -a '^init .*name="&vm->mutex"' "$dir/loop.txt" | head -n 1 | sed -n 's/.* lock=\(0x[0-9a-f]*\) .*/\1/p')
