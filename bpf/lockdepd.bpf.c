@@ -64,7 +64,7 @@ struct {
 	__type(value, struct op_mark);
 } op_marks SEC(".maps");
 
-#define MARK_ACQUIRE 0 /* set by mutex_lock's exit, read by mutex_lock_io's */
+#define MARK_ACQUIRE 0 /* set by mutex_lock_io's entry, read by mutex_lock's */
 #define MARK_RELEASE 1 /* set by ww_mutex_unlock's entry, read by mutex_unlock's */
 
 static __always_inline void mark_set(__u32 slot, __u32 tid, __u64 lock)
@@ -166,6 +166,8 @@ static __always_inline int emit_release(__u64 lock, __u64 ip)
 	e = event_new(LD_EV_RELEASE, tid, true);
 	if (!e)
 		return 0;
+	/* A mutex_lock_io() whose inner mutex_lock() was inlined left its mark. */
+	mark_take(MARK_ACQUIRE, tid, lock);
 	e->release.lock = lock;
 	e->release.ip = ip;
 	submit(e);
@@ -214,16 +216,43 @@ FEXIT_ACQUIRE(mutex_trylock, LD_LOCK_MUTEX, ACQ_TRYLOCK, false)
 FEXIT_ACQUIRE(ww_mutex_lock, LD_LOCK_WW_MUTEX, ACQ_ERRNO, true)
 FEXIT_ACQUIRE(ww_mutex_lock_interruptible, LD_LOCK_WW_MUTEX, ACQ_ERRNO, true)
 FEXIT_ACQUIRE(ww_mutex_trylock, LD_LOCK_WW_MUTEX, ACQ_TRYLOCK, true)
-FEXIT_ACQUIRE(down_read, LD_LOCK_RWSEM_READ, ACQ_VOID, false)
 FEXIT_ACQUIRE(down_read_killable, LD_LOCK_RWSEM_READ, ACQ_ERRNO, false)
 FEXIT_ACQUIRE(down_read_interruptible, LD_LOCK_RWSEM_READ, ACQ_ERRNO, false)
 FEXIT_ACQUIRE(down_read_trylock, LD_LOCK_RWSEM_READ, ACQ_TRYLOCK, false)
-FEXIT_ACQUIRE(down_write, LD_LOCK_RWSEM_WRITE, ACQ_VOID, false)
 FEXIT_ACQUIRE(down_write_killable, LD_LOCK_RWSEM_WRITE, ACQ_ERRNO, false)
 FEXIT_ACQUIRE(down_write_trylock, LD_LOCK_RWSEM_WRITE, ACQ_TRYLOCK, false)
 
-SEC("fexit/mutex_lock")
-int fx_mutex_lock(void *ctx)
+/*
+ * mutex_lock(), mutex_lock_io(), down_read() and down_write() cannot fail:
+ * the attempt is the acquisition, recorded at entry, before the task can
+ * block, as lockdep's lock_acquire() records it. A task that blocks for
+ * ever in a real deadlock has sent its record, so the deadlock is still
+ * reported. The functions whose result decides what is held (trylocks,
+ * the killable and interruptible ones, ww_mutex_lock()) stay at exit.
+ */
+static __always_inline int fentry_acquire(void *ctx, __u64 lock, __u8 lock_type)
+{
+	__u64 func = bpf_get_func_ip(ctx);
+
+	return emit_acquire(ctx, lock, 0, 0, lock_type, false, trampoline_caller(ctx, func), func);
+}
+
+SEC("fentry/mutex_lock")
+int fe_mutex_lock(void *ctx)
+{
+	__u64 lock = 0;
+
+	if (is_self())
+		return 0;
+	bpf_get_func_arg(ctx, 0, &lock);
+	/* Inside mutex_lock_io(), which already recorded the attempt. */
+	if (mark_take(MARK_ACQUIRE, current_tid(), lock))
+		return 0;
+	return fentry_acquire(ctx, lock, LD_LOCK_MUTEX);
+}
+
+SEC("fentry/mutex_lock_io")
+int fe_mutex_lock_io(void *ctx)
 {
 	__u64 lock = 0;
 
@@ -231,22 +260,29 @@ int fx_mutex_lock(void *ctx)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
 	mark_set(MARK_ACQUIRE, current_tid(), lock);
-	return emit_acquire(ctx, lock, 0, 0, LD_LOCK_MUTEX, false,
-			    trampoline_caller(ctx, bpf_get_func_ip(ctx)), bpf_get_func_ip(ctx));
+	return fentry_acquire(ctx, lock, LD_LOCK_MUTEX);
 }
 
-SEC("fexit/mutex_lock_io")
-int fx_mutex_lock_io(void *ctx)
+SEC("fentry/down_read")
+int fe_down_read(void *ctx)
 {
 	__u64 lock = 0;
 
 	if (is_self())
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
-	if (mark_take(MARK_ACQUIRE, current_tid(), lock))
+	return fentry_acquire(ctx, lock, LD_LOCK_RWSEM_READ);
+}
+
+SEC("fentry/down_write")
+int fe_down_write(void *ctx)
+{
+	__u64 lock = 0;
+
+	if (is_self())
 		return 0;
-	return emit_acquire(ctx, lock, 0, 0, LD_LOCK_MUTEX, false,
-			    trampoline_caller(ctx, bpf_get_func_ip(ctx)), bpf_get_func_ip(ctx));
+	bpf_get_func_arg(ctx, 0, &lock);
+	return fentry_acquire(ctx, lock, LD_LOCK_RWSEM_WRITE);
 }
 
 SEC("fentry/mutex_unlock")
@@ -379,17 +415,55 @@ static __always_inline int kret_acquire(struct pt_regs *ctx, __u8 lock_type, enu
 		return kret_acquire(ctx, type, rk, has_ctx); \
 	}
 
-KRET_ACQUIRE(mutex_void, LD_LOCK_MUTEX, ACQ_VOID, false)
 KRET_ACQUIRE(mutex_errno, LD_LOCK_MUTEX, ACQ_ERRNO, false)
 KRET_ACQUIRE(mutex_trylock, LD_LOCK_MUTEX, ACQ_TRYLOCK, false)
 KRET_ACQUIRE(ww_errno, LD_LOCK_WW_MUTEX, ACQ_ERRNO, true)
 KRET_ACQUIRE(ww_trylock, LD_LOCK_WW_MUTEX, ACQ_TRYLOCK, true)
-KRET_ACQUIRE(read_void, LD_LOCK_RWSEM_READ, ACQ_VOID, false)
 KRET_ACQUIRE(read_errno, LD_LOCK_RWSEM_READ, ACQ_ERRNO, false)
 KRET_ACQUIRE(read_trylock, LD_LOCK_RWSEM_READ, ACQ_TRYLOCK, false)
-KRET_ACQUIRE(write_void, LD_LOCK_RWSEM_WRITE, ACQ_VOID, false)
 KRET_ACQUIRE(write_errno, LD_LOCK_RWSEM_WRITE, ACQ_ERRNO, false)
 KRET_ACQUIRE(write_trylock, LD_LOCK_RWSEM_WRITE, ACQ_TRYLOCK, false)
+
+/* The functions that cannot fail, at entry as with fentry (see fentry_acquire()). */
+static __always_inline int kprobe_void_acquire(struct pt_regs *ctx, __u8 lock_type)
+{
+	/* A kprobe's stack starts in the probed function, its ip. */
+	return emit_acquire(ctx, PT_REGS_PARM1(ctx), 0, 0, lock_type, false, kprobe_caller(ctx),
+			    PT_REGS_IP(ctx));
+}
+
+SEC("kprobe")
+int kp_mutex_lock(struct pt_regs *ctx)
+{
+	if (is_self() || mark_take(MARK_ACQUIRE, current_tid(), PT_REGS_PARM1(ctx)))
+		return 0;
+	return kprobe_void_acquire(ctx, LD_LOCK_MUTEX);
+}
+
+SEC("kprobe")
+int kp_mutex_lock_io(struct pt_regs *ctx)
+{
+	if (is_self())
+		return 0;
+	mark_set(MARK_ACQUIRE, current_tid(), PT_REGS_PARM1(ctx));
+	return kprobe_void_acquire(ctx, LD_LOCK_MUTEX);
+}
+
+SEC("kprobe")
+int kp_down_read(struct pt_regs *ctx)
+{
+	if (is_self())
+		return 0;
+	return kprobe_void_acquire(ctx, LD_LOCK_RWSEM_READ);
+}
+
+SEC("kprobe")
+int kp_down_write(struct pt_regs *ctx)
+{
+	if (is_self())
+		return 0;
+	return kprobe_void_acquire(ctx, LD_LOCK_RWSEM_WRITE);
+}
 
 SEC("kprobe")
 int kp_release(struct pt_regs *ctx)

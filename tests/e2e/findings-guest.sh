@@ -17,6 +17,10 @@
 #   /out/service1.json  `status --format json` of a service run (state and
 #                       runtime directories) after the circular scenario
 #   /out/service2.json  the same after kill -9 and a restart on that state
+#   /out/deadlock.json  run with the defaults alone over the deadlock
+#                       scenario (last: its two kthreads never finish)
+#   /out/deadlock-threads.txt  "NAME STATE WCHAN" of those two kthreads,
+#                       read once the finding is out
 #   /out/status.txt     "NAME EXIT-STATUS" for each lockdepd command
 
 L=/e2e/lockdepd
@@ -130,3 +134,34 @@ rmmod ldfix || echo "findings: rmmod failed"
 run_phase trylock /e2e/no-taint.yaml phase_trylock
 run_phase shrinker /e2e/no-taint.yaml phase_shrinker
 phase_service
+
+# Last, since its threads never finish: a real AB-BA deadlock. The cycle
+# must be reported while both kthreads are stuck in mutex_lock().
+phase_deadlock() {
+	$L run --format json >/out/deadlock.json 2>/out/deadlock.err &
+	pid=$!
+	if wait_watching /out/deadlock.err; then
+		load_fixture || echo "findings: insmod failed"
+		scenario deadlock || echo "findings: scenario deadlock failed"
+		i=0
+		while [ $i -lt 30 ] && ! grep -q '"kind":"circular"' /out/deadlock.json; do
+			sleep 1
+			i=$((i + 1))
+		done
+		for comm in /proc/[0-9]*/comm; do
+			case $(cat "$comm" 2>/dev/null) in
+			ldfix_dl_*)
+				d=${comm%/comm}
+				echo "$(cat "$comm") $(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "$d/status")" \
+					"$(cat "$d/wchan" 2>/dev/null)" >>/out/deadlock-threads.txt
+				;;
+			esac
+		done
+	else
+		echo "findings: run for deadlock never attached"
+	fi
+	kill -INT $pid
+	wait $pid
+	echo "deadlock $?" >>/out/status.txt
+}
+phase_deadlock

@@ -165,6 +165,24 @@ for n in 1 2; do
 done
 status_is findings-service-sigterm-exit-1 service 1
 
+# A real deadlock: the AB-BA cycle is reported while its two kthreads are
+# still stuck in mutex_lock() (state D), because an attempt is recorded at
+# entry, before the task blocks.
+status_is findings-deadlock-exit-1 deadlock 1
+if jq -e -s '[.[] | select(.kind == "circular" and (.classes | sort) == ["&dl->first","&dl->second"])] | length == 1' \
+	"$g/deadlock.json" >/dev/null 2>&1; then
+	tap_ok findings-deadlock-reported
+else
+	tap_not_ok findings-deadlock-reported "no circular &dl->first/&dl->second in deadlock.json: $(head -c 300 "$g/deadlock.json" 2>/dev/null)"
+fi
+stuck=$(grep -c '^ldfix_dl_[a-z]* D ' "$g/deadlock-threads.txt" 2>/dev/null)
+if [ "$stuck" = 2 ]; then
+	tap_ok findings-deadlock-reported-while-stuck
+else
+	tap_not_ok findings-deadlock-reported-while-stuck "threads: $(paste -sd';' "$g/deadlock-threads.txt" 2>/dev/null)"
+fi
+sed 's/^/# deadlocked: /' "$g/deadlock-threads.txt" 2>/dev/null
+
 # Other kernel locks may legitimately show up; list them for the reader.
 jq -r --argjson fx "$fixture_classes" \
 	'select(.kind != null) | select([.classes[] | select(. as $c | $fx | index($c))] | length == 0)
