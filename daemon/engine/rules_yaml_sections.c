@@ -264,25 +264,31 @@ static int load_lock_arg_at(const struct loader *ld, const yaml_node_t *node,
 	return 0;
 }
 
+/* A path of "." and "->" steps, copied; `what` says what it must lead to. */
+static int expect_member_path(const struct loader *ld, const yaml_node_t *node, const char *what,
+			      char **ret_path)
+{
+	const char *path;
+	int err;
+
+	err = expect_string(ld, node, "a member path", &path);
+	if (err)
+		return err;
+	if (!is_member_path(path))
+		return loader_fail(ld, node->start_mark, "expected %s, got '%s'", what, path);
+	return expect_string_dup(ld, node, "a member path", ret_path);
+}
+
 /* `key`: a member path to the string that keys the class at run time. */
 static int load_lock_arg_key(const struct loader *ld, const yaml_node_t *node,
 			     struct rules_lock_arg *la)
 {
 	const yaml_node_t *key = mapping_get(ld, node, "key");
-	const char *path;
-	int err;
 
 	if (!key)
 		return 0;
-	err = expect_string(ld, key, "a member path", &path);
-	if (err)
-		return err;
-	if (!is_member_path(path))
-		return loader_fail(
-			ld, key->start_mark,
-			"expected a key path to a string like 'i_sb->s_type->name', got '%s'",
-			path);
-	return expect_string_dup(ld, key, "a member path", &la->key);
+	return expect_member_path(ld, key, "a key path to a string like 'i_sb->s_type->name'",
+				  &la->key);
 }
 
 /* A mask or a value: decimal, or hex with 0x, as C writes S_IFMT. */
@@ -312,7 +318,6 @@ static int load_lock_arg_when(const struct loader *ld, const yaml_node_t *node,
 	static const char *const keys[] = { "member", "mask", "equals" };
 	const yaml_node_t *when = mapping_get(ld, node, "when");
 	const yaml_node_t *member, *mask, *equals;
-	const char *path;
 	int err;
 
 	if (!when)
@@ -326,13 +331,6 @@ static int load_lock_arg_when(const struct loader *ld, const yaml_node_t *node,
 	if (!member || !mask || !equals)
 		return loader_fail(ld, when->start_mark,
 				   "expected a condition with 'member', 'mask' and 'equals'");
-	err = expect_string(ld, member, "a member path", &path);
-	if (err)
-		return err;
-	if (!is_member_path(path))
-		return loader_fail(ld, member->start_mark,
-				   "expected a member path to an integer like 'i_mode', got '%s'",
-				   path);
 	err = expect_u64(ld, mask, "a mask", &la->when_mask)
 		      ?: expect_u64(ld, equals, "a value", &la->when_equals);
 	if (err)
@@ -342,7 +340,8 @@ static int load_lock_arg_when(const struct loader *ld, const yaml_node_t *node,
 			ld, equals->start_mark,
 			"expected a value inside the mask 0x%llx, got 0x%llx: it could never match",
 			la->when_mask, la->when_equals);
-	return expect_string_dup(ld, member, "a member path", &la->when_member);
+	return expect_member_path(ld, member, "a member path to an integer like 'i_mode'",
+				  &la->when_member);
 }
 
 static int load_lock_arg(const struct loader *ld, const yaml_node_t *node, void *item)

@@ -249,12 +249,15 @@ if [ -n "$plain_inode" ]; then
 else
 	tap_not_ok live-default-key-names-inode "no inode initialised while recording"
 fi
-vmlinux_raw=$(bpftool btf dump file "$E2E_KERNEL_DIR/vmlinux" format raw 2>/dev/null)
-vmlinux_offset() { # STRUCT MEMBER: byte offset of a direct member in the guest kernel
-	awk -v s="$1" -v m="$2" -v q="'" '
+# member_offset RAW STRUCT MEMBER: byte offset of a direct member, from
+# bpftool's raw dump RAW.
+member_offset() {
+	awk -v s="$2" -v m="$3" -v q="'" '
 		/^\[[0-9]+\] / { in_s = $2 == "STRUCT" && $3 == q s q; next }
-		in_s && $1 == q m q { for (i = 2; i <= NF; i++) if (sub(/^bits_offset=/, "", $i)) { print $i / 8; exit } }' <<<"$vmlinux_raw"
+		in_s && $1 == q m q { for (i = 2; i <= NF; i++) if (sub(/^bits_offset=/, "", $i)) { print $i / 8; exit } }' <<<"$1"
 }
+vmlinux_raw=$(bpftool btf dump file "$E2E_KERNEL_DIR/vmlinux" format raw 2>/dev/null)
+vmlinux_offset() { member_offset "$vmlinux_raw" "$@"; }
 i_rwsem=$(vmlinux_offset inode i_rwsem)
 i_sb=$(vmlinux_offset inode i_sb)
 s_type=$(vmlinux_offset super_block s_type)
@@ -339,14 +342,9 @@ expect_regex live-i915-lock-args-kprobe "$g2/probe-kprobe.json" '^\{"probe":"loc
 # The entry rules of rules/i915.yaml, through pointers of i915's own structs,
 # with the offsets bpftool reads from i915.ko: every one attached.
 i915_raw=$(bpftool btf dump file "$i915_ko" -B "$E2E_KERNEL_DIR/vmlinux" format raw 2>/dev/null)
-member_offset() { # STRUCT MEMBER: byte offset of a direct member
-	awk -v s="$1" -v m="$2" -v q="'" '
-		/^\[[0-9]+\] / { in_s = $2 == "STRUCT" && $3 == q s q; next }
-		in_s && $1 == q m q { for (i = 2; i <= NF; i++) if (sub(/^bits_offset=/, "", $i)) { print $i / 8; exit } }' <<<"$i915_raw"
-}
-vma_obj=$(member_offset i915_vma obj)
-gem_resv=$(member_offset drm_gem_object resv)
-ggtt_vm=$(member_offset i915_ggtt vm)
+vma_obj=$(member_offset "$i915_raw" i915_vma obj)
+gem_resv=$(member_offset "$i915_raw" drm_gem_object resv)
+ggtt_vm=$(member_offset "$i915_raw" i915_ggtt vm)
 for fn in i915_gem_object_unbind i915_vma_unbind i915_ggtt_suspend i915_ggtt_resume; do
 	n=$(grep -c "^{\"probe\":\"lock_args:$fn\",\"group\":\"lock_arg\",\"kind\":\"fentry\",.*\"status\":\"attached\"" "$g2/probe.json")
 	if [ "$n" = "$(grep -c "function: $fn," "$repo/rules/i915.yaml")" ] && [ "$n" -gt 0 ]; then

@@ -629,18 +629,24 @@ static void test_probe_defs_are_consistent(void **state)
 	defs = probe_lock_defs(&nr);
 	assert_true(nr >= 19);
 	for (size_t i = 0; i < nr; i++) {
-		bool acquire = defs[i].kretprobe_prog != NULL;
+		bool at_exit = defs[i].kretprobe_prog != NULL;
+		bool acquire;
 
+		assert_non_null(defs[i].fentry_prog);
+		assert_non_null(defs[i].kprobe_prog);
+		assert_non_null(defs[i].cost);
+		acquire = strcmp(defs[i].kprobe_prog, "kp_release") &&
+			  strcmp(defs[i].kprobe_prog, "kp_ww_release") &&
+			  strcmp(defs[i].kprobe_prog, "kp_init");
 		/* Releases and inits come before every acquire (attach order). */
 		if (acquire)
 			seen_acquire = true;
 		else
 			assert_false(seen_acquire);
-		assert_non_null(defs[i].fentry_prog);
-		assert_non_null(defs[i].kprobe_prog);
-		assert_non_null(defs[i].cost);
-		assert_memory_equal(defs[i].fentry_prog, acquire ? "fx_" : "fe_", 3);
+		/* A result read at exit is fexit and a kretprobe; all else is seen at entry. */
+		assert_memory_equal(defs[i].fentry_prog, at_exit ? "fx_" : "fe_", 3);
 	}
+	assert_true(seen_acquire);
 }
 
 int main(void)

@@ -214,35 +214,52 @@ static bool is_char(const struct btf *btf, const struct btf_type *t)
 	return t && btf_is_int(t) && t->size == 1 && !(btf_int_encoding(t) & BTF_INT_BOOL);
 }
 
+/*
+ * From argument arg (1-based) of function, which must point to struct
+ * `type` when that is given, along path: lp's pointer offsets filled, *t
+ * the type reached, the bit offset from the last pointer returned (whole
+ * bytes: a bit-field is an error), or -ENOENT / -EINVAL with why set.
+ */
+static long walk_from_argument(const struct btf *btf, const char *function, unsigned int arg,
+			       const char *type, const char *path, struct lock_path *lp,
+			       const struct btf_type **t, char *why, size_t why_len)
+{
+	long bits;
+
+	*t = argument_struct(btf, function, arg, why, why_len);
+	if (!*t)
+		return -ENOENT;
+	snprintf(lp->arg_type, sizeof(lp->arg_type), "%s", type_name(btf, *t));
+	if (type && strcmp(type, lp->arg_type) != 0) {
+		snprintf(why, why_len, "argument %u of %s is struct %s, not struct %s", arg,
+			 function, lp->arg_type, type);
+		return -EINVAL;
+	}
+	bits = walk_member_path(btf, t, path, lp, why, why_len);
+	if (bits >= 0 && bits % 8) {
+		snprintf(why, why_len, "%s is a bit-field", path);
+		return -EINVAL;
+	}
+	return bits;
+}
+
 int lock_path__resolve(const struct btf *btf, const char *function, unsigned int arg,
 		       const char *type, const char *path, struct lock_path *ret, char *why,
 		       size_t why_len)
 {
 	struct lock_path lp = { 0 };
-	const struct btf_type *t = argument_struct(btf, function, arg, why, why_len);
+	const struct btf_type *t;
 	const char *lock;
 	long bits;
 
-	if (!t)
-		return -ENOENT;
-	snprintf(lp.arg_type, sizeof(lp.arg_type), "%s", type_name(btf, t));
-	if (type && strcmp(type, lp.arg_type) != 0) {
-		snprintf(why, why_len, "argument %u of %s is struct %s, not struct %s", arg,
-			 function, lp.arg_type, type);
-		return -EINVAL;
-	}
-	bits = walk_member_path(btf, &t, path, &lp, why, why_len);
+	bits = walk_from_argument(btf, function, arg, type, path, &lp, &t, why, why_len);
 	if (bits < 0)
 		return (int)bits;
 	/* A path ending at a pointer means the lock it points to (obj->base.resv). */
-	if (t && btf_is_ptr(t) && lp.nr_derefs < LD_LOCKARG_MAX_DEREFS && bits % 8 == 0) {
+	if (t && btf_is_ptr(t) && lp.nr_derefs < LD_LOCKARG_MAX_DEREFS) {
 		lp.offsets[lp.nr_derefs++] = (unsigned int)bits / 8;
 		bits = 0;
 		t = resolve_type(btf, t->type, NULL);
-	}
-	if (bits % 8) {
-		snprintf(why, why_len, "%s is a bit-field", path);
-		return -EINVAL;
 	}
 	lock = lock_struct_name(btf, t);
 	if (!lock) {
@@ -260,19 +277,12 @@ int lock_path__resolve_key(const struct btf *btf, const char *function, unsigned
 			   const char *path, struct lock_path *ret, char *why, size_t why_len)
 {
 	struct lock_path lp = { 0 };
-	const struct btf_type *t = argument_struct(btf, function, arg, why, why_len);
+	const struct btf_type *t;
 	long bits;
 
-	if (!t)
-		return -ENOENT;
-	snprintf(lp.arg_type, sizeof(lp.arg_type), "%s", type_name(btf, t));
-	bits = walk_member_path(btf, &t, path, &lp, why, why_len);
+	bits = walk_from_argument(btf, function, arg, NULL, path, &lp, &t, why, why_len);
 	if (bits < 0)
 		return (int)bits;
-	if (bits % 8) {
-		snprintf(why, why_len, "%s is a bit-field", path);
-		return -EINVAL;
-	}
 	if (t && btf_is_ptr(t) && is_char(btf, resolve_type(btf, t->type, NULL))) {
 		/* A char *: the string is where it points. */
 		if (lp.nr_derefs == LD_LOCKARG_MAX_DEREFS) {
@@ -301,23 +311,16 @@ int lock_path__resolve_value(const struct btf *btf, const char *function, unsign
 			     const char *path, struct lock_path *ret, char *why, size_t why_len)
 {
 	struct lock_path lp = { 0 };
-	const struct btf_type *t = argument_struct(btf, function, arg, why, why_len);
+	const struct btf_type *t;
 	long bits;
 
-	if (!t)
-		return -ENOENT;
-	snprintf(lp.arg_type, sizeof(lp.arg_type), "%s", type_name(btf, t));
-	bits = walk_member_path(btf, &t, path, &lp, why, why_len);
+	bits = walk_from_argument(btf, function, arg, NULL, path, &lp, &t, why, why_len);
 	if (bits < 0)
 		return (int)bits;
 	if (!t || !(btf_is_int(t) || btf_is_enum(t) || btf_is_enum64(t)) ||
 	    (t->size != 1 && t->size != 2 && t->size != 4 && t->size != 8)) {
 		snprintf(why, why_len, "%s is a %s, not an integer", path,
 			 t ? type_name(btf, t) : "void");
-		return -EINVAL;
-	}
-	if (bits % 8) {
-		snprintf(why, why_len, "%s is a bit-field", path);
 		return -EINVAL;
 	}
 	lp.offsets[lp.nr_derefs] = (unsigned int)bits / 8;
