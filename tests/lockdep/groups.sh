@@ -27,5 +27,12 @@ group_negatives() {
 		scenario shrinker_trylock && drop_caches
 }
 
+# Must be found while it happens: a real AB-BA deadlock, two kthreads stuck
+# for ever in mutex_lock(). Last in a boot: the fixture can no longer be
+# removed.
+group_deadlock() {
+	scenario deadlock && sleep 2
+}
+
 # shellcheck disable=SC2034 # read by the scripts that source this file
-fixture_groups="reclaim circular cycle3 order negatives"
+fixture_groups="reclaim circular cycle3 order negatives deadlock"
