@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/cmd.h"
 #include "lib/log.h"
 #include "event/symtab.h"
@@ -52,13 +53,6 @@ cleanup:
 	return err;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: lockdepd dump [-o BINARY] TRACE\n"
-		     "Prints a trace (binary or text, \"-\" for stdin) in the text form,\n"
-		     "or with -o writes it as a binary trace.\n");
-}
-
 int cmd_dump(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -66,28 +60,24 @@ int cmd_dump(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	const char *out_path = NULL;
+	struct cli cli = {
+		.name = "dump",
+		.usage = "dump [-o BINARY] TRACE\n"
+			 "Prints a trace (binary or text, \"-\" for stdin) in the text form,\n"
+			 "or with -o writes it as a binary trace.",
+	};
+	const char *out_path = NULL, *path;
 	int opt;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+o:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'o':
+	while ((opt = cli_getopt(&cli, argc, argv, "+o:h", options)) >= 0)
+		if (opt == 'o')
 			out_path = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_BAD_INPUT;
-		}
-	}
-	if (optind != argc - 1) {
-		log_error("dump: expected one TRACE argument");
+	if (opt == CLI_STOP)
+		return cli.status;
+	path = cli_one_operand(&cli, argc, argv, "TRACE", false);
+	if (!path)
 		return EXIT_BAD_INPUT;
-	}
 	if (out_path)
-		return convert_to_binary(argv[optind], out_path) < 0 ? EXIT_BAD_INPUT : 0;
-	return trace_dump(argv[optind], stdout) < 0 ? EXIT_BAD_INPUT : 0;
+		return convert_to_binary(path, out_path) < 0 ? EXIT_BAD_INPUT : 0;
+	return trace_dump(path, stdout) < 0 ? EXIT_BAD_INPUT : 0;
 }

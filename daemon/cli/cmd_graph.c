@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/cmd.h"
 #include "engine/engine.h"
 #include "engine/rules.h"
@@ -27,13 +28,6 @@
 #include "source/trace/trace.h"
 
 #define STATE_MAGIC "{\"lockdepd_state\""
-
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: lockdepd graph [--rules FILE]... [--no-default-rules]\n"
-		     "                      [--finding N | --class NAME] [--format dot|svg]\n"
-		     "                      [--max-classes N] [-o FILE] TRACE|STATE\n");
-}
 
 /* 1 for a state file, 0 for anything else (a trace), or -errno logged. */
 static int is_state_file(const char *path)
@@ -129,29 +123,22 @@ int cmd_graph(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct cli cli = {
+		.name = "graph",
+		.usage = "graph [--rules FILE]... [--no-default-rules]\n"
+			 "                      [--finding N | --class NAME] [--format dot|svg]\n"
+			 "                      [--max-classes N] [-o FILE] TRACE|STATE",
+	};
 	struct graph_opts opts = { .max_classes = GRAPH_MAX_CLASSES };
 	struct engine *engine = NULL;
 	struct symtab *symtab = NULL;
 	struct rules *rules = NULL;
-	const char *output = NULL;
-	char **rule_paths;
-	size_t nr_rule_paths = 0;
-	bool default_rules = true;
+	const char *output = NULL, *path;
 	int status = EXIT_BAD_INPUT;
 	int opt, state;
 
-	rule_paths = calloc((size_t)argc + 1, sizeof(*rule_paths));
-	if (!rule_paths)
-		return EXIT_BAD_INPUT;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "r:n:c:f:m:o:h", options, NULL)) != -1) {
+	while ((opt = cli_getopt(&cli, argc, argv, "r:n:c:f:m:o:h", options)) >= 0) {
 		switch (opt) {
-		case 'r':
-			rule_paths[nr_rule_paths++] = optarg;
-			break;
-		case 'D':
-			default_rules = false;
-			break;
 		case 'n':
 			if (parse_count("--finding", optarg, &opts.finding))
 				goto cleanup;
@@ -182,34 +169,28 @@ int cmd_graph(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			status = 0;
-			goto cleanup;
-		default:
-			usage(stderr);
-			goto cleanup;
 		}
 	}
-	if (optind != argc - 1) {
-		log_error("graph: expected one TRACE or STATE argument");
-		usage(stderr);
+	if (opt == CLI_STOP) {
+		status = cli.status;
 		goto cleanup;
 	}
+	path = cli_one_operand(&cli, argc, argv, "TRACE or STATE", true);
+	if (!path)
+		goto cleanup;
 	if (opts.finding && opts.class_name) {
 		log_error("graph: give --finding or --class, not both");
 		goto cleanup;
 	}
 
-	state = is_state_file(argv[optind]);
-	if (state < 0 || rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
+	state = is_state_file(path);
+	if (state < 0 || cli_rules__load(&cli.rules, true, &rules))
 		goto cleanup;
 	if (symtab__new(&symtab) || engine__new(rules, symtab, &engine)) {
 		log_error_errno(-ENOMEM, "engine: %m");
 		goto cleanup;
 	}
-	if (state ? load_state(argv[optind], engine, symtab)
-		  : load_trace(argv[optind], engine, symtab))
+	if (state ? load_state(path, engine, symtab) : load_trace(path, engine, symtab))
 		goto cleanup;
 	if (write_output(output, engine, symtab, &opts))
 		goto cleanup;
@@ -218,6 +199,6 @@ cleanup:
 	engine__free(engine);
 	symtab__free(symtab);
 	rules__free(rules);
-	free(rule_paths);
+	cli_rules__fini(&cli.rules);
 	return status;
 }

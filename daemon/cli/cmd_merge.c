@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/cmd.h"
 #include "engine/engine.h"
 #include "lib/log.h"
@@ -21,12 +22,6 @@
 #include "engine/rules.h"
 #include "service/state.h"
 #include "event/symtab.h"
-
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: lockdepd merge [--rules FILE]... [--format text|json] [-o STATE] "
-		     "STATE...\n");
-}
 
 /* The kernel all inputs share, or NULL when they differ or none says. */
 static const char *common_kernel(char (*kernels)[128], size_t n)
@@ -92,29 +87,26 @@ int cmd_merge(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct cli cli = {
+		.name = "merge",
+		.usage = "merge [--rules FILE]... [--format text|json] [-o STATE] STATE...",
+	};
 	struct report_opts opts = {};
 	struct state_meta meta = { .host = "merged" };
 	struct engine_stats stats;
 	struct engine *engine = NULL;
 	struct symtab *symtab = NULL;
 	struct rules *rules = NULL;
-	char **rule_paths, (*kernels)[128] = NULL;
-	size_t nr_rule_paths = 0, nr_inputs;
+	char(*kernels)[128] = NULL;
+	size_t nr_inputs;
 	const char *output = NULL;
 	unsigned long printed, new_findings;
 	__u64 not_remade = 0;
 	int status = EXIT_BAD_INPUT;
 	int opt;
 
-	rule_paths = calloc((size_t)argc + 1, sizeof(*rule_paths));
-	if (!rule_paths)
-		return EXIT_BAD_INPUT;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "r:f:o:h", options, NULL)) != -1) {
+	while ((opt = cli_getopt(&cli, argc, argv, "r:f:o:h", options)) >= 0) {
 		switch (opt) {
-		case 'r':
-			rule_paths[nr_rule_paths++] = optarg;
-			break;
 		case 'f':
 			if (report_format_parse(optarg, &opts.format))
 				goto cleanup;
@@ -122,23 +114,20 @@ int cmd_merge(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			status = 0;
-			goto cleanup;
-		default:
-			usage(stderr);
-			goto cleanup;
 		}
+	}
+	if (opt == CLI_STOP) {
+		status = cli.status;
+		goto cleanup;
 	}
 	nr_inputs = (size_t)(argc - optind);
 	if (!nr_inputs) {
 		log_error("merge: expected at least one STATE file");
-		usage(stderr);
+		cli_usage(&cli, false);
 		goto cleanup;
 	}
 	kernels = calloc(nr_inputs, sizeof(*kernels));
-	if (!kernels || rules_load_all(rule_paths, nr_rule_paths, &rules))
+	if (!kernels || cli_rules__load(&cli.rules, false, &rules))
 		goto cleanup;
 	if (symtab__new(&symtab) || engine__new(rules, symtab, &engine)) {
 		log_error_errno(-ENOMEM, "engine: %m");
@@ -170,6 +159,6 @@ cleanup:
 	symtab__free(symtab);
 	rules__free(rules);
 	free(kernels);
-	free(rule_paths);
+	cli_rules__fini(&cli.rules);
 	return status;
 }

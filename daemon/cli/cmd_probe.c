@@ -10,20 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/cmd.h"
 #include "source/live/live.h"
 #include "lib/log.h"
 #include "output/report.h"
-#include "lib/macro.h"
 #include "source/live/probe.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
-
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: lockdepd probe [--format text|json] [--rules FILE]... "
-		     "[--no-default-rules] [--attach auto|fentry|kprobe]\n");
-}
 
 int cmd_probe(int argc, char **argv)
 {
@@ -35,53 +29,39 @@ int cmd_probe(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct cli cli = {
+		.name = "probe",
+		.usage = "probe [--format text|json] [--rules FILE]... [--no-default-rules] "
+			 "[--attach auto|fentry|kprobe]",
+	};
 	struct live_opts opts = { .attach = LIVE_ATTACH_AUTO };
-	char *rule_paths[64];
-	size_t nr_rule_paths = 0;
 	struct rules *rules = NULL;
 	struct symtab *symtab = NULL;
 	struct live *live = NULL;
 	enum report_format format;
-	bool json = false, default_rules = true;
+	bool json = false;
 	int status = EXIT_BAD_INPUT;
 	int opt;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "f:r:a:h", options, NULL)) != -1) {
+	while ((opt = cli_getopt(&cli, argc, argv, "f:r:a:h", options)) >= 0) {
 		switch (opt) {
 		case 'f':
 			if (report_format_parse(optarg, &format))
-				return EXIT_BAD_INPUT;
+				goto cleanup;
 			json = format == REPORT_JSON;
-			break;
-		case 'r':
-			if (nr_rule_paths == ARRAY_SIZE(rule_paths)) {
-				log_error("--rules: too many files");
-				return EXIT_BAD_INPUT;
-			}
-			rule_paths[nr_rule_paths++] = optarg;
-			break;
-		case 'D':
-			default_rules = false;
 			break;
 		case 'a':
 			if (live_parse_attach(optarg, &opts.attach))
-				return EXIT_BAD_INPUT;
+				goto cleanup;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_BAD_INPUT;
 		}
 	}
-	if (optind != argc) {
-		log_error("probe: unexpected argument '%s'", argv[optind]);
-		return EXIT_BAD_INPUT;
+	if (opt == CLI_STOP) {
+		status = cli.status;
+		goto cleanup;
 	}
 	/* The defaults' lock_args are probe points like any other. */
-	if (rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
+	if (cli_no_operand(&cli, argc, argv) || cli_rules__load(&cli.rules, true, &rules))
 		goto cleanup;
 	opts.rules = rules;
 	if (symtab__new(&symtab))
@@ -104,5 +84,6 @@ cleanup:
 	live__free(live);
 	symtab__free(symtab);
 	rules__free(rules);
+	cli_rules__fini(&cli.rules);
 	return status;
 }

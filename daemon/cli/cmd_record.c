@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/cmd.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
@@ -213,14 +214,6 @@ static int parse_duration(const char *arg, double *ret_seconds)
 	return 0;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: lockdepd record -o FILE [--duration SEC] [--rules FILE]... "
-		     "[--no-default-rules]\n"
-		     "       [--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
-		     "       [-- COMMAND ...]\n");
-}
-
 int cmd_record(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -234,6 +227,12 @@ int cmd_record(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct cli cli = {
+		.name = "record",
+		.usage = "record -o FILE [--duration SEC] [--rules FILE]... [--no-default-rules]\n"
+			 "       [--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
+			 "       [-- COMMAND ...]",
+	};
 	struct live_opts live_opts = { .attach = LIVE_ATTACH_AUTO };
 	struct capture_state st = { .child = -1 };
 	struct trace_writer_opts wopts = { 0 };
@@ -242,20 +241,14 @@ int cmd_record(int argc, char **argv)
 	struct symtab *symtab = NULL;
 	struct live *live = NULL;
 	struct live_stats stats;
-	char **rule_paths, **command = NULL;
-	size_t nr_rule_paths = 0;
+	char **command = NULL;
 	const char *output = NULL;
 	double duration = 0;
-	bool default_rules = true;
 	int status = EXIT_BAD_INPUT;
 	int opt, err;
 
-	rule_paths = calloc(argc, sizeof(*rule_paths));
-	if (!rule_paths)
-		return EXIT_BAD_INPUT;
-	optind = 1;
 	/* '+': stop at the first non-option, so that COMMAND keeps its own options. */
-	while ((opt = getopt_long(argc, argv, "+o:d:r:a:h", options, NULL)) != -1) {
+	while ((opt = cli_getopt(&cli, argc, argv, "+o:d:r:a:h", options)) >= 0) {
 		switch (opt) {
 		case 'o':
 			output = optarg;
@@ -263,12 +256,6 @@ int cmd_record(int argc, char **argv)
 		case 'd':
 			if (parse_duration(optarg, &duration))
 				goto cleanup;
-			break;
-		case 'r':
-			rule_paths[nr_rule_paths++] = optarg;
-			break;
-		case 'D':
-			default_rules = false;
 			break;
 		case 'a':
 			if (live_parse_attach(optarg, &live_opts.attach))
@@ -280,24 +267,21 @@ int cmd_record(int argc, char **argv)
 		case 'S':
 			live_opts.all_stacks = true;
 			break;
-		case 'h':
-			usage(stdout);
-			status = 0;
-			goto cleanup;
-		default:
-			usage(stderr);
-			goto cleanup;
 		}
+	}
+	if (opt == CLI_STOP) {
+		status = cli.status;
+		goto cleanup;
 	}
 	if (!output) {
 		log_error("record: -o FILE is required");
-		usage(stderr);
+		cli_usage(&cli, false);
 		goto cleanup;
 	}
 	if (optind < argc)
 		command = argv + optind;
 	/* The defaults too: their lock_args (run-time class keys) must be in the trace. */
-	if (rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
+	if (cli_rules__load(&cli.rules, true, &rules))
 		goto cleanup;
 	if (symtab__new(&symtab))
 		goto cleanup;
@@ -351,6 +335,6 @@ cleanup:
 	live__free(live);
 	symtab__free(symtab);
 	rules__free(rules);
-	free(rule_paths);
+	cli_rules__fini(&cli.rules);
 	return status;
 }

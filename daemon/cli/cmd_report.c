@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/cmd.h"
 #include "engine/engine.h"
 #include "lib/log.h"
@@ -39,12 +40,6 @@ static int replay(struct trace_reader *reader, struct engine *engine)
 	return trace_reader__replay(reader, engine__replay_event, engine);
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "Usage: lockdepd report [--rules FILE]... [--no-default-rules] "
-			"[--format text|json] TRACE\n");
-}
-
 int cmd_report(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -54,54 +49,34 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct cli cli = {
+		.name = "report",
+		.usage = "report [--rules FILE]... [--no-default-rules] [--format text|json] TRACE",
+	};
 	struct report_printer printer = {};
 	struct trace_reader *reader = NULL;
 	struct engine *engine = NULL;
 	struct rules *rules = NULL;
 	struct symtab *symtab = NULL;
 	struct engine_stats stats;
-	char **rule_paths = NULL;
-	size_t nr_rule_paths = 0;
-	bool default_rules = true;
+	const char *path;
 	int status = EXIT_BAD_INPUT;
 	int opt, err;
 
-	rule_paths = calloc(argc, sizeof(*rule_paths));
-	if (!rule_paths)
-		return EXIT_BAD_INPUT;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "r:f:h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			rule_paths[nr_rule_paths++] = optarg;
-			break;
-		case 'D':
-			default_rules = false;
-			break;
-		case 'f':
-			if (report_format_parse(optarg, &printer.opts.format))
-				goto cleanup;
-			break;
-		case 'h':
-			usage();
-			status = 0;
+	while ((opt = cli_getopt(&cli, argc, argv, "r:f:h", options)) >= 0) {
+		if (opt == 'f' && report_format_parse(optarg, &printer.opts.format))
 			goto cleanup;
-		default:
-			usage();
-			goto cleanup;
-		}
 	}
-	if (optind != argc - 1) {
-		log_error("report: expected one TRACE argument");
-		usage();
+	if (opt == CLI_STOP) {
+		status = cli.status;
 		goto cleanup;
 	}
-
-	if (rules_load_with_defaults(rule_paths, nr_rule_paths, default_rules, &rules))
+	path = cli_one_operand(&cli, argc, argv, "TRACE", true);
+	if (!path || cli_rules__load(&cli.rules, true, &rules))
 		goto cleanup;
 	if (symtab__new(&symtab))
 		goto cleanup;
-	if (trace_reader__open(argv[optind], symtab, &reader))
+	if (trace_reader__open(path, symtab, &reader))
 		goto cleanup;
 	if (engine__new(rules, symtab, &engine)) {
 		log_error_errno(-ENOMEM, "engine: %m");
@@ -129,6 +104,6 @@ cleanup:
 	trace_reader__free(reader);
 	symtab__free(symtab);
 	rules__free(rules);
-	free(rule_paths);
+	cli_rules__fini(&cli.rules);
 	return status;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "cli/cmd.h"
 #include "lib/log.h"
 #include "output/report.h"
@@ -22,11 +23,6 @@ const char cmd_run_usage[] =
 	"               [--all-stacks] [--replay TRACE [--exit-on-eof]]\n"
 	"               [--state-dir DIR|none] [--runtime-dir DIR|none] [--save-interval SEC]\n"
 	"               [--kmsg PATH|none] [--alert-kmsg PATH] [--alert-json FILE]";
-
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: lockdepd %s\n", cmd_run_usage);
-}
 
 static int parse_seconds(const char *option, const char *arg, bool allow_zero, double *ret)
 {
@@ -71,11 +67,10 @@ int cmd_run(int argc, char **argv)
 		OPT_SAVE_INTERVAL,
 		OPT_ALL_ALLOCS,
 		OPT_ALL_STACKS,
-		OPT_NO_DEFAULT_RULES,
 	};
 	static const struct option options[] = {
 		{ "rules", required_argument, NULL, 'r' },
-		{ "no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES },
+		{ "no-default-rules", no_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -102,6 +97,7 @@ int cmd_run(int argc, char **argv)
 		.runtime_dir = env_or("RUNTIME_DIRECTORY", SERVICE_RUNTIME_DIR_DEFAULT),
 		.save_interval = 300,
 	};
+	struct cli cli = { .name = "run", .usage = cmd_run_usage };
 	const char *kmsg = NULL, *alert_json = NULL;
 	bool kmsg_given = false, alert_json_given = false;
 	char alert_json_default[PATH_MAX];
@@ -109,15 +105,8 @@ int cmd_run(int argc, char **argv)
 	int status = EXIT_BAD_INPUT;
 	int opt;
 
-	opts.rule_paths = calloc((size_t)argc + 1, sizeof(*opts.rule_paths));
-	if (!opts.rule_paths)
-		return EXIT_BAD_INPUT;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "r:f:j:d:a:h", options, NULL)) != -1) {
+	while ((opt = cli_getopt(&cli, argc, argv, "r:f:j:d:a:h", options)) >= 0) {
 		switch (opt) {
-		case 'r':
-			opts.rule_paths[opts.nr_rule_paths++] = optarg;
-			break;
 		case 'f':
 			if (report_format_parse(optarg, &opts.format))
 				goto cleanup;
@@ -135,9 +124,6 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_ALL_ALLOCS:
 			opts.all_allocs = true;
-			break;
-		case OPT_NO_DEFAULT_RULES:
-			opts.no_default_rules = true;
 			break;
 		case OPT_ALL_STACKS:
 			opts.all_stacks = true;
@@ -170,19 +156,17 @@ int cmd_run(int argc, char **argv)
 				goto cleanup;
 			opts.save_interval = seconds > 0 && seconds < 1 ? 1 : (unsigned int)seconds;
 			break;
-		case 'h':
-			usage(stdout);
-			status = 0;
-			goto cleanup;
-		default:
-			usage(stderr);
-			goto cleanup;
 		}
 	}
-	if (optind != argc) {
-		log_error("run: unexpected argument '%s'", argv[optind]);
+	if (opt == CLI_STOP) {
+		status = cli.status;
 		goto cleanup;
 	}
+	if (cli_no_operand(&cli, argc, argv))
+		goto cleanup;
+	opts.rule_paths = cli.rules.paths;
+	opts.nr_rule_paths = cli.rules.nr_paths;
+	opts.no_default_rules = cli.rules.no_defaults;
 	if (opts.exit_on_eof && !opts.replay_path) {
 		log_error("run: --exit-on-eof needs --replay");
 		goto cleanup;
@@ -200,6 +184,6 @@ int cmd_run(int argc, char **argv)
 	}
 	status = service_run(&opts);
 cleanup:
-	free(opts.rule_paths);
+	cli_rules__fini(&cli.rules);
 	return status;
 }

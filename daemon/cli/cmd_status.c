@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/cmd.h"
 #include "lib/atomic_file.h"
 #include "lib/log.h"
@@ -26,15 +27,6 @@
 
 /* The daemon answers from its loop; a loaded one may take a moment. */
 #define STATUS_TIMEOUT_SEC 10
-
-static void usage(FILE *out)
-{
-	fprintf(out, "Usage: lockdepd status [--format text|json] [--runtime-dir DIR]\n"
-		     "       lockdepd status --graph FILE [--runtime-dir DIR]\n"
-		     "\n"
-		     "  --graph FILE  the daemon's class graph, as `lockdepd graph` draws it:\n"
-		     "                SVG when FILE ends in .svg, else DOT; - for stdout\n");
-}
 
 static int connect_status(const char *dir, int *ret_fd)
 {
@@ -157,6 +149,14 @@ int cmd_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	struct cli cli = {
+		.name = "status",
+		.usage = "status [--format text|json] [--runtime-dir DIR]\n"
+			 "       lockdepd status --graph FILE [--runtime-dir DIR]\n"
+			 "\n"
+			 "  --graph FILE  the daemon's class graph, as `lockdepd graph` draws it:\n"
+			 "                SVG when FILE ends in .svg, else DOT; - for stdout",
+	};
 	const char *dir = getenv("RUNTIME_DIRECTORY");
 	const char *request = "text\n";
 	const char *graph_path = NULL;
@@ -167,8 +167,7 @@ int cmd_status(int argc, char **argv)
 
 	if (!dir || !*dir || strchr(dir, ':'))
 		dir = SERVICE_RUNTIME_DIR_DEFAULT;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "f:d:g:h", options, NULL)) != -1) {
+	while ((opt = cli_getopt(&cli, argc, argv, "f:d:g:h", options)) >= 0) {
 		switch (opt) {
 		case 'f':
 			if (report_format_parse(optarg, &format))
@@ -182,18 +181,12 @@ int cmd_status(int argc, char **argv)
 		case 'd':
 			dir = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return EXIT_BAD_INPUT;
 		}
 	}
-	if (optind != argc) {
-		log_error("status: unexpected argument '%s'", argv[optind]);
+	if (opt == CLI_STOP)
+		return cli.status;
+	if (cli_no_operand(&cli, argc, argv))
 		return EXIT_BAD_INPUT;
-	}
 	if (graph_path && format_given) {
 		log_error("status: --graph takes its format from FILE (.svg or DOT), not --format");
 		return EXIT_BAD_INPUT;

@@ -267,15 +267,21 @@ static void reload(struct service *svc)
 
 /* --- signals ---------------------------------------------------------------------- */
 
+/* The signals the loop takes through its signalfd, blocked while it runs. */
+static void service_signals(sigset_t *ret_mask)
+{
+	sigemptyset(ret_mask);
+	sigaddset(ret_mask, SIGHUP);
+	sigaddset(ret_mask, SIGINT);
+	sigaddset(ret_mask, SIGTERM);
+	sigaddset(ret_mask, SIGCHLD);
+}
+
 static int setup_signals(struct service *svc)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGCHLD);
+	service_signals(&mask);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return log_error_errno(-errno, "signals: %m");
 	/* A status client that goes away must not kill the daemon. */
@@ -629,11 +635,7 @@ static void unblock_signals(void)
 {
 	sigset_t mask;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGCHLD);
+	service_signals(&mask);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
 }
 

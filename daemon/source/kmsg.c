@@ -146,29 +146,45 @@ void kmsg_follower__free(struct kmsg_follower *follower)
 	free(follower);
 }
 
+/*
+ * One read(2) into buf, again after a signal: the bytes read, 0 when there
+ * is nothing more for now (EAGAIN, or a file's current end), -EPIPE when
+ * /dev/kmsg overwrote records not yet read, or another -errno logged.
+ */
+static ssize_t follower_read(const struct kmsg_follower *follower, char *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = read(follower->fd, buf, len);
+
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			return 0;
+		if (errno == EPIPE)
+			return -EPIPE;
+		return log_error_errno(-errno, "%s: %m", follower->path);
+	}
+}
+
 static int read_records(struct kmsg_follower *follower, kmsg_line_fn fn, void *ctx)
 {
 	int lines = 0;
 
 	while (lines < KMSG_READ_BUDGET) {
-		ssize_t n = read(follower->fd, follower->buf, KMSG_RECORD_MAX - 1);
+		ssize_t n = follower_read(follower, follower->buf, KMSG_RECORD_MAX - 1);
 		const char *text;
 		size_t len;
 		int ret;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EPIPE) {
+		if (n == -EPIPE) {
 			/* The next read resumes at the oldest record still there. */
 			follower->overruns++;
 			continue;
 		}
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0)
-			return log_error_errno(-errno, "%s: %m", follower->path);
-		if (n == 0)
-			break;
+		if (n <= 0)
+			return n < 0 ? (int)n : lines;
 		kmsg_record_text(follower->buf, (size_t)n, &text, &len);
 		ret = fn(text, len, ctx);
 		if (ret)
@@ -225,17 +241,12 @@ static int read_lines(struct kmsg_follower *follower, kmsg_line_fn fn, void *ctx
 	int lines = 0, ret;
 
 	while (lines < KMSG_READ_BUDGET) {
-		ssize_t n = read(follower->fd, follower->buf + follower->used,
-				 KMSG_LINE_MAX - follower->used);
+		ssize_t n = follower_read(follower, follower->buf + follower->used,
+					  KMSG_LINE_MAX - follower->used);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n < 0)
-			return log_error_errno(-errno, "%s: %m", follower->path);
-		if (n == 0)
-			break; /* a file's current end: more may be appended later */
+		/* A file's current end: more may be appended later. */
+		if (n <= 0)
+			return n < 0 ? (int)n : lines;
 		follower->used += (size_t)n;
 		ret = split_lines(follower, fn, ctx, &lines);
 		if (ret)

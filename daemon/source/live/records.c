@@ -279,6 +279,20 @@ int live__fd(const struct live *live)
 	return ring_buffer__epoll_fd(live->rb);
 }
 
+/* What the ring buffer holds now, then the losses no task took: the records delivered since before.
+ */
+static int consume(struct live *live, __u64 before)
+{
+	int err = ring_buffer__consume(live->rb);
+
+	if (err < 0)
+		return err;
+	err = deliver_untracked_lost(live);
+	if (err)
+		return err;
+	return (int)(live->events - before);
+}
+
 int live__poll(struct live *live, int timeout_ms, live_event_fn fn, void *ctx)
 {
 	__u64 before = live->events;
@@ -295,27 +309,12 @@ int live__poll(struct live *live, int timeout_ms, live_event_fn fn, void *ctx)
 	 * takes what is there all the same, so nothing waits longer than the
 	 * timeout.
 	 */
-	err = ring_buffer__consume(live->rb);
-	if (err < 0)
-		return err;
-	err = deliver_untracked_lost(live);
-	if (err)
-		return err;
-	return (int)(live->events - before);
+	return consume(live, before);
 }
 
 int live__drain(struct live *live, live_event_fn fn, void *ctx)
 {
-	__u64 before = live->events;
-	int err;
-
 	live->fn = fn;
 	live->fn_ctx = ctx;
-	err = ring_buffer__consume(live->rb);
-	if (err < 0)
-		return err;
-	err = deliver_untracked_lost(live);
-	if (err)
-		return err;
-	return (int)(live->events - before);
+	return consume(live, live->events);
 }

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The reader of binary traces (the layout is in trace_binary_layout.h).
+ * One decoder, kept whole: the header, the dictionaries (addresses,
+ * stacks, tasks, sites) and the records that refer to them are read in
+ * the order the writer wrote them, each stage the next one's only caller.
+ * The writer's mirror image is trace_binary_write.c.
  *
  * Speed: records are decoded in place from the decompressed stream
  * (trace_binary_stream.h) into one reused event, acquires, releases and
