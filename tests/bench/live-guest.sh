@@ -10,7 +10,9 @@ F=/e2e/floor
 N=${BENCH_LOOP:-20000}
 load_fixture || echo "bench: insmod failed"
 # What lockdepd attaches here, for the host to hold the floor's points against.
-$L probe --format json --rules /e2e/i915.yaml >/out/probe.json 2>/out/probe.err ||
+# Without the default rules, on both sides: their lock_args fire only when
+# an inode is made, never in the loop, and the floor has no twin for them.
+$L probe --format json --no-default-rules --rules /e2e/i915.yaml >/out/probe.json 2>/out/probe.err ||
 	echo "bench: lockdepd probe failed"
 
 # IRQ work interrupts so far: a ring-buffer wake-up forced from a BPF
@@ -58,7 +60,7 @@ for round in 1 2 3; do
 	floor_once lagging --hold
 	floor_once ring --ring
 	rm -f /tmp/run.err
-	$L run --format json --rules /e2e/i915.yaml >/dev/null 2>/tmp/run.err &
+	$L run --format json --no-default-rules --rules /e2e/i915.yaml >/dev/null 2>/tmp/run.err &
 	pid=$!
 	i=0
 	while [ $i -lt 120 ] && ! grep -q 'watching' /tmp/run.err; do
