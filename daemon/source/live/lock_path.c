@@ -208,9 +208,8 @@ static long walk_member_path(const struct btf *btf, const struct btf_type **t, c
 }
 
 /* Whether t is char (signed or not) once typedefs and qualifiers are gone. */
-static bool is_char(const struct btf *btf, const struct btf_type *t)
+static bool is_char(const struct btf_type *t)
 {
-	(void)btf;
 	return t && btf_is_int(t) && t->size == 1 && !(btf_int_encoding(t) & BTF_INT_BOOL);
 }
 
@@ -283,7 +282,7 @@ int lock_path__resolve_key(const struct btf *btf, const char *function, unsigned
 	bits = walk_from_argument(btf, function, arg, NULL, path, &lp, &t, why, why_len);
 	if (bits < 0)
 		return (int)bits;
-	if (t && btf_is_ptr(t) && is_char(btf, resolve_type(btf, t->type, NULL))) {
+	if (t && btf_is_ptr(t) && is_char(resolve_type(btf, t->type, NULL))) {
 		/* A char *: the string is where it points. */
 		if (lp.nr_derefs == LD_LOCKARG_MAX_DEREFS) {
 			snprintf(why, why_len, "%s follows more than %d pointers", path,
@@ -293,7 +292,7 @@ int lock_path__resolve_key(const struct btf *btf, const char *function, unsigned
 		lp.offsets[lp.nr_derefs++] = (unsigned int)bits / 8;
 		bits = 0;
 	} else if (!(t && btf_is_array(t) &&
-		     is_char(btf, resolve_type(btf, btf_array(t)->type, NULL)))) {
+		     is_char(resolve_type(btf, btf_array(t)->type, NULL)))) {
 		bool ptr = t && btf_is_ptr(t);
 
 		snprintf(why, why_len, "key %s is a %s%s, not a string", path,
