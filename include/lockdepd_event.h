@@ -9,7 +9,8 @@
  * addresses (__u64) and then text_len bytes of text (no NUL), the whole
  * padded to a multiple of 8 bytes and recorded in `size`. Only init (the
  * class name) and mark (the kernel log line) carry text; acquire and alloc
- * carry stacks.
+ * carry stacks. A held record's "stack" is its struct ld_held_entry list,
+ * LD_HELD_ENTRY_WORDS words an entry.
  *
  * Addresses (lock, ip, site, fn, stack frames) are kernel addresses; their
  * names live in a symbol table beside the events (the trace file's symbol
@@ -23,7 +24,7 @@
 #ifndef LOCKDEPD_EVENT_H
 #define LOCKDEPD_EVENT_H
 
-#define LD_EVENT_ABI_VERSION 2
+#define LD_EVENT_ABI_VERSION 3
 
 #define LD_COMM_LEN  16
 #define LD_MAX_STACK 32
@@ -39,6 +40,7 @@ enum ld_event_type {
 	LD_EV_EXIT, /* the task exits: whatever it held is forgotten */
 	LD_EV_MARK, /* a kernel log line, used to attribute findings to tests */
 	LD_EV_LOST, /* events were dropped */
+	LD_EV_HELD, /* what the task holds now (the chain cache left some out) */
 	LD_EV_TYPE_MAX,
 };
 
@@ -132,11 +134,36 @@ struct ld_event {
 		struct {
 			__u64 count;
 		} lost;
+		struct {
+			__u32 nr; /* struct ld_held_entry after the fixed part */
+			__u32 pad;
+		} held;
 		__u64 raw[4];
 	};
 	char comm[LD_COMM_LEN]; /* acquire only; may be empty */
 };
 
 #define LD_EVENT_FIXED_SIZE ((unsigned int)sizeof(struct ld_event))
+
+/*
+ * The chain cache (include/lockdepd_chain.h) keeps the acquisitions the
+ * engine has already seen in their context out of the ring buffer, and
+ * their releases with them. The engine then no longer knows everything a
+ * task holds: before the next record of the task that depends on it (an
+ * acquire or an allocation), a held record lists every lock the task
+ * holds, outermost first. The engine keeps what it knew of the locks it
+ * already held and takes the others as held from here on, without a
+ * dependency (their acquisitions made none that was not known).
+ */
+#define LD_HELD_MAX	    16
+#define LD_HELD_F_TRYLOCK   (1u << 8)
+
+struct ld_held_entry {
+	__u64 lock;
+	__u64 ip; /* caller of the lock function */
+	__u64 info; /* enum ld_lock_type | LD_HELD_F_TRYLOCK */
+};
+
+#define LD_HELD_ENTRY_WORDS (sizeof(struct ld_held_entry) / sizeof(__u64))
 
 #endif /* LOCKDEPD_EVENT_H */
