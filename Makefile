@@ -62,7 +62,7 @@ $(OUT)/vmlinux.h:
 	@mkdir -p $(OUT)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h include/lockdepd_event.h $(wildcard bpf/*.h)
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUT)/vmlinux.h $(wildcard include/*.h) $(wildcard bpf/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(OUT) -c $< -o $@
 	$(LLVM_STRIP) -g $@

@@ -114,12 +114,25 @@ static __always_inline int emit_acquire(void *ctx, __u64 lock, __u64 wwctx, __s3
 {
 	__u32 tid = current_tid();
 	struct task_state *st = task_state_find(tid);
-	bool unwind = !ip || first_time(op_key(st, lock, ip, (__u64)lock_type << 8 | trylock));
+	__u32 info = lock_type | (trylock ? LD_HELD_F_TRYLOCK : 0);
+	__u32 class_id = ret == 0 ? lock_class(lock) : 0;
+	bool unwind, sent = false;
 	struct ld_event *e;
 	__u64 *frames;
 	__u32 nr;
 
-	if (!task_sync(tid, &st, true)) {
+	/*
+	 * A ww_mutex's result and context decide what it depends on, and a
+	 * failed attempt is rare: both always go to the engine.
+	 */
+	if (ret == 0 && lock_type != LD_LOCK_WW_MUTEX &&
+	    chain_known(st, lock, class_id, ip, info)) {
+		__sync_fetch_and_add(&chain_skipped_acquires, 1);
+		held_add(tid, &st, lock, ip, info, class_id, false);
+		return 0;
+	}
+	unwind = !ip || first_time(op_key(st, lock, ip, (__u64)lock_type << 8 | trylock));
+	if (!task_sync(tid, &st, true) || !held_sync(tid, st)) {
 		count_lost(tid, true);
 		goto held;
 	}
@@ -146,9 +159,12 @@ static __always_inline int emit_acquire(void *ctx, __u64 lock, __u64 wwctx, __s3
 	e->acquire.ip = ip;
 	submit(e);
 held:
-	/* What the engine will believe the task holds, record lost or not. */
+	/*
+	 * What the engine will believe the task holds, record lost or not
+	 * (a lost record resets the engine's view: it holds less, never more).
+	 */
 	if (ret == 0)
-		held_add(tid, &st, lock);
+		held_add(tid, &st, lock, ip, info, class_id, true);
 	return 0;
 }
 
@@ -158,7 +174,13 @@ static __always_inline int emit_release(__u64 lock, __u64 ip)
 	struct task_state *st = task_state_find(tid);
 	struct ld_event *e;
 
-	held_remove(st, lock);
+	/* A mutex_lock_io() whose inner mutex_lock() was inlined left its mark. */
+	mark_take(MARK_ACQUIRE, tid, lock);
+	/* The engine never heard of the acquisition: nor of its release. */
+	if (held_remove(st, lock) == 0) {
+		__sync_fetch_and_add(&chain_skipped_releases, 1);
+		return 0;
+	}
 	if (!task_sync(tid, &st, false)) {
 		count_lost(tid, true);
 		return 0;
@@ -166,8 +188,6 @@ static __always_inline int emit_release(__u64 lock, __u64 ip)
 	e = event_new(LD_EV_RELEASE, tid, true);
 	if (!e)
 		return 0;
-	/* A mutex_lock_io() whose inner mutex_lock() was inlined left its mark. */
-	mark_take(MARK_ACQUIRE, tid, lock);
 	e->release.lock = lock;
 	e->release.ip = ip;
 	submit(e);
@@ -526,9 +546,14 @@ static __always_inline int emit_alloc(void *ctx, __u64 gfp, __u64 site)
 	/* Nothing held, not in reclaim: no dependency can come of it. */
 	if (targ_alloc_filter && holds_nothing(st))
 		return 0;
+	/* Its dependencies on fs_reclaim are known (lockdepd_chain.h). */
+	if (targ_alloc_filter && chain_alloc_known(st)) {
+		__sync_fetch_and_add(&chain_skipped_allocs, 1);
+		return 0;
+	}
 	/* Page allocations have no call site: the live source names it from the stack. */
 	unwind = !site || first_time(op_key(st, 0, site, gfp));
-	if (!task_sync(tid, &st, true)) {
+	if (!task_sync(tid, &st, true) || !held_sync(tid, st)) {
 		count_lost(tid, true);
 		return 0;
 	}

@@ -30,13 +30,14 @@
 #define LOCKDEPD_COMMON_H
 
 #include "lockdepd_event.h"
+#include "lockdepd_chain.h"
 #include "lockdepd_bpf.h"
 
 #define LD_STACK_RECORD_SIZE (LD_EVENT_FIXED_SIZE + LD_MAX_STACK * 8)
 #define LD_SHORT_RECORD_SIZE (LD_EVENT_FIXED_SIZE + 8)
 #define LD_TEXT_RECORD_SIZE  (LD_EVENT_FIXED_SIZE + LD_MAX_TEXT)
 
-#define LD_HELD_TRACK 16
+#define LD_HELD_TRACK LD_HELD_MAX
 
 /* Settings, written by user space before load. */
 const volatile __u32 targ_self_tgid = 0;
@@ -49,6 +50,8 @@ const volatile __u32 pf_kswapd = 0;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 /* Unwind a stack only for the first occurrence of an operation (see above). */
 const volatile __u32 targ_stack_dedupe = 1;
+/* Keep acquisitions the engine has seen in their chain out of the ring buffer (see below). */
+const volatile __u32 targ_chain_cache = 0;
 
 /* Counters user space reads. */
 __u64 lost_total = 0; /* every record that could not be reserved */
@@ -61,6 +64,24 @@ __u32 task_state_full = 0;
  * allocation may be dropped for holding none.
  */
 __u32 locks_traced = 0;
+/* Set by user space when a chain cache map is full: from then on everything is sent. */
+__u32 chain_cache_full = 0;
+/* What the chain cache kept back: acquisitions, their releases, allocations; held records sent. */
+__u64 chain_skipped_acquires = 0;
+__u64 chain_skipped_releases = 0;
+__u64 chain_skipped_allocs = 0;
+__u64 chain_held_records = 0;
+
+/* A lock the task holds, as lockdepd_chain.h keys it. */
+struct held_entry {
+	__u64 lock;
+	__u64 ip;
+	__u64 chain; /* the chain key with this lock held, LD_CHAIN_NONE when unknown */
+	__u32 class_id; /* 0: unknown */
+	__u16 info; /* enum ld_lock_type | LD_HELD_F_TRYLOCK */
+	__u8 sent; /* the engine knows it is held (its acquire or a held record) */
+	__u8 pad;
+};
 
 struct task_state {
 	__u32 flags; /* LD_TASK_* last sent for this task */
@@ -69,8 +90,13 @@ struct task_state {
 	__u64 held_hash; /* XOR of held_mix() over held[] */
 	__u32 reclaim_depth; /* reclaim enters not yet exited */
 	__u32 overflow; /* more than LD_HELD_TRACK held at once: never filtered */
-	__u64 held[LD_HELD_TRACK];
+	__u32 nr_unsent; /* held[] entries whose acquisition the chain cache kept back */
+	__u32 pad;
+	struct held_entry held[LD_HELD_TRACK]; /* outermost first, as the engine's */
 };
+
+/* A new task's state, copied from here: too big for the BPF stack. */
+static const struct task_state task_state_empty = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -88,6 +114,35 @@ struct {
 	__type(key, __u32);
 	__type(value, struct task_state);
 } task_states SEC(".maps");
+
+/*
+ * The chain cache (lockdepd_chain.h). lock_idents: the ident of each lock
+ * an init named since the probes started (an LRU: an evicted lock falls
+ * back to its address's ident, which the engine forgets for any lock an
+ * init named). ident_classes and known_chains are written by user space
+ * from what the engine has fed: the class of an ident, and the keys of
+ * acquisitions and allocations whose consequences are all in the graph.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, __u64);
+	__type(value, __u64);
+} lock_idents SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u32);
+} ident_classes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} known_chains SEC(".maps");
 
 /* Keys of operations whose stack was already sent (see the top comment). */
 struct {
@@ -135,11 +190,10 @@ static __always_inline struct task_state *task_state_find(__u32 tid)
 static __always_inline struct task_state *task_state_get(__u32 tid)
 {
 	struct task_state *st = bpf_map_lookup_elem(&task_states, &tid);
-	struct task_state fresh = {};
 
 	if (st)
 		return st;
-	if (bpf_map_update_elem(&task_states, &tid, &fresh, BPF_NOEXIST) != 0) {
+	if (bpf_map_update_elem(&task_states, &tid, &task_state_empty, BPF_NOEXIST) != 0) {
 		task_state_full = 1;
 		return NULL;
 	}
@@ -158,14 +212,31 @@ static __always_inline __u64 held_mix(__u64 lock)
 	return mix(lock, 0x5bd1e9955bd1e995ull);
 }
 
+/* The chain key of what the task holds (lockdepd_chain.h). */
+static __always_inline __u64 held_chain(const struct task_state *st)
+{
+	__u32 n;
+
+	if (!st)
+		return LD_CHAIN_START;
+	n = st->nr_held;
+	if (n == 0)
+		return LD_CHAIN_START;
+	if (n > LD_HELD_TRACK)
+		return LD_CHAIN_NONE;
+	return st->held[(n - 1) & (LD_HELD_TRACK - 1)].chain;
+}
+
 /*
  * The functions below take the task's state as found once per event
  * (*stp may be NULL, and is filled in when they create it): one map lookup
  * per event instead of one per step.
  */
-static __always_inline void held_add(__u32 tid, struct task_state **stp, __u64 lock)
+static __always_inline void held_add(__u32 tid, struct task_state **stp, __u64 lock, __u64 ip,
+				     __u32 info, __u32 class_id, bool sent)
 {
 	struct task_state *st = *stp ? *stp : (*stp = task_state_get(tid));
+	struct held_entry *h;
 	__u32 n;
 
 	if (!st)
@@ -175,34 +246,70 @@ static __always_inline void held_add(__u32 tid, struct task_state **stp, __u64 l
 		st->overflow = 1;
 		return;
 	}
-	st->held[n & (LD_HELD_TRACK - 1)] = lock;
+	h = &st->held[n & (LD_HELD_TRACK - 1)];
+	h->lock = lock;
+	h->ip = ip;
+	h->chain = ld_chain_step(held_chain(st), class_id, ip, info);
+	h->class_id = class_id;
+	h->info = (__u16)info;
+	h->sent = sent;
 	st->nr_held = n + 1;
 	st->held_hash ^= held_mix(lock);
+	if (!sent)
+		st->nr_unsent++;
 }
 
-/* The most recent entry for lock goes; a lock never added is ignored. */
-static __always_inline void held_remove(struct task_state *st, __u64 lock)
+#define HELD_ABSENT -1 /* held_remove(): a lock never added */
+
+/*
+ * The most recent entry for lock goes, the ones above it move down (the
+ * engine keeps its held locks in order, and so does the chain key).
+ * Returns whether the engine knew it was held (its acquisition was sent),
+ * or HELD_ABSENT for a lock never added (taken before tracing began).
+ */
+static __always_inline int held_remove(struct task_state *st, __u64 lock)
 {
-	__u32 n, last;
+	__u64 chain = LD_CHAIN_START;
+	__u32 n, found = LD_HELD_TRACK;
+	int sent;
 
 	if (!st)
-		return;
+		return HELD_ABSENT;
 	n = st->nr_held;
 	if (n == 0 || n > LD_HELD_TRACK)
-		return;
-	last = (n - 1) & (LD_HELD_TRACK - 1);
+		return HELD_ABSENT;
 	for (__u32 i = 0; i < LD_HELD_TRACK; i++) {
 		__u32 at = (n - 1 - i) & (LD_HELD_TRACK - 1);
 
 		if (i >= n)
 			break;
-		if (st->held[at] != lock)
-			continue;
-		st->held[at] = st->held[last];
-		st->nr_held = n - 1;
-		st->held_hash ^= held_mix(lock);
-		return;
+		if (st->held[at].lock == lock) {
+			found = at;
+			break;
+		}
 	}
+	if (found >= LD_HELD_TRACK)
+		return HELD_ABSENT;
+	sent = st->held[found].sent;
+	if (!sent && st->nr_unsent)
+		st->nr_unsent--;
+	if (found)
+		chain = st->held[(found - 1) & (LD_HELD_TRACK - 1)].chain;
+	for (__u32 i = 0; i < LD_HELD_TRACK; i++) {
+		struct held_entry *h;
+
+		if (i < found)
+			continue;
+		if (i + 1 >= n)
+			break;
+		h = &st->held[i & (LD_HELD_TRACK - 1)];
+		*h = st->held[(i + 1) & (LD_HELD_TRACK - 1)];
+		chain = ld_chain_step(chain, h->class_id, h->ip, h->info);
+		h->chain = chain;
+	}
+	st->nr_held = n - 1;
+	st->held_hash ^= held_mix(lock);
+	return sent;
 }
 
 /* True when the engine can derive nothing from this task's allocation now. */
@@ -368,6 +475,143 @@ static __always_inline bool task_sync(__u32 tid, struct task_state **stp, bool w
 	return true;
 }
 
+/* --- the chain cache --------------------------------------------------------- */
+
+static __always_inline bool chain_cache_on(void)
+{
+	return targ_chain_cache && !chain_cache_full;
+}
+
+/* The class the engine gave lock's ident, 0 when it gave none (yet). */
+static __always_inline __u32 lock_class(__u64 lock)
+{
+	__u64 *found, ident;
+	__u32 *class_id;
+
+	if (!chain_cache_on())
+		return 0;
+	found = bpf_map_lookup_elem(&lock_idents, &lock);
+	ident = found ? *found : ld_chain_lock_ident(lock);
+	if (ident == LD_CHAIN_NONE)
+		return 0;
+	class_id = bpf_map_lookup_elem(&ident_classes, &ident);
+	return class_id ? *class_id : 0;
+}
+
+/*
+ * Whether the engine has fed an acquisition of class_id at ip as info
+ * under what the task holds now, in the same reclaim context: then this
+ * one adds nothing. Never for a lock the task already holds (recursion
+ * of an instance is reported, and is the engine's to judge), nor when
+ * what the task holds is not exactly known.
+ */
+static __always_inline bool chain_known(const struct task_state *st, __u64 lock, __u32 class_id,
+					__u64 ip, __u32 info)
+{
+	bool in_reclaim = current_task_flags() & LD_TASK_KSWAPD;
+	__u64 chain, key;
+
+	if (!chain_cache_on() || !class_id || !ip)
+		return false;
+	if (st) {
+		if (st->overflow || st->nr_held >= LD_HELD_TRACK)
+			return false;
+		for (__u32 i = 0; i < LD_HELD_TRACK; i++) {
+			if (i >= st->nr_held)
+				break;
+			if (st->held[i].lock == lock)
+				return false;
+		}
+		in_reclaim |= st->reclaim_depth != 0;
+	} else if (task_state_full) {
+		return false;
+	}
+	chain = held_chain(st);
+	if (chain == LD_CHAIN_NONE)
+		return false;
+	key = ld_chain_triple(chain, class_id, ip, info, in_reclaim);
+	return bpf_map_lookup_elem(&known_chains, &key) != NULL;
+}
+
+/* Whether an allocation that may enter reclaim, under what the task holds, adds nothing. */
+static __always_inline bool chain_alloc_known(const struct task_state *st)
+{
+	__u64 chain, key;
+
+	if (!chain_cache_on() || !st || st->overflow || st->nr_held == 0)
+		return false;
+	chain = held_chain(st);
+	if (chain == LD_CHAIN_NONE)
+		return false;
+	key = ld_chain_triple(chain, LD_CHAIN_CLASS_ALLOC, 0, 0, 0);
+	return bpf_map_lookup_elem(&known_chains, &key) != NULL;
+}
+
+#define LD_HELD_RECORD_SIZE (LD_EVENT_FIXED_SIZE + LD_HELD_MAX * sizeof(struct ld_held_entry))
+
+/*
+ * Before a record whose meaning depends on what the task holds: tells the
+ * engine everything it holds when the cache kept some acquisitions back.
+ * A held record that cannot be written is counted lost, and the engine
+ * then forgets what the task holds: it may miss a dependency, never
+ * invent one.
+ */
+static __always_inline bool held_sync(__u32 tid, struct task_state *st)
+{
+	struct ld_held_entry *out;
+	struct ld_event *e;
+	__u32 n;
+
+	if (!st || !st->nr_unsent)
+		return true;
+	n = st->nr_held;
+	if (n > LD_HELD_TRACK)
+		n = LD_HELD_TRACK;
+	for (__u32 i = 0; i < LD_HELD_TRACK; i++)
+		st->held[i].sent = 1;
+	st->nr_unsent = 0;
+	e = reserve(LD_HELD_RECORD_SIZE, tid, true);
+	if (!e)
+		return false;
+	fill_header(e, LD_EV_HELD, tid);
+	out = (struct ld_held_entry *)(e + 1);
+	for (__u32 i = 0; i < LD_HELD_TRACK; i++) {
+		if (i >= n)
+			break;
+		out[i].lock = st->held[i].lock;
+		out[i].ip = st->held[i].ip;
+		out[i].info = st->held[i].info;
+	}
+	e->held.nr = n;
+	e->nr_stack = n * LD_HELD_ENTRY_WORDS;
+	e->size = LD_EVENT_FIXED_SIZE + n * sizeof(struct ld_held_entry);
+	submit(e);
+	__sync_fetch_and_add(&chain_held_records, 1);
+	return true;
+}
+
+/* What the engine will make of an init's lock: the ident of the record's class name. */
+static __always_inline void lock_ident_note(__u64 lock, const struct ld_event *e)
+{
+	__u64 ident = LD_CHAIN_NONE;
+
+	if (!targ_chain_cache)
+		return;
+	/*
+	 * A fallback names only a lock no init named, so it changes nothing
+	 * for a lock with an ident; a lock without one may be re-named, and
+	 * is not cached from here on.
+	 */
+	if (e && (e->flags & LD_EV_F_INIT_FALLBACK)) {
+		bpf_map_update_elem(&lock_idents, &lock, &ident, BPF_NOEXIST);
+		return;
+	}
+	if (e)
+		ident = ld_chain_init_ident((const __u64 *)(e + 1), e->text_len, e->init.site,
+					    e->flags & LD_EV_F_INIT_RULE);
+	bpf_map_update_elem(&lock_idents, &lock, &ident, BPF_ANY);
+}
+
 /* --- stacks and callers ------------------------------------------------------ */
 
 /*
@@ -525,15 +769,19 @@ static __always_inline int emit_init(__u64 lock, __u64 site, const void *name)
 
 	if (!task_sync(tid, &st, false)) {
 		count_lost(tid, true);
+		lock_ident_note(lock, NULL);
 		return 0;
 	}
 	e = reserve(LD_TEXT_RECORD_SIZE, tid, true);
-	if (!e)
+	if (!e) {
+		lock_ident_note(lock, NULL);
 		return 0;
+	}
 	fill_header(e, LD_EV_INIT, tid);
 	e->init.lock = lock;
 	e->init.site = site;
 	finish_text(e, record_kernel_text(e, name));
+	lock_ident_note(lock, e);
 	submit(e);
 	return 0;
 }

@@ -222,6 +222,7 @@ static __always_inline int emit_lockarg(__u32 slot, __u64 base, __u64 subclass, 
 	}
 	len = append_subclass(text, len, subclass);
 	finish_text(e, len);
+	lock_ident_note(lock, e);
 	submit(e);
 	return 0;
 }

@@ -155,8 +155,8 @@ struct ld_event {
  * already held and takes the others as held from here on, without a
  * dependency (their acquisitions made none that was not known).
  */
-#define LD_HELD_MAX	    16
-#define LD_HELD_F_TRYLOCK   (1u << 8)
+#define LD_HELD_MAX	  16
+#define LD_HELD_F_TRYLOCK (1u << 8)
 
 struct ld_held_entry {
 	__u64 lock;

@@ -6,6 +6,12 @@
  * is recorded (the command is what happens meanwhile, not a filter). On a
  * terminal one status line shows events/s and losses. Exit: the command's
  * status when there is one, else 0; 2 when nothing could be recorded.
+ *
+ * The chain cache works as under `run`: an engine fed the same records
+ * says which chains it has seen, and the probes keep their repeats in the
+ * kernel. The trace then holds held records where acquisitions were left
+ * out, and `report` gets the findings `run` would. --all-events records
+ * everything the probes see instead.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +26,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd.h"
+#include "engine/engine.h"
 #include "engine/rules.h"
 #include "event/symtab.h"
 #include "lib/log.h"
@@ -32,6 +39,7 @@
 
 struct recorder {
 	struct trace_writer *writer;
+	struct engine *engine; /* learns the chains the probes may keep back; NULL: none */
 	int err;
 };
 
@@ -82,6 +90,9 @@ static int write_event(const struct ld_event *event, void *ctx)
 
 	if (err)
 		rec->err = err;
+	/* Written first: a fact the engine then hands out concerns records already in the file. */
+	if (!err && rec->engine)
+		err = engine__feed(rec->engine, event);
 	return err;
 }
 
@@ -224,6 +235,7 @@ int cmd_record(int argc, char **argv)
 		{ "attach", required_argument, NULL, 'a' },
 		{ "all-allocs", no_argument, NULL, 'A' },
 		{ "all-stacks", no_argument, NULL, 'S' },
+		{ "all-events", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -231,9 +243,10 @@ int cmd_record(int argc, char **argv)
 		.name = "record",
 		.usage = "record -o FILE [--duration SEC] [--rules FILE]... [--no-default-rules]\n"
 			 "       [--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
+			 "       [--all-events]\n"
 			 "       [-- COMMAND ...]",
 	};
-	struct live_opts live_opts = { .attach = LIVE_ATTACH_AUTO };
+	struct live_opts live_opts = { .attach = LIVE_ATTACH_AUTO, .chain_cache = true };
 	struct capture_state st = { .child = -1 };
 	struct trace_writer_opts wopts = { 0 };
 	struct recorder rec = { 0 };
@@ -266,6 +279,10 @@ int cmd_record(int argc, char **argv)
 			break;
 		case 'S':
 			live_opts.all_stacks = true;
+			break;
+		case 'E':
+			live_opts.all_allocs = true;
+			live_opts.chain_cache = false;
 			break;
 		}
 	}
@@ -300,6 +317,14 @@ int cmd_record(int argc, char **argv)
 			    live__lock_refusal(live) ? live__lock_refusal(live)
 						     : "lock probes do not attach");
 
+	if (live_opts.chain_cache) {
+		if (engine__new(rules, symtab, &rec.engine) ||
+		    engine__set_gfp_layout(rec.engine, live__gfp_layout(live))) {
+			log_error("record: engine: out of memory");
+			goto cleanup;
+		}
+		engine__set_chain_fn(rec.engine, live__chain_fact, live);
+	}
 	wopts.kernel_release = live__kernel_release(live);
 	wopts.gfp = live__gfp_layout(live);
 	if (trace_writer__open(output, &wopts, symtab, &rec.writer))
@@ -324,6 +349,12 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	log_info("recorded %llu events (%llu lost) into %s", (unsigned long long)stats.events,
 		 (unsigned long long)stats.lost, output);
+	if (live_opts.chain_cache) {
+		char line[256];
+
+		live_stats_chain_line(&stats, line, sizeof(line));
+		log_info("%s", line);
+	}
 	status = command ? st.child_status : 0;
 cleanup:
 	if (rec.writer)
@@ -332,6 +363,7 @@ cleanup:
 		kill(st.child, SIGTERM);
 		reap(&st, true);
 	}
+	engine__free(rec.engine);
 	live__free(live);
 	symtab__free(symtab);
 	rules__free(rules);

@@ -20,7 +20,7 @@
 const char cmd_run_usage[] =
 	"run [--rules FILE]... [--no-default-rules] [--format text|json] [--json FILE]\n"
 	"               [--duration SEC] [--attach auto|fentry|kprobe] [--all-allocs]\n"
-	"               [--all-stacks] [--replay TRACE [--exit-on-eof]]\n"
+	"               [--all-stacks] [--all-events] [--replay TRACE [--exit-on-eof]]\n"
 	"               [--state-dir DIR|none] [--runtime-dir DIR|none] [--save-interval SEC]\n"
 	"               [--kmsg PATH|none] [--alert-kmsg PATH] [--alert-json FILE]";
 
@@ -67,6 +67,7 @@ int cmd_run(int argc, char **argv)
 		OPT_SAVE_INTERVAL,
 		OPT_ALL_ALLOCS,
 		OPT_ALL_STACKS,
+		OPT_ALL_EVENTS,
 	};
 	static const struct option options[] = {
 		{ "rules", required_argument, NULL, 'r' },
@@ -77,6 +78,7 @@ int cmd_run(int argc, char **argv)
 		{ "attach", required_argument, NULL, 'a' },
 		{ "all-allocs", no_argument, NULL, OPT_ALL_ALLOCS },
 		{ "all-stacks", no_argument, NULL, OPT_ALL_STACKS },
+		{ "all-events", no_argument, NULL, OPT_ALL_EVENTS },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "exit-on-eof", no_argument, NULL, OPT_EXIT_ON_EOF },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -127,6 +129,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_ALL_STACKS:
 			opts.all_stacks = true;
+			break;
+		case OPT_ALL_EVENTS:
+			opts.all_events = true;
 			break;
 		case OPT_REPLAY:
 			opts.replay_path = optarg;

@@ -143,6 +143,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "lockdepd_chain.h"
 #include "event/gfp.h"
 #include "engine/igt.h"
 #include "lib/arena.h"
@@ -242,6 +243,7 @@ struct edge {
 /* An acquisition being looked at: a held lock, the lock wanted, fs_reclaim. */
 struct site_view {
 	__u32 class_id;
+	__u32 base_class; /* the lock's own class, before a nested rule's subclass */
 	__u8 lock_type;
 	bool trylock;
 	__s8 reclaim_kind;
@@ -258,6 +260,7 @@ struct held_lock {
 	__u64 ip;
 	__u64 ctx;
 	__u32 class_id;
+	__u32 base_class; /* what the chain key hashes (lockdepd_chain.h) */
 	__u8 lock_type;
 	bool trylock;
 	__u8 nr_stack; /* its frames: task->held_stacks[] at the same index */
@@ -354,6 +357,8 @@ struct engine {
 	struct igt_tracker *igt;
 	engine_finding_fn finding_fn;
 	void *finding_ctx;
+	engine_chain_fn chain_fn;
+	void *chain_ctx;
 	struct arena arena;
 	__u64 now_ns; /* time of the event being fed, 0 when unknown */
 
@@ -755,30 +760,40 @@ static __u64 instance_value(const struct engine *engine, __u32 class_id)
 	return class_id | (class->novalidate || class->nested ? INSTANCE_ANNOTATED : 0);
 }
 
-/* The class of the lock ev acquires, which task is taking (4. and 5. above when no init named it).
- */
-static __u32 class_for_lock(struct engine *engine, const struct task *task,
-			    const struct ld_event *ev)
+static inline void chain_fact(struct engine *engine, enum engine_chain_fact fact, __u64 key,
+			      __u32 class_id)
 {
-	__u64 lock = ev->acquire.lock;
+	if (engine->chain_fn)
+		engine->chain_fn(fact, key, class_id, engine->chain_ctx);
+}
+
+/*
+ * The class of a lock that task is taking at ip (lock_type, ww context ctx):
+ * 4. and 5. above when no init named it.
+ */
+static __u32 class_for_lock(struct engine *engine, const struct task *task, __u64 lock,
+			    __u8 lock_type, __u64 ctx, __u64 ip)
+{
 	struct hmap_slot *slot = hmap_find(&engine->instances, lock, NULL, NULL);
 	const struct held_lock *sibling = NULL;
 	__u32 id;
 
 	if (slot)
 		return (__u32)slot->value;
-	if (ev->acquire.lock_type == LD_LOCK_WW_MUTEX && ev->acquire.ctx)
-		sibling = held_under_ww_context(task, ev->acquire.ctx);
+	if (lock_type == LD_LOCK_WW_MUTEX && ctx)
+		sibling = held_under_ww_context(task, ctx);
 	/* Its own class, not the subclass an annotation made of that acquisition. */
 	slot = sibling ? hmap_find(&engine->instances, sibling->lock, NULL, NULL) : NULL;
 	if (slot)
 		id = (__u32)slot->value;
 	else
-		id = class_for_uninitialised(engine, lock, ev->acquire.ip);
+		id = class_for_uninitialised(engine, lock, ip);
 	if (id == NO_CLASS || hmap_insert(&engine->instances, lock, instance_value(engine, id)))
 		return NO_CLASS;
 	if (slot || engine->classes[id].unclassified)
 		engine->stats.locks_without_init++;
+	/* Until an init names the lock, its address is its ident. */
+	chain_fact(engine, ENGINE_CHAIN_IDENT, ld_chain_lock_ident(lock), id);
 	return id;
 }
 
@@ -901,6 +916,7 @@ static struct site_view held_view(const struct task *task, __u32 i)
 
 	return (struct site_view){
 		.class_id = held->class_id,
+		.base_class = held->base_class,
 		.lock_type = held->lock_type,
 		.trylock = held->trylock,
 		.reclaim_kind = NO_KIND,
@@ -944,6 +960,7 @@ static inline __attribute__((always_inline)) void held_store(struct task *task,
 	held->ip = view->ip;
 	held->ctx = view->ctx;
 	held->class_id = view->class_id;
+	held->base_class = view->base_class;
 	held->lock_type = view->lock_type;
 	held->trylock = view->trylock;
 	held->nr_stack = (__u8)view->nr_stack;
@@ -2130,6 +2147,16 @@ static int record_attempt(struct engine *engine, struct task *task, const struct
 
 /* --- events ---------------------------------------------------------- */
 
+/* The probes' ident of an init record (lockdepd_chain.h); the text is padded to whole words. */
+static __u64 init_ident(const struct ld_event *ev)
+{
+	__u32 len = ev->text_len < LD_MAX_TEXT ? ev->text_len : LD_MAX_TEXT;
+	__u64 words[LD_CHAIN_TEXT_WORDS] = { 0 };
+
+	memcpy(words, ld_event_text(ev), len);
+	return ld_chain_init_ident(words, len, ev->init.site, ev->flags & LD_EV_F_INIT_RULE);
+}
+
 static __attribute__((noinline)) int feed_init(struct engine *engine, const struct ld_event *ev)
 {
 	char name[LD_MAX_TEXT + 1];
@@ -2139,6 +2166,8 @@ static __attribute__((noinline)) int feed_init(struct engine *engine, const stru
 
 	memcpy(name, ld_event_text(ev), len);
 	name[len] = '\0';
+	/* Whatever the init makes of the lock, its address no longer says. */
+	chain_fact(engine, ENGINE_CHAIN_FORGET, ld_chain_lock_ident(ev->init.lock), NO_CLASS);
 	if (!name[0]) {
 		/* A new instance with no name: classified when first taken. */
 		if (slot)
@@ -2161,6 +2190,9 @@ static __attribute__((noinline)) int feed_init(struct engine *engine, const stru
 			hmap_remove(&engine->instances, slot);
 		return 0;
 	}
+	/* A fallback's class depends on what came before it: not a function of its ident. */
+	if (!(ev->flags & LD_EV_F_INIT_FALLBACK))
+		chain_fact(engine, ENGINE_CHAIN_IDENT, init_ident(ev), class_id);
 	if (slot) {
 		slot->value = instance_value(engine, class_id);
 		return 0;
@@ -2181,6 +2213,7 @@ static inline struct site_view acquire_view(const struct ld_event *ev, __u32 cla
 {
 	return (struct site_view){
 		.class_id = class_id,
+		.base_class = class_id,
 		.lock_type = ev->acquire.lock_type,
 		.trylock = ev->acquire.trylock,
 		.reclaim_kind = NO_KIND,
@@ -2275,7 +2308,9 @@ static __attribute__((noinline)) int feed_acquire_slow(struct engine *engine,
 	if (!task)
 		return feed_failed(-ENOMEM);
 	task_set_comm(task, ev->comm);
-	want = acquire_view(ev, class_for_lock(engine, task, ev));
+	want = acquire_view(ev,
+			    class_for_lock(engine, task, ev->acquire.lock, ev->acquire.lock_type,
+					   ev->acquire.ctx, ev->acquire.ip));
 	if (want.class_id == NO_CLASS)
 		return feed_failed(-ENOMEM);
 	if (engine->classes[want.class_id].nested) {
@@ -2372,6 +2407,119 @@ static inline __attribute__((always_inline)) int feed_release(struct engine *eng
 	return feed_release_slow(engine, task, ev->release.lock);
 }
 
+/*
+ * A held record: the task holds exactly these locks, outermost first. The
+ * probes' chain cache kept back acquisitions whose dependencies were all
+ * known, so those locks are taken as held from here on, classed as an
+ * acquire would class them, without a dependency; a lock the engine
+ * already holds keeps what was seen of it. A lock the engine believed held
+ * and the probes do not (a loss between them) is dropped: the probes saw
+ * every release.
+ */
+static __attribute__((noinline)) int feed_held(struct engine *engine, const struct ld_event *ev)
+{
+	const struct ld_held_entry *entries = (const struct ld_held_entry *)ld_event_stack(ev);
+	struct held_lock old[LD_HELD_MAX];
+	__u64 old_stacks[LD_HELD_MAX][LD_MAX_STACK];
+	__u32 nr_old, nr = ev->held.nr < LD_HELD_MAX ? ev->held.nr : LD_HELD_MAX;
+	struct task *task = task_get(engine, ev->pid);
+	bool kept[LD_HELD_MAX] = { false };
+
+	if (!task)
+		return -ENOMEM;
+	/* The probes track LD_HELD_MAX locks at most: a task holding more is never left out. */
+	nr_old = task->nr_held < LD_HELD_MAX ? task->nr_held : LD_HELD_MAX;
+	for (__u32 i = 0; i < nr_old; i++) {
+		old[i] = task->held[i];
+		if (old[i].nr_stack && !old[i].stack_is_ip)
+			memcpy(old_stacks[i], task->held_stacks[i], sizeof(old_stacks[i]));
+	}
+	task->nr_held = 0;
+	for (__u32 i = 0; i < nr; i++) {
+		__u8 lock_type = entries[i].info & 0xff;
+		struct site_view view = {
+			.lock_type = lock_type,
+			.trylock = (entries[i].info & LD_HELD_F_TRYLOCK) != 0,
+			.reclaim_kind = NO_KIND,
+			.nr_stack = 1,
+			.lock = entries[i].lock,
+			.ip = entries[i].ip,
+			.stack = &entries[i].ip,
+		};
+		int err;
+
+		for (__u32 j = 0; j < nr_old; j++) {
+			if (kept[j] || old[j].lock != view.lock)
+				continue;
+			kept[j] = true;
+			view.class_id = old[j].class_id;
+			view.base_class = old[j].base_class;
+			view.ctx = old[j].ctx;
+			view.ip = old[j].ip;
+			view.nr_stack = old[j].nr_stack;
+			view.stack = old[j].stack_is_ip ? &old[j].ip : old_stacks[j];
+			break;
+		}
+		if (!view.class_id) {
+			view.class_id =
+				class_for_lock(engine, task, view.lock, lock_type, 0, view.ip);
+			if (view.class_id == NO_CLASS)
+				return -ENOMEM;
+			view.base_class = view.class_id;
+			if (engine->classes[view.class_id].nested) {
+				err = nested_annotate(engine, &view);
+				if (err)
+					return err;
+			}
+		}
+		err = held_push(task, &view);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The chain key of what task holds, its first n locks (lockdepd_chain.h). */
+static __u64 task_chain(const struct task *task, __u32 n)
+{
+	__u64 chain = LD_CHAIN_START;
+
+	for (__u32 i = 0; i < n; i++)
+		chain = ld_chain_step(chain, task->held[i].base_class, task->held[i].ip,
+				      task->held[i].lock_type |
+					      (task->held[i].trylock ? LD_HELD_F_TRYLOCK : 0));
+	return chain;
+}
+
+/*
+ * After an acquire: if it was taken (it is the innermost lock held now)
+ * and the probes may keep its kind back, its key is known. The probes'
+ * conditions, the engine's side: not a ww_mutex, not a lock already held,
+ * a known caller, what is held fits the probes' view.
+ */
+static void chain_after_acquire(struct engine *engine, const struct ld_event *ev)
+{
+	struct task *task = task_find(engine, ev->pid);
+	const struct held_lock *want;
+	__u32 n;
+
+	if (!task || !task->nr_held || task->nr_held > LD_HELD_MAX ||
+	    ev->acquire.lock_type == LD_LOCK_WW_MUTEX || !ev->acquire.ip || ev->acquire.ret)
+		return;
+	n = task->nr_held - 1;
+	want = &task->held[n];
+	if (want->lock != ev->acquire.lock)
+		return;
+	for (__u32 i = 0; i < n; i++)
+		if (task->held[i].lock == want->lock)
+			return;
+	chain_fact(engine, ENGINE_CHAIN_KNOWN,
+		   ld_chain_triple(task_chain(task, n), want->base_class, want->ip,
+				   want->lock_type | (want->trylock ? LD_HELD_F_TRYLOCK : 0),
+				   task_in_reclaim(task)),
+		   NO_CLASS);
+}
+
 static __attribute__((noinline)) int feed_alloc(struct engine *engine, const struct ld_event *ev)
 {
 	struct task *task = task_find(engine, ev->pid);
@@ -2404,6 +2552,11 @@ static __attribute__((noinline)) int feed_alloc(struct engine *engine, const str
 		if (err)
 			return err;
 	}
+	if (engine->chain_fn && task->nr_held <= LD_HELD_MAX)
+		chain_fact(engine, ENGINE_CHAIN_KNOWN,
+			   ld_chain_triple(task_chain(task, task->nr_held), LD_CHAIN_CLASS_ALLOC, 0,
+					   0, 0),
+			   NO_CLASS);
 	return 0;
 }
 
@@ -2498,6 +2651,9 @@ static __attribute__((noinline)) int feed_rare(struct engine *engine, const stru
 	case LD_EV_LOST:
 		err = feed_lost(engine, event);
 		break;
+	case LD_EV_HELD:
+		err = feed_held(engine, event);
+		break;
 	default:
 		err = 0;
 		break;
@@ -2511,8 +2667,13 @@ static inline __attribute__((always_inline)) int engine_feed(struct engine *engi
 	engine->stats.events++;
 	engine->now_ns = event->flags & LD_EV_F_TIME ? event->time_ns : 0;
 	/* Nine events in ten: tested before the switch, which costs a jump table. */
-	if (event->type == LD_EV_ACQUIRE)
-		return feed_acquire(engine, event);
+	if (event->type == LD_EV_ACQUIRE) {
+		int err = feed_acquire(engine, event);
+
+		if (!err && engine->chain_fn)
+			chain_after_acquire(engine, event);
+		return err;
+	}
 	if (event->type == LD_EV_RELEASE)
 		return feed_release(engine, event);
 	return feed_rare(engine, event);
@@ -2667,6 +2828,12 @@ void engine__set_plain_search(struct engine *engine)
 	engine->order_off = true;
 }
 
+void engine__set_chain_fn(struct engine *engine, engine_chain_fn fn, void *ctx)
+{
+	engine->chain_fn = fn;
+	engine->chain_ctx = ctx;
+}
+
 void engine__set_finding_fn(struct engine *engine, engine_finding_fn fn, void *ctx)
 {
 	engine->finding_fn = fn;
@@ -2739,6 +2906,8 @@ int engine__set_rules(struct engine *engine, const struct rules *rules)
 	 * instance already classified keeps its class until then.
 	 */
 	hmap_free(&engine->init_classes);
+	/* Both may now lead elsewhere: what an ident is, and what nests. */
+	chain_fact(engine, ENGINE_CHAIN_RESET, 0, NO_CLASS);
 	for (__u32 i = 0; i < engine->nr_findings; i++)
 		finding_resuppress(engine, engine->findings[i]);
 	return prime_reclaim_taints(engine);

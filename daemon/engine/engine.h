@@ -44,6 +44,30 @@ void engine__free(struct engine *engine);
 /* The gfp layout allocations are decoded with; the default until set. Copied. */
 int engine__set_gfp_layout(struct engine *engine, const struct gfp_layout *layout);
 void engine__set_finding_fn(struct engine *engine, engine_finding_fn fn, void *ctx);
+
+/*
+ * What the engine has learned that lets a live source's probes keep
+ * repeats in the kernel (include/lockdepd_chain.h): facts handed out
+ * right after the event that taught them.
+ *  - CHAIN_KNOWN key: an acquisition or allocation key whose every
+ *    consequence is in the graph; the same key again adds nothing;
+ *  - CHAIN_IDENT key, class_id: the locks of that ident are class_id;
+ *  - CHAIN_FORGET key: a lock ident that may no longer be true (an init
+ *    named the lock); forgetting one never mapped is a no-op;
+ *  - CHAIN_RESET: no key or ident told so far holds any more (the rules
+ *    changed what inits and call sites make of a class).
+ */
+enum engine_chain_fact {
+	ENGINE_CHAIN_KNOWN,
+	ENGINE_CHAIN_IDENT,
+	ENGINE_CHAIN_FORGET,
+	ENGINE_CHAIN_RESET,
+};
+
+typedef void (*engine_chain_fn)(enum engine_chain_fact fact, __u64 key, __u32 class_id, void *ctx);
+
+/* NULL turns the facts off (the default): they cost a little on every acquisition. */
+void engine__set_chain_fn(struct engine *engine, engine_chain_fn fn, void *ctx);
 /*
  * For tests: from now on every new dependency searches the whole graph for
  * a cycle, as the engine did before it kept an order. The findings must be

@@ -84,6 +84,7 @@ struct service {
 /* status.c */
 void status_line(struct service *svc, char *buf, size_t len);
 __u64 status_source_lost(const struct service *svc);
+bool status_chain_line(const struct service *svc, char *buf, size_t len);
 void status_update(struct service *svc, bool force);
 /* The status socket's answers (status_socket.h): ctx is the service. */
 void status_reply(const char *request, FILE *out, void *ctx);

@@ -492,8 +492,9 @@ static int open_source(struct service *svc)
 	struct live_opts live_opts = {
 		.attach = opts->attach,
 		.rules = svc->rules,
-		.all_allocs = opts->all_allocs,
+		.all_allocs = opts->all_allocs || opts->all_events,
 		.all_stacks = opts->all_stacks,
+		.chain_cache = !opts->all_events,
 	};
 	int err;
 
@@ -564,6 +565,7 @@ static int setup(struct service *svc)
 	err = engine__set_gfp_layout(svc->engine, svc->source->gfp);
 	if (err)
 		return log_error_errno(err, "engine: %m");
+	engine__set_chain_fn(svc->engine, svc->source->chain_fn, svc->source->chain_ctx);
 	if (opts->state_dir) {
 		err = ensure_directory(opts->state_dir, "state");
 		if (err)
@@ -649,6 +651,7 @@ int service_run(const struct service_opts *opts)
 		.json_opts.format = REPORT_JSON,
 	};
 	struct engine_stats stats;
+	char chain_line[256];
 	char status[256];
 	int exit_status = EXIT_BAD_INPUT;
 
@@ -690,6 +693,8 @@ int service_run(const struct service_opts *opts)
 	if (status_source_lost(&svc))
 		log_warning("%llu records were lost (ring buffer full): findings may be missing",
 			    (unsigned long long)status_source_lost(&svc));
+	if (status_chain_line(&svc, chain_line, sizeof(chain_line)))
+		log_info("%s", chain_line);
 	if (svc.fatal || svc.source_failed)
 		exit_status = EXIT_BAD_INPUT;
 	else

@@ -36,6 +36,7 @@ struct service_opts {
 	enum live_attach attach; /* live */
 	bool all_allocs; /* live: send allocations BPF could tell are harmless */
 	bool all_stacks; /* live: unwind every stack, even of sites already seen */
+	bool all_events; /* live: no chain cache, every allocation (all_allocs) */
 	enum report_format format; /* findings on stdout */
 	const char *json_path; /* every finding as JSON lines too; NULL: none */
 	const char *state_dir; /* NULL: no persistence */

@@ -28,6 +28,18 @@
 
 /* --- status ------------------------------------------------------------------ */
 
+/* The chain cache's line, false when the source has none (a replay, --all-events). */
+bool status_chain_line(const struct service *svc, char *buf, size_t len)
+{
+	struct live_stats stats;
+
+	if (!svc->source || !svc->source->ops->live_stats || !svc->source->chain_fn)
+		return false;
+	svc->source->ops->live_stats(svc->source, &stats);
+	live_stats_chain_line(&stats, buf, len);
+	return true;
+}
+
 __u64 status_source_lost(const struct service *svc)
 {
 	if (svc->source && svc->source->ops->lost)
@@ -83,6 +95,7 @@ static void status_text(struct service *svc, FILE *out)
 	struct engine_stats stats;
 	struct alert_stats alerts;
 	const char *test = engine__current_test(svc->engine);
+	char line[256];
 
 	engine__stats(svc->engine, &stats);
 	alerter__stats(svc->alerter, &alerts);
@@ -113,6 +126,8 @@ static void status_text(struct service *svc, FILE *out)
 		(unsigned long long)(stats.lost_events + status_source_lost(svc)),
 		(unsigned long long)stats.unpaired_releases,
 		(unsigned long long)stats.locks_without_init);
+	if (status_chain_line(svc, line, sizeof(line)))
+		fprintf(out, "%s\n", line);
 	fprintf(out,
 		"alerts: %llu journal, %llu kmsg, %llu json, %llu exec (%llu failed, %llu "
 		"killed), %llu rate-limited, %llu errors\n",
@@ -154,6 +169,19 @@ static void status_json(struct service *svc, FILE *out)
 	json_write_u64_member(out, "save_failures", svc->save_failures);
 	json_write_u64_member(out, "findings_restored", svc->restored_findings);
 	json_write_u64_member(out, "kmsg_lines", svc->kmsg_lines);
+	if (svc->source->ops->live_stats && svc->source->chain_fn) {
+		struct live_stats live;
+
+		svc->source->ops->live_stats(svc->source, &live);
+		fputs(",\"chain_cache\":{\"full\":", out);
+		fputs(live.chain_full ? "true" : "false", out);
+		json_write_u64_member(out, "acquisitions_kept", live.chain_acquires);
+		json_write_u64_member(out, "releases_kept", live.chain_releases);
+		json_write_u64_member(out, "allocations_kept", live.chain_allocs);
+		json_write_u64_member(out, "held_records", live.chain_held_records);
+		json_write_u64_member(out, "chains_known", live.chain_keys);
+		fputc('}', out);
+	}
 	fputs("},\"summary\":", out);
 	/* Records the ring buffer dropped count as lost too. */
 	stats.lost_events += status_source_lost(svc);

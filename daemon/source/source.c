@@ -120,6 +120,11 @@ static __u64 live_lost(const struct event_source *source)
 	return stats.lost;
 }
 
+static void live_source_stats(const struct event_source *source, struct live_stats *ret_stats)
+{
+	live__stats(source->ctx, ret_stats);
+}
+
 static void live_free(struct event_source *source)
 {
 	live__free(source->ctx);
@@ -129,6 +134,7 @@ static const struct event_source_ops live_ops = {
 	.dispatch = live_dispatch,
 	.drain = live_drain,
 	.lost = live_lost,
+	.live_stats = live_source_stats,
 	.free = live_free,
 };
 
@@ -161,6 +167,10 @@ int event_source_live_open(const struct live_opts *opts, struct symtab *symtab,
 	source->poll_ms = LIVE_DRAIN_MS;
 	source->gfp = live__gfp_layout(live);
 	source->kernel_release = live__kernel_release(live);
+	if (opts->chain_cache) {
+		source->chain_fn = live__chain_fact;
+		source->chain_ctx = live;
+	}
 	snprintf(source->description, sizeof(source->description), "live %s (%s)",
 		 live__kernel_release(live), live__report_info(live)->lock_attach);
 	*ret_source = source;
@@ -170,4 +180,3 @@ cleanup:
 	free(source);
 	return err;
 }
-

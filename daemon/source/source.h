@@ -34,6 +34,8 @@ struct event_source_ops {
 	int (*drain)(struct event_source *source, event_sink_fn sink, void *sink_ctx);
 	/* Records lost before they reached the engine (a full ring buffer); may be NULL. */
 	__u64 (*lost)(const struct event_source *source);
+	/* The live capture's counters; NULL for a replay. */
+	void (*live_stats)(const struct event_source *source, struct live_stats *ret_stats);
 	void (*free)(struct event_source *source);
 };
 
@@ -51,6 +53,9 @@ struct event_source {
 	int poll_ms;
 	const struct gfp_layout *gfp; /* NULL: the default layout */
 	const char *kernel_release; /* NULL when unknown */
+	/* What the engine learns goes back here (engine__set_chain_fn()); NULL: nowhere. */
+	engine_chain_fn chain_fn;
+	void *chain_ctx;
 	void *ctx;
 };
 

@@ -19,6 +19,7 @@
 
 #include "engine/engine.h"
 #include "event/event.h"
+#include "lockdepd_chain.h"
 #include "engine/finding.h"
 #include "event/gfp.h"
 #include "engine/rules.h"
@@ -1102,8 +1103,7 @@ static void test_class_names(void **state)
 	assert_int_equal(engine__nr_findings(f->engine), nr_before_unclassified);
 	release(f, 6, 0x900);
 	release(f, 6, in_struct);
-	assert_string_equal(class_of(f, in_struct),
-			    unclassified(name, "taker_fn+0x1c", in_struct));
+	assert_string_equal(class_of(f, in_struct), unclassified(name, "taker_fn+0x1c", in_struct));
 	assert_string_equal(class_of(f, 0x900), unclassified(name, "taker_fn+0x30", 0x900));
 	/* Two locks first taken at one call site are two classes, never merged. */
 	nr_before_unclassified = engine__nr_findings(f->engine);
@@ -1178,22 +1178,41 @@ static void test_ww_context_is_one_class(void **state)
 	struct engine_stats stats;
 	char name[128];
 
-	acquire_ex(f, (struct acq){ .pid = 1, .lock = 0x3100, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc1, .ip = "eb_lock_vmas+0x40" });
-	acquire_ex(f, (struct acq){ .pid = 1, .lock = 0x3200, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc1, .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 1,
+				    .lock = 0x3100,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc1,
+				    .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 1,
+				    .lock = 0x3200,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc1,
+				    .ip = "eb_lock_vmas+0x40" });
 	release(f, 1, 0x3200);
 	release(f, 1, 0x3100);
 	/* Another context: B first, A wanted, -EDEADLK, back off, then both. */
-	acquire_ex(f, (struct acq){ .pid = 2, .lock = 0x3200, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc2, .ip = "eb_lock_vmas+0x40" });
-	acquire_ex(f, (struct acq){ .pid = 2, .lock = 0x3100, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc2, .ret = -EDEADLK, .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 2,
+				    .lock = 0x3200,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc2,
+				    .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 2,
+				    .lock = 0x3100,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc2,
+				    .ret = -EDEADLK,
+				    .ip = "eb_lock_vmas+0x40" });
 	release(f, 2, 0x3200);
-	acquire_ex(f, (struct acq){ .pid = 2, .lock = 0x3100, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc2, .ip = "eb_lock_vmas+0x70" });
-	acquire_ex(f, (struct acq){ .pid = 2, .lock = 0x3200, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc2, .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 2,
+				    .lock = 0x3100,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc2,
+				    .ip = "eb_lock_vmas+0x70" });
+	acquire_ex(f, (struct acq){ .pid = 2,
+				    .lock = 0x3200,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc2,
+				    .ip = "eb_lock_vmas+0x40" });
 	release(f, 2, 0x3200);
 	release(f, 2, 0x3100);
 	assert_int_equal(engine__nr_findings(f->engine), 0);
@@ -1202,29 +1221,49 @@ static void test_ww_context_is_one_class(void **state)
 
 	/* Beside a dma_resv whose init was seen: a dma_resv too. */
 	init_lock(f, 0x4100, "reservation_ww_class_mutex", "dma_resv_init");
-	acquire_ex(f, (struct acq){ .pid = 3, .lock = 0x4100, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc3, .ip = "eb_lock_vmas+0x40" });
-	acquire_ex(f, (struct acq){ .pid = 3, .lock = 0x4200, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc3, .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 3,
+				    .lock = 0x4100,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc3,
+				    .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 3,
+				    .lock = 0x4200,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc3,
+				    .ip = "eb_lock_vmas+0x40" });
 	release(f, 3, 0x4200);
 	release(f, 3, 0x4100);
 	assert_string_equal(class_of(f, 0x4200), "reservation_ww_class_mutex");
 	/* Without a context a ww_mutex is a lock like any other: its own class. */
-	acquire_ex(f, (struct acq){ .pid = 4, .lock = 0x4300, .type = LD_LOCK_WW_MUTEX,
+	acquire_ex(f, (struct acq){ .pid = 4,
+				    .lock = 0x4300,
+				    .type = LD_LOCK_WW_MUTEX,
 				    .ip = "ttm_bo_reserve+0x10" });
 	release(f, 4, 0x4300);
 	assert_string_equal(class_of(f, 0x4300), unclassified(name, "ttm_bo_reserve+0x10", 0x4300));
 	/* An unknown class and another under one context: one ww class, no order. */
-	acquire_ex(f, (struct acq){ .pid = 5, .lock = 0x4300, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc5, .ip = "eb_lock_vmas+0x40" });
-	acquire_ex(f, (struct acq){ .pid = 5, .lock = 0x3100, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc5, .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 5,
+				    .lock = 0x4300,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc5,
+				    .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 5,
+				    .lock = 0x3100,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc5,
+				    .ip = "eb_lock_vmas+0x40" });
 	release(f, 5, 0x3100);
 	release(f, 5, 0x4300);
-	acquire_ex(f, (struct acq){ .pid = 5, .lock = 0x3100, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc6, .ip = "eb_lock_vmas+0x40" });
-	acquire_ex(f, (struct acq){ .pid = 5, .lock = 0x4300, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc6, .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 5,
+				    .lock = 0x3100,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc6,
+				    .ip = "eb_lock_vmas+0x40" });
+	acquire_ex(f, (struct acq){ .pid = 5,
+				    .lock = 0x4300,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc6,
+				    .ip = "eb_lock_vmas+0x40" });
 	release(f, 5, 0x4300);
 	release(f, 5, 0x3100);
 	engine__stats(f->engine, &stats);
@@ -1235,20 +1274,32 @@ static void test_ww_context_is_one_class(void **state)
 	/* Two known classes under one context stay two, with an order, as in lockdep. */
 	init_lock(f, 0x5100, "crtc_ww_class_mutex", "drm_modeset_lock_init");
 	init_lock(f, 0x5200, "reservation_ww_class_mutex#2", "other_resv_init");
-	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x5100, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc7, .ip = "a+0x1" });
-	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x5200, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc7, .ip = "a+0x2" });
+	acquire_ex(f, (struct acq){ .pid = 6,
+				    .lock = 0x5100,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc7,
+				    .ip = "a+0x1" });
+	acquire_ex(f, (struct acq){ .pid = 6,
+				    .lock = 0x5200,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc7,
+				    .ip = "a+0x2" });
 	release(f, 6, 0x5200);
 	release(f, 6, 0x5100);
-	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x5200, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc8, .ip = "b+0x1" });
-	acquire_ex(f, (struct acq){ .pid = 6, .lock = 0x5100, .type = LD_LOCK_WW_MUTEX,
-				    .ctx = 0xc8, .ip = "b+0x2" });
+	acquire_ex(f, (struct acq){ .pid = 6,
+				    .lock = 0x5200,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc8,
+				    .ip = "b+0x1" });
+	acquire_ex(f, (struct acq){ .pid = 6,
+				    .lock = 0x5100,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0xc8,
+				    .ip = "b+0x2" });
 	release(f, 6, 0x5100);
 	release(f, 6, 0x5200);
-	assert_non_null(find(f, FINDING_CIRCULAR, "crtc_ww_class_mutex",
-			     "reservation_ww_class_mutex#2"));
+	assert_non_null(
+		find(f, FINDING_CIRCULAR, "crtc_ww_class_mutex", "reservation_ww_class_mutex#2"));
 	fixture_free(f);
 }
 
@@ -1642,6 +1693,242 @@ static void test_kernel_annotations(void **state)
 	fixture_free(f);
 }
 
+/* --- the chain cache's facts and held records ---------------------------- */
+
+struct chain_log {
+	unsigned int nr;
+	struct {
+		enum engine_chain_fact fact;
+		__u64 key;
+		__u32 class_id;
+	} facts[64];
+};
+
+static void on_chain_fact(enum engine_chain_fact fact, __u64 key, __u32 class_id, void *ctx)
+{
+	struct chain_log *log = ctx;
+
+	assert_true(log->nr < 64);
+	log->facts[log->nr].fact = fact;
+	log->facts[log->nr].key = key;
+	log->facts[log->nr].class_id = class_id;
+	log->nr++;
+}
+
+/* The class the log says key stands for (0: never said). */
+static __u32 chain_ident_class(const struct chain_log *log, __u64 key)
+{
+	__u32 class_id = 0;
+
+	for (unsigned int i = 0; i < log->nr; i++) {
+		if (log->facts[i].key != key)
+			continue;
+		if (log->facts[i].fact == ENGINE_CHAIN_IDENT)
+			class_id = log->facts[i].class_id;
+		else if (log->facts[i].fact == ENGINE_CHAIN_FORGET)
+			class_id = 0;
+	}
+	return class_id;
+}
+
+static bool chain_known(const struct chain_log *log, __u64 key)
+{
+	for (unsigned int i = 0; i < log->nr; i++)
+		if (log->facts[i].fact == ENGINE_CHAIN_KNOWN && log->facts[i].key == key)
+			return true;
+	return false;
+}
+
+static __u64 init_ident_of(const char *name, __u64 site, __u32 flags)
+{
+	__u64 words[LD_CHAIN_TEXT_WORDS] = { 0 };
+
+	memcpy(words, name, strlen(name));
+	return ld_chain_init_ident(words, strlen(name), site, flags);
+}
+
+/*
+ * What the engine tells the probes: an init's ident is its class, a lock
+ * taken without init is known by its address until an init names it, and
+ * each acquisition's key (held classes in order, the class, caller, type,
+ * reclaim context) once fed. Never for a ww_mutex or a lock held already.
+ */
+static void test_chain_facts(void **state)
+{
+	struct fixture *f = fixture_new(NULL);
+	struct chain_log log = { 0 };
+	__u64 ip_a = sym(f, "take_a+0x10"), ip_b = sym(f, "take_b+0x20");
+	__u64 a = 0xa000, b = 0xb000, s = sym(f, "static_lock");
+	__u32 class_a, class_b, class_s;
+	__u64 chain_a;
+
+	(void)state;
+	engine__set_chain_fn(f->engine, on_chain_fact, &log);
+	init_lock(f, a, "&a->lock", "a_init+0x4");
+	init_lock(f, b, "&b->lock", "b_init+0x4");
+	class_a = chain_ident_class(&log, init_ident_of("&a->lock", sym(f, "a_init+0x4"), 0));
+	class_b = chain_ident_class(&log, init_ident_of("&b->lock", sym(f, "b_init+0x4"), 0));
+	assert_int_not_equal(class_a, 0);
+	assert_int_not_equal(class_b, 0);
+	assert_int_not_equal(class_a, class_b);
+
+	acquire_ex(f, (struct acq){ .pid = 1, .lock = a, .ip = "take_a+0x10" });
+	assert_true(chain_known(&log, ld_chain_triple(LD_CHAIN_START, class_a, ip_a, 0, 0)));
+	acquire_ex(f, (struct acq){ .pid = 1, .lock = b, .ip = "take_b+0x20" });
+	chain_a = ld_chain_step(LD_CHAIN_START, class_a, ip_a, LD_LOCK_MUTEX);
+	assert_true(chain_known(&log, ld_chain_triple(chain_a, class_b, ip_b, 0, 0)));
+	/* The chain is ordered: b then a is another chain. */
+	assert_false(
+		chain_known(&log, ld_chain_triple(ld_chain_step(LD_CHAIN_START, class_b, ip_b, 0),
+						  class_a, ip_a, 0, 0)));
+	/* An allocation that may enter reclaim under a and b. */
+	alloc(f, 1, "GFP_KERNEL");
+	assert_true(chain_known(&log, ld_chain_triple(ld_chain_step(chain_a, class_b, ip_b, 0),
+						      LD_CHAIN_CLASS_ALLOC, 0, 0, 0)));
+	release(f, 1, b);
+	release(f, 1, a);
+
+	/* A lock no init named: its address is its ident, forgotten once an init names it. */
+	acquire_ex(f, (struct acq){ .pid = 2, .lock = s, .ip = "take_a+0x10" });
+	class_s = chain_ident_class(&log, ld_chain_lock_ident(s));
+	assert_int_not_equal(class_s, 0);
+	assert_true(chain_known(&log, ld_chain_triple(LD_CHAIN_START, class_s, ip_a, 0, 0)));
+	release(f, 2, s);
+	init_lock(f, s, "&a->lock", "a_init+0x4");
+	assert_int_equal(chain_ident_class(&log, ld_chain_lock_ident(s)), 0);
+
+	/* Never kept back: a ww_mutex, a lock taken again, an unknown caller. */
+	log.nr = 0;
+	acquire_ex(f, (struct acq){ .pid = 3,
+				    .lock = a,
+				    .type = LD_LOCK_WW_MUTEX,
+				    .ctx = 0x77,
+				    .ip = "take_a+0x10" });
+	assert_int_equal(log.nr, 0);
+	release(f, 3, a);
+	acquire_ex(f,
+		   (struct acq){
+			   .pid = 3, .lock = b, .type = LD_LOCK_RWSEM_READ, .ip = "take_b+0x20" });
+	log.nr = 0;
+	acquire_ex(f,
+		   (struct acq){
+			   .pid = 3, .lock = b, .type = LD_LOCK_RWSEM_READ, .ip = "take_b+0x20" });
+	assert_int_equal(log.nr, 0);
+	acquire(f, 4, a);
+	assert_int_equal(log.nr, 0);
+
+	/* New rules: nothing told so far holds. */
+	assert_int_equal(engine__set_rules(f->engine, NULL), 0);
+	assert_int_equal(log.facts[log.nr - 1].fact, ENGINE_CHAIN_RESET);
+	fixture_free(f);
+}
+
+/* In reclaim context an acquisition also depends on fs_reclaim: its key says so. */
+static void test_chain_key_of_reclaim(void **state)
+{
+	struct fixture *f = fixture_new(NULL);
+	struct chain_log log = { 0 };
+	__u64 ip = sym(f, "take_a+0x10");
+	__u32 class_a;
+
+	(void)state;
+	engine__set_chain_fn(f->engine, on_chain_fact, &log);
+	init_lock(f, 0xa000, "&a->lock", "a_init+0x4");
+	class_a = chain_ident_class(&log, init_ident_of("&a->lock", sym(f, "a_init+0x4"), 0));
+	reclaim(f, 1, LD_RECLAIM_ENTER, LD_RECLAIM_SHRINKER, "scan");
+	acquire_ex(f, (struct acq){ .pid = 1, .lock = 0xa000, .ip = "take_a+0x10" });
+	assert_true(chain_known(&log, ld_chain_triple(LD_CHAIN_START, class_a, ip, 0, 1)));
+	assert_false(chain_known(&log, ld_chain_triple(LD_CHAIN_START, class_a, ip, 0, 0)));
+	fixture_free(f);
+}
+
+/* A fallback rule's class depends on what came before: its ident is never a class. */
+static void test_chain_fallback_is_no_ident(void **state)
+{
+	struct fixture *f = fixture_new(NULL);
+	struct chain_log log = { 0 };
+	union event_buf buf = { .ev.type = LD_EV_INIT };
+
+	(void)state;
+	engine__set_chain_fn(f->engine, on_chain_fact, &log);
+	buf.ev.flags = LD_EV_F_INIT_RULE | LD_EV_F_INIT_FALLBACK;
+	buf.ev.init.lock = 0xa000;
+	buf.ev.init.site = sym(f, "entry+0x0");
+	set_text(&buf, "vm->mutex");
+	feed(f, &buf);
+	for (unsigned int i = 0; i < log.nr; i++)
+		assert_int_not_equal(log.facts[i].fact, ENGINE_CHAIN_IDENT);
+	fixture_free(f);
+}
+
+static void held(struct fixture *f, __u32 pid, const __u64 *locks, const char *const *ips,
+		 unsigned int nr)
+{
+	union event_buf buf = { .ev.type = LD_EV_HELD, .ev.pid = pid };
+	struct ld_held_entry *entries = (struct ld_held_entry *)(&buf.ev + 1);
+
+	for (unsigned int i = 0; i < nr; i++)
+		entries[i] = (struct ld_held_entry){ .lock = locks[i], .ip = sym(f, ips[i]) };
+	buf.ev.held.nr = nr;
+	buf.ev.nr_stack = nr * LD_HELD_ENTRY_WORDS;
+	feed(f, &buf);
+}
+
+/*
+ * A held record: the locks it lists are held from then on (their
+ * dependencies follow), those the engine held keep what was seen of them,
+ * and one it no longer lists is no longer held.
+ */
+static void test_held_record(void **state)
+{
+	struct fixture *f = fixture_new(NULL);
+	const __u64 ab[] = { 0xa000, 0xb000 }, b_only[] = { 0xb000 };
+	const char *const ips[] = { "take_a+0x10", "take_b+0x20" };
+	struct engine_stats stats;
+
+	(void)state;
+	init_lock(f, 0xa000, "a", "a_init+0x4");
+	init_lock(f, 0xb000, "b", "b_init+0x4");
+	init_lock(f, 0xc000, "c", "c_init+0x4");
+	init_lock(f, 0xd000, "d", "d_init+0x4");
+	acquire_ex(f, (struct acq){ .pid = 1,
+				    .lock = 0xa000,
+				    .ip = "take_a+0x10",
+				    .stack = { "take_a+0x10", "outer+0x8" } });
+	/* b was taken while the cache kept it back: the engine learns it here. */
+	held(f, 1, ab, ips, 2);
+	acquire(f, 1, 0xc000);
+	assert_int_equal(dependency_count(f, "a", "c"), 1);
+	assert_int_equal(dependency_count(f, "b", "c"), 1);
+	for (size_t i = 0; i < engine__nr_dependencies(f->engine); i++) {
+		struct dependency dep;
+
+		assert_int_equal(engine__dependency(f->engine, i, &dep), 0);
+		if (strcmp(dep.from, "a") == 0) {
+			/* a's own acquisition, its whole stack. */
+			assert_int_equal(dep.held.nr_stack, 2);
+		} else if (strcmp(dep.from, "b") == 0) {
+			assert_int_equal(dep.held.ip, sym(f, "take_b+0x20"));
+			assert_int_equal(dep.held.nr_stack, 1);
+		}
+	}
+	release(f, 1, 0xc000);
+	/* a was released unseen... as far as the engine can tell now, only b is held. */
+	held(f, 1, b_only, ips + 1, 1);
+	acquire(f, 1, 0xd000);
+	assert_int_equal(dependency_count(f, "b", "d"), 1);
+	assert_int_equal(dependency_count(f, "a", "d"), 0);
+	release(f, 1, 0xa000);
+	engine__stats(f->engine, &stats);
+	assert_int_equal(stats.unpaired_releases, 1);
+	/* An empty record: nothing held. */
+	held(f, 1, NULL, NULL, 0);
+	acquire(f, 1, 0xa000);
+	assert_int_equal(dependency_count(f, "b", "a"), 0);
+	assert_int_equal(dependency_count(f, "d", "a"), 0);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1682,6 +1969,10 @@ int main(void)
 		cmocka_unit_test(test_fast_path_hands_over_midway),
 		cmocka_unit_test(test_many_classes_cycle),
 		cmocka_unit_test(test_kernel_annotations),
+		cmocka_unit_test(test_chain_facts),
+		cmocka_unit_test(test_chain_key_of_reclaim),
+		cmocka_unit_test(test_chain_fallback_is_no_ident),
+		cmocka_unit_test(test_held_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "source/live/kernel_info.h"
+#include "lib/hashmap.h"
 #include "source/live/live.h"
 #include "source/live/probe.h"
 
@@ -58,6 +59,9 @@ struct live {
 	__u64 events;
 	__u64 invalid;
 	__u64 untracked_seen;
+	/* The chain cache's facts written into the probes' maps (chain_cache.c). */
+	struct hmap chains_written;
+	struct hmap idents_written;
 	/* A module's symbols, between its MODULE_LOAD and MODULE_DONE records. */
 	char module_name[64];
 	FILE *module_syms;
@@ -83,9 +87,12 @@ __u64 live_wakeup_threshold(const struct live *live);
 		(ro)->pf_kswapd = (live)->task_flags.kswapd;               \
 		(ro)->wakeup_bytes = live_wakeup_threshold(live);          \
 		(ro)->targ_stack_dedupe = !(live)->opts.all_stacks;        \
+		(ro)->targ_chain_cache = (live)->opts.chain_cache;         \
 	} while (0)
 
 int live_links_add(struct live *live, struct bpf_link *link);
+/* chain_cache.c */
+void live_chain_free(struct live *live);
 bool live_is_refusal(enum lock_mode mode, int err);
 const char *live_mode_name(enum lock_mode mode);
 /* Why mode's attach failed with err, in a few words. */

@@ -378,6 +378,19 @@ int live_open_entry(struct live *live)
 	if (!err)
 		err = bpf_map__reuse_fd(live->entry->maps.task_states,
 					bpf_map__fd(live->core->maps.task_states));
+	/* The chain cache's maps: one view of what the engine knows. */
+	if (!err)
+		err = bpf_map__reuse_fd(live->entry->maps.lock_idents,
+					bpf_map__fd(live->core->maps.lock_idents));
+	if (!err)
+		err = bpf_map__reuse_fd(live->entry->maps.ident_classes,
+					bpf_map__fd(live->core->maps.ident_classes));
+	if (!err)
+		err = bpf_map__reuse_fd(live->entry->maps.known_chains,
+					bpf_map__fd(live->core->maps.known_chains));
+	if (!err)
+		err = bpf_map__reuse_fd(live->entry->maps.stacks_sent,
+					bpf_map__fd(live->core->maps.stacks_sent));
 	if (err)
 		return log_error_errno(err, "sharing the ring buffer: %m");
 	live_forget_libbpf_warning();

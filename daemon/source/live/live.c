@@ -509,7 +509,29 @@ void live__stats(const struct live *live, struct live_stats *ret_stats)
 	}
 	if (live->entry)
 		s.lost += live->entry->bss->lost_total;
+	if (live->core) {
+		s.chain_acquires = live->core->bss->chain_skipped_acquires;
+		s.chain_releases = live->core->bss->chain_skipped_releases;
+		s.chain_allocs = live->core->bss->chain_skipped_allocs;
+		s.chain_held_records = live->core->bss->chain_held_records;
+		s.chain_full = live->core->bss->chain_cache_full;
+	}
+	if (live->entry)
+		s.chain_held_records += live->entry->bss->chain_held_records;
+	s.chain_keys = live->chains_written.count;
 	*ret_stats = s;
+}
+
+void live_stats_chain_line(const struct live_stats *stats, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "chain cache: %llu acquisitions, %llu releases and %llu allocations kept in the "
+		 "kernel; %llu held records, %llu chains known%s",
+		 (unsigned long long)stats->chain_acquires,
+		 (unsigned long long)stats->chain_releases, (unsigned long long)stats->chain_allocs,
+		 (unsigned long long)stats->chain_held_records,
+		 (unsigned long long)stats->chain_keys,
+		 stats->chain_full ? " (a map filled up: everything is sent since)" : "");
 }
 
 bool live__lock_probes_attached(const struct live *live)
@@ -549,6 +571,7 @@ void live__free(struct live *live)
 	if (live->module_syms)
 		fclose(live->module_syms);
 	free(live->module_buf);
+	live_chain_free(live);
 	ring_buffer__free(live->rb);
 	links_destroy(live);
 	lockdepd_entry_bpf__destroy(live->entry);

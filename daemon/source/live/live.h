@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "engine/engine.h"
 #include "event/event.h"
 
 struct live;
@@ -48,6 +49,13 @@ struct live_opts {
 	bool all_allocs;
 	/* A stack on every acquire and allocation; off, only on the first in each context. */
 	bool all_stacks;
+	/*
+	 * Keep in the kernel the acquisitions (and their releases, and the
+	 * allocations) whose chain the engine has already fed, as it says
+	 * through live__chain_fact(). No finding changes; held records tell
+	 * the engine what the tasks hold.
+	 */
+	bool chain_cache;
 };
 
 struct live_stats {
@@ -55,6 +63,13 @@ struct live_stats {
 	__u64 lost; /* records the probes could not write */
 	__u64 invalid; /* records that failed validation (a bug if ever non-zero) */
 	__u64 lost_symbols; /* module symbols the probes could not send (names missing) */
+	/* The chain cache: what it kept in the kernel, held records sent, keys known. */
+	__u64 chain_acquires;
+	__u64 chain_releases;
+	__u64 chain_allocs;
+	__u64 chain_held_records;
+	__u64 chain_keys;
+	bool chain_full; /* a map filled up: everything is sent */
 };
 
 /* Returning non-zero from the callback stops live__poll(), which returns that value. */
@@ -84,6 +99,14 @@ int live__fd(const struct live *live);
 int live__drain(struct live *live, live_event_fn fn, void *ctx);
 
 void live__stats(const struct live *live, struct live_stats *ret_stats);
+/* "chain cache: 123 acquisitions, ... kept in the kernel; ..." for the logs and status. */
+void live_stats_chain_line(const struct live_stats *stats, char *buf, size_t len);
+
+/*
+ * An engine_chain_fn (engine/engine.h) for engine__set_chain_fn(), ctx the
+ * live source: writes what the engine learned into the probes' maps.
+ */
+void live__chain_fact(enum engine_chain_fact fact, __u64 key, __u32 class_id, void *ctx);
 
 /* True when every essential lock probe is attached. */
 bool live__lock_probes_attached(const struct live *live);
