@@ -66,6 +66,8 @@ struct parsed {
 	__u64 num[K_MAX]; /* numbers, addresses, enum values */
 	__u64 stack[LD_MAX_STACK];
 	unsigned int nr_stack;
+	struct ld_held_entry held[LD_HELD_MAX];
+	unsigned int nr_held;
 	const char *text; /* name or text */
 	size_t text_len;
 	const char *comm;
@@ -443,6 +445,74 @@ static int parse_enum(const struct text_reader *reader, const char *key, const c
 	return parse_error(reader, "bad %s '%.40s' (expected %s)", key, s, expected);
 }
 
+/* One held entry, LOCK:TYPE[:try][@IP]. */
+static int parse_held_entry(struct text_reader *reader, char *s, struct ld_held_entry *entry)
+{
+	char *at = strchr(s, '@'), *type, *try;
+	__u64 lock_type;
+	int err;
+
+	if (at) {
+		*at = '\0';
+		err = parse_address(reader, "locks", at + 1, &entry->ip);
+		if (err)
+			return err;
+	}
+	type = strchr(s, ':');
+	if (!type || type == s)
+		return parse_error(reader,
+				   "bad locks entry '%.40s' (expected LOCK:TYPE[:try][@IP])", s);
+	*type++ = '\0';
+	try = strchr(type, ':');
+	if (try) {
+		*try++ = '\0';
+		if (strcmp(try, "try") != 0)
+			return parse_error(reader,
+					   "bad locks entry flag '%.40s' after %s (expected try)",
+					   try, type);
+		entry->info = LD_HELD_F_TRYLOCK;
+	}
+	err = parse_address(reader, "locks", s, &entry->lock);
+	if (!err)
+		err = parse_enum(reader, "lock type in locks", type, ld_lock_type_from_name,
+				 ld_lock_type_name, &lock_type);
+	if (err)
+		return err;
+	entry->info |= lock_type;
+	return 0;
+}
+
+/* locks=ENTRY,ENTRY,...: empty holds nothing. */
+static int parse_held(struct text_reader *reader, char *s, struct parsed *parsed)
+{
+	unsigned int n = 0;
+
+	while (*s) {
+		char *sep = strchr(s, ',');
+		int err;
+
+		if (sep)
+			*sep = '\0';
+		if (n == LD_HELD_MAX)
+			return parse_error(reader, "locks has more than %d entries", LD_HELD_MAX);
+		if (!*s)
+			return parse_error(reader,
+					   "empty entry in locks (entries are separated by ',')");
+		err = parse_held_entry(reader, s, &parsed->held[n]);
+		if (err)
+			return err;
+		n++;
+		if (!sep)
+			break;
+		s = sep + 1;
+		if (!*s)
+			return parse_error(reader,
+					   "empty entry in locks (entries are separated by ',')");
+	}
+	parsed->nr_held = n;
+	return 0;
+}
+
 static int parse_value(struct text_reader *reader, const struct kv *kv, struct parsed *parsed)
 {
 	const char *key = key_names[kv->key];
@@ -476,6 +546,8 @@ static int parse_value(struct text_reader *reader, const struct kv *kv, struct p
 		return parse_address(reader, key, kv->value, num);
 	case K_STACK:
 		return parse_stack(reader, kv->value, parsed);
+	case K_LOCKS:
+		return parse_held(reader, kv->value, parsed);
 	case K_RET:
 		return parse_ret(reader, kv->value, num);
 	case K_TYPE:
@@ -531,6 +603,13 @@ static void build_event(struct text_reader *reader, unsigned int type, const str
 	bool has_text = type == LD_EV_INIT || type == LD_EV_MARK;
 	unsigned int nr_stack = has_stack ? p->nr_stack : 0;
 	size_t text_len = has_text ? p->text_len : 0;
+	const void *stack = p->stack;
+
+	/* A held record's entries are where a stack would be. */
+	if (type == LD_EV_HELD) {
+		nr_stack = p->nr_held * LD_HELD_ENTRY_WORDS;
+		stack = p->held;
+	}
 
 	memset(&reader->storage, 0, sizeof(reader->storage));
 	ev->type = type;
@@ -580,11 +659,14 @@ static void build_event(struct text_reader *reader, unsigned int type, const str
 		if (p->present & BIT(K_PID))
 			ev->flags |= LD_EV_F_LOST_PID;
 		break;
+	case LD_EV_HELD:
+		ev->held.nr = p->nr_held;
+		break;
 	default:
 		break;
 	}
 	if (nr_stack)
-		memcpy(ev + 1, p->stack, nr_stack * sizeof(__u64));
+		memcpy(ev + 1, stack, nr_stack * sizeof(__u64));
 	if (text_len)
 		memcpy((char *)(ev + 1) + nr_stack * sizeof(__u64), p->text, text_len);
 	*ret_event = ev;
