@@ -42,7 +42,7 @@ static inline bool ld_held_entry_trylock(const struct ld_held_entry *entry)
  * Buffers for any record are sized for a full stack and a full text; the
  * longest held record fits in them.
  */
-_Static_assert(LD_HELD_MAX *LD_HELD_ENTRY_WORDS <= LD_MAX_STACK + LD_MAX_TEXT / 8,
+_Static_assert((LD_HELD_MAX * LD_HELD_ENTRY_WORDS) <= LD_MAX_STACK + LD_MAX_TEXT / 8,
 	       "a held record fits where a stack and a text would");
 
 static inline size_t ld_event_size_for(size_t nr_stack, size_t text_len)

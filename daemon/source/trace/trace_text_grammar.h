@@ -85,8 +85,7 @@ static const struct {
 	enum key_id keys[12];
 	unsigned int required;
 } event_keys[LD_EV_TYPE_MAX] = {
-	[LD_EV_INIT] = { { K_T, K_PID, K_LOCK, K_NAME, K_SITE, K_NAMED, K_END },
-			 BIT(K_LOCK) | BIT(K_NAME) },
+	[LD_EV_INIT] = { { K_T, K_PID, K_LOCK, K_NAME, K_SITE, K_NAMED, K_END }, BIT(K_LOCK) | BIT(K_NAME) },
 	[LD_EV_ACQUIRE] = { { K_T, K_PID, K_LOCK, K_TYPE, K_TRY, K_CTX, K_RET, K_IP, K_STACK,
 			      K_COMM, K_END },
 			    BIT(K_PID) | BIT(K_LOCK) },
