@@ -367,6 +367,10 @@ static const char canonical_trace[] =
 	"flags pid=120 value=PF_MEMALLOC_NOFS\n"
 	"flags pid=120 value=0\n"
 	"exit pid=120\n"
+	"held pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30,0xffff888100b00010:mutex:try@foo+0x10\n"
+	"held t=4 pid=120\n"
+	"held pid=120 locks=console_mutex:rwsem_read,0xffff8880aa000010:ww_mutex:try@mutex_lock+0x1c,0xffff8880aa000020:spinlock\n"
+	"held pid=120 locks=\"f+0x1/0x2 [i915]:mutex@symA\"\n"
 	"lost count=12 pid=120\n"
 	"lost count=3\n";
 
@@ -496,6 +500,66 @@ static void test_random_identity(void **state)
 	free(out);
 	free(text);
 	unlink(path);
+}
+
+/* Held records of 0, 1, several and LD_HELD_MAX entries, identical after the trip. */
+static void test_round_trip_held(void **state)
+{
+	static const char held_text[] =
+		"acquire t=1 pid=40 lock=0xffff888100a00010 type=rwsem_write ip=ext4_buffered_write_iter+0x30\n"
+		"held t=2 pid=40\n"
+		"held pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30\n"
+		"held t=3 pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30,0xffff888100b00010:mutex:try@foo+0x10\n"
+		"held pid=41 locks=console_mutex:rwsem_read:try,0x10:spinlock,0x20:ww_mutex@0xffffffff81000010\n"
+		"release pid=40 lock=0xffff888100a00010\n";
+	struct symtab *symtab = new_symtab();
+	struct events in = { 0 }, out = { 0 };
+	char *text = malloc(8192), *file, *first, *second;
+	struct trace_writer *writer;
+	size_t off, len;
+	char path[] = "/tmp/test_trace_binary_held.XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	off = sprintf(text, "%s", held_text);
+	off += sprintf(text + off, "held pid=42 locks=");
+	for (int i = 0; i < LD_HELD_MAX; i++)
+		off += sprintf(text + off, "%s0x%x:%s%s@f%d", i ? "," : "", 0x1000 + 0x40 * i,
+			       ld_lock_type_name(i % LD_LOCK_TYPE_MAX), i % 3 ? "" : ":try", i);
+	sprintf(text + off, "\n");
+	load_text(text, symtab, &in);
+	assert_int_equal(in.n, 7);
+	assert_int_equal(in.ev[6]->held.nr, LD_HELD_MAX);
+	assert_int_equal(trace_writer__open(tmp_path, NULL, symtab, &writer), 0);
+	for (size_t i = 0; i < in.n; i++)
+		assert_int_equal(trace_writer__write(writer, in.ev[i]), 0);
+	assert_int_equal(trace_writer__close(writer), 0);
+	file = read_file(tmp_path, &len);
+	assert_int_equal(read_all(file, len, symtab, &out, NULL), 0);
+	free(file);
+	assert_int_equal(out.n, in.n);
+	for (size_t i = 0; i < in.n; i++) {
+		assert_int_equal(out.ev[i]->size, in.ev[i]->size);
+		assert_memory_equal(out.ev[i], in.ev[i], in.ev[i]->size);
+	}
+	assert_string_equal(warnings, "");
+
+	/* And as text: dump(text) == dump(binary(text)). */
+	write_file(path, text, strlen(text));
+	first = dump_ok(path);
+	convert_to_binary(text, strlen(text), tmp_path);
+	second = dump_ok(tmp_path);
+	assert_string_equal(first, second);
+	assert_non_null(strstr(second, "\nheld t=2 pid=40\n"));
+	check_dump_identity(path);
+	free(first);
+	free(second);
+	free(text);
+	unlink(path);
+	events_free(&in);
+	events_free(&out);
+	symtab__free(symtab);
 }
 
 /* --- truncation ---------------------------------------------------------- */
@@ -848,6 +912,7 @@ static void test_crafted_valid(void **state)
 static void test_crafted_versions(void **state)
 {
 	struct craft c = { .len = 0 };
+	char abi_message[128];
 	size_t n;
 
 	craft_header(&c, 4, 0, LD_EVENT_ABI_VERSION, 0);
@@ -874,20 +939,29 @@ static void test_crafted_versions(void **state)
 
 	c.len = 0;
 	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION + 1, 0);
-	expect_error(&c,
-		     "event ABI version 3 is newer than this lockdepd's (2); use a newer lockdepd");
+	snprintf(abi_message, sizeof(abi_message),
+		 "event ABI version %u is newer than this lockdepd's (%u); use a newer lockdepd",
+		 LD_EVENT_ABI_VERSION + 1, LD_EVENT_ABI_VERSION);
+	expect_error(&c, abi_message);
 	c.len = 0;
 	craft_header(&c, 3, 0, 0, 0);
-	expect_error(&c, "event ABI version 0 is older than this lockdepd's (2)");
+	snprintf(abi_message, sizeof(abi_message),
+		 "event ABI version 0 is older than this lockdepd's (%u)", LD_EVENT_ABI_VERSION);
+	expect_error(&c, abi_message);
 
-	/* ABI 1 events are ABI 2 events without rule-named inits: still read. */
-	c.len = 0;
-	craft_header(&c, 3, 0, 1, 0);
-	craft_task(&c, 1, NULL);
-	craft_event(&c, LD_EV_EXIT, 0, 0, 0, 1);
-	craft_end(&c, 1);
-	assert_int_equal(craft_read(&c, &n), 0);
-	assert_int_equal(n, 1);
+	/*
+	 * ABI 1 events are ABI 2 events without rule-named inits, and ABI 2
+	 * events ABI 3 events without held records: both still read.
+	 */
+	for (__u16 abi = 1; abi < 3; abi++) {
+		c.len = 0;
+		craft_header(&c, 3, 0, abi, 0);
+		craft_task(&c, 1, NULL);
+		craft_event(&c, LD_EV_EXIT, 0, 0, 0, 1);
+		craft_end(&c, 1);
+		assert_int_equal(craft_read(&c, &n), 0);
+		assert_int_equal(n, 1);
+	}
 
 	/* A newer minor version's unknown file records (0xc0 on) are skipped... */
 	c.len = 0;
@@ -1332,6 +1406,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_round_trip_events),
+		T(test_round_trip_held),
 		T(test_default_header),
 		T(test_symbols_named_in_fresh_symtab),
 		T(test_text_binary_text_identity),
