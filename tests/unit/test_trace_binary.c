@@ -1277,6 +1277,103 @@ static void test_crafted_records(void **state)
 	expect_error(&c, "data after the end record");
 }
 
+/* A held record of nr entries: lock and ip ids, then the type bytes, padded. */
+static void craft_held(struct craft *c, __u16 nr, const __u32 *ids, const __u8 *info)
+{
+	__u8 zero = 0;
+
+	craft_event(c, LD_EV_HELD, 0, nr, 0, 1);
+	for (unsigned int i = 0; i < 2u * nr; i++)
+		craft_u32(c, ids[i]);
+	craft_put(c, info, nr);
+	for (unsigned int i = nr; i % 4; i++)
+		craft_put(c, &zero, 1);
+}
+
+/* Held records as the layout describes them, and every way one can be corrupt. */
+static void test_crafted_held(void **state)
+{
+	static const __u32 ids[2 * (LD_HELD_MAX + 1)] = { 1, 2, 1, 0 };
+	__u8 info[LD_HELD_MAX + 1] = { LD_LOCK_RWSEM_READ, LD_LOCK_MUTEX | 0x80 };
+	struct craft c = { .len = 0 };
+	struct symtab *symtab = new_symtab();
+	struct events out = { 0 };
+	const struct ld_held_entry *held;
+	size_t bound, clen;
+	void *z;
+
+	craft_start(&c); /* address 1 is console_mutex */
+	craft_addr(&c, 0xffffffff8100111cULL, "foo+0x10/0x80");
+	craft_held(&c, 2, ids, info);
+	craft_held(&c, 0, ids, info);
+	craft_end(&c, 2);
+	bound = ZSTD_compressBound(c.len);
+	z = malloc(bound);
+	clen = ZSTD_compress(z, bound, c.buf, c.len, 3);
+	assert_false(ZSTD_isError(clen));
+	assert_int_equal(read_all(z, clen, symtab, &out, NULL), 0);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.ev[0]->type, LD_EV_HELD);
+	assert_int_equal(out.ev[0]->pid, 1);
+	assert_int_equal(out.ev[0]->held.nr, 2);
+	assert_int_equal(out.ev[0]->nr_stack, 2 * LD_HELD_ENTRY_WORDS);
+	assert_int_equal(out.ev[0]->size, LD_EVENT_FIXED_SIZE + 2 * sizeof(*held));
+	held = ld_event_held(out.ev[0]);
+	assert_int_equal(held[0].lock, 0xffffffff82000000ULL);
+	assert_int_equal(held[0].ip, 0xffffffff8100111cULL);
+	assert_int_equal(held[0].info, LD_LOCK_RWSEM_READ);
+	assert_int_equal(held[1].lock, 0xffffffff82000000ULL);
+	assert_int_equal(held[1].ip, 0);
+	assert_int_equal(held[1].info, LD_LOCK_MUTEX | LD_HELD_F_TRYLOCK);
+	assert_int_equal(out.ev[1]->held.nr, 0);
+	assert_int_equal(out.ev[1]->size, LD_EVENT_FIXED_SIZE);
+	events_free(&out);
+	symtab__free(symtab);
+	free(z);
+
+	craft_start(&c);
+	craft_held(&c, LD_HELD_MAX + 1, ids, info);
+	expect_error(&c, "cut.ldt: byte");
+	expect_error(&c, "bad held (17 entries, at most 16)");
+
+	craft_start(&c);
+	info[1] = LD_LOCK_TYPE_MAX;
+	craft_held(&c, 2, ids, info);
+	expect_error(&c, "bad held entry 1 (lock type 5)");
+	craft_start(&c);
+	info[1] = 0x7f | 0x80;
+	craft_held(&c, 2, ids, info);
+	expect_error(&c, "bad held entry 1 (lock type 127)");
+	info[1] = LD_LOCK_MUTEX;
+
+	craft_start(&c);
+	craft_held(&c, 1, (const __u32[]){ 1, 9 }, info);
+	expect_error(&c, "held uses undefined address 9");
+	craft_start(&c);
+	craft_held(&c, 1, (const __u32[]){ 7, 0 }, info);
+	expect_error(&c, "held uses undefined address 7");
+
+	craft_start(&c);
+	craft_held(&c, 2, ids, info);
+	c.buf[c.len - 1] = 1;
+	expect_error(&c, "nonzero padding after the held entries");
+
+	/* Traces of the event ABIs before held records have none. */
+	for (__u16 abi = 1; abi < 3; abi++) {
+		char expected[96];
+
+		c.len = 0;
+		craft_header(&c, 3, 0, abi, 0);
+		craft_addr(&c, 0xffffffff82000000ULL, "console_mutex");
+		craft_task(&c, 1, NULL);
+		craft_held(&c, 0, ids, info);
+		craft_end(&c, 1);
+		snprintf(expected, sizeof(expected),
+			 "held record in a trace of event ABI %u (held came with 3)", abi);
+		expect_error(&c, expected);
+	}
+}
+
 static void test_crafted_corruption(void **state)
 {
 	struct craft c = { .len = 0 };
@@ -1318,6 +1415,13 @@ static void test_writer_errors(void **state)
 	ev.size = sizeof(ev);
 	ev.type = 77;
 	assert_int_equal(trace_writer__write(writer, &ev), -EINVAL);
+	/* A held record whose entries do not fill it. */
+	ev.type = LD_EV_HELD;
+	ev.held.nr = 1;
+	assert_int_equal(trace_writer__write(writer, &ev), -EINVAL);
+	assert_non_null(strstr(last_log, "refusing to write an invalid event (type 10"));
+	ev.held.nr = 0;
+	assert_int_equal(trace_writer__write(writer, &ev), 0);
 	ev.type = LD_EV_EXIT;
 	assert_int_equal(trace_writer__write(writer, &ev), 0);
 	assert_int_equal(trace_writer__close(writer), 0);
@@ -1420,6 +1524,7 @@ int main(void)
 		T(test_crafted_layout),
 		T(test_crafted_dictionaries),
 		T(test_crafted_records),
+		T(test_crafted_held),
 		T(test_crafted_corruption),
 		T(test_bad_zstd),
 		T(test_writer_errors),
