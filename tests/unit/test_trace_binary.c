@@ -866,24 +866,32 @@ static void craft_task(struct craft *c, __u32 pid, const char *comm)
 	craft_file(c, 0x85, 0, body, sizeof(body));
 }
 
-/* Compresses the crafted content, reads it; returns the status and the event count. */
-static int craft_read(const struct craft *c, size_t *ret_events)
+/* Compresses the crafted content and reads its events into out; returns the status. */
+static int craft_read_events(const struct craft *c, struct symtab *symtab, struct events *out)
 {
 	size_t bound = ZSTD_compressBound(c->len), clen;
 	void *z = malloc(bound);
-	struct symtab *symtab = new_symtab();
-	struct events out = { 0 };
 	int ret;
 
 	clen = ZSTD_compress(z, bound, c->buf, c->len, 3);
 	assert_false(ZSTD_isError(clen));
 	last_log[0] = '\0';
-	ret = read_all(z, clen, symtab, &out, NULL);
+	ret = read_all(z, clen, symtab, out, NULL);
+	free(z);
+	return ret;
+}
+
+/* The same for the status and the event count alone. */
+static int craft_read(const struct craft *c, size_t *ret_events)
+{
+	struct symtab *symtab = new_symtab();
+	struct events out = { 0 };
+	int ret = craft_read_events(c, symtab, &out);
+
 	if (ret_events)
 		*ret_events = out.n;
 	events_free(&out);
 	symtab__free(symtab);
-	free(z);
 	return ret;
 }
 
@@ -996,9 +1004,7 @@ static void test_crafted_layout(void **state)
 	const struct ld_event *ev;
 	const __u64 *stack;
 	unsigned char body[64];
-	size_t bound, clen;
 	__u64 t = 1000;
-	void *z;
 
 	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
 	/* Address ids 1 (a lock, named), 2 (a code address, named), 3 (a ctx). */
@@ -1046,11 +1052,7 @@ static void test_crafted_layout(void **state)
 	craft_u32(&c, 1); /* site */
 	craft_end(&c, 4);
 
-	bound = ZSTD_compressBound(c.len);
-	z = malloc(bound);
-	clen = ZSTD_compress(z, bound, c.buf, c.len, 3);
-	assert_false(ZSTD_isError(clen));
-	assert_int_equal(read_all(z, clen, symtab, &out, NULL), 0);
+	assert_int_equal(craft_read_events(&c, symtab, &out), 0);
 	assert_int_equal(out.n, 4);
 
 	ev = out.ev[0];
@@ -1095,7 +1097,6 @@ static void test_crafted_layout(void **state)
 	assert_int_equal(ev->comm[0], 0);
 	events_free(&out);
 	symtab__free(symtab);
-	free(z);
 }
 
 /* An allocation (no time), followed by an end record so that it is whole. */
@@ -1299,19 +1300,13 @@ static void test_crafted_held(void **state)
 	struct symtab *symtab = new_symtab();
 	struct events out = { 0 };
 	const struct ld_held_entry *held;
-	size_t bound, clen;
-	void *z;
 
 	craft_start(&c); /* address 1 is console_mutex */
 	craft_addr(&c, 0xffffffff8100111cULL, "foo+0x10/0x80");
 	craft_held(&c, 2, ids, info);
 	craft_held(&c, 0, ids, info);
 	craft_end(&c, 2);
-	bound = ZSTD_compressBound(c.len);
-	z = malloc(bound);
-	clen = ZSTD_compress(z, bound, c.buf, c.len, 3);
-	assert_false(ZSTD_isError(clen));
-	assert_int_equal(read_all(z, clen, symtab, &out, NULL), 0);
+	assert_int_equal(craft_read_events(&c, symtab, &out), 0);
 	assert_int_equal(out.n, 2);
 	assert_int_equal(out.ev[0]->type, LD_EV_HELD);
 	assert_int_equal(out.ev[0]->pid, 1);
@@ -1329,7 +1324,6 @@ static void test_crafted_held(void **state)
 	assert_int_equal(out.ev[1]->size, LD_EVENT_FIXED_SIZE);
 	events_free(&out);
 	symtab__free(symtab);
-	free(z);
 
 	craft_start(&c);
 	craft_held(&c, LD_HELD_MAX + 1, ids, info);

@@ -379,22 +379,35 @@ static int parse_address(struct text_reader *reader, const char *key, const char
 	return 0;
 }
 
-static int parse_stack(struct text_reader *reader, char *s, struct parsed *parsed)
+/* The syntax of a list value: stack=a;b;c, locks=x,y. */
+struct list_syntax {
+	const char *key;
+	char separator;
+	unsigned int max;
+	const char *item, *items; /* "frame", "frames" */
+	int (*parse_item)(struct text_reader *reader, char *s, unsigned int i,
+			  struct parsed *parsed);
+};
+
+/* Parses each item of a list, none empty, in place; *ret_n gets their number. */
+static int parse_list(struct text_reader *reader, const struct list_syntax *list, char *s,
+		      struct parsed *parsed, unsigned int *ret_n)
 {
 	unsigned int n = 0;
 
 	for (;;) {
-		char *sep = strchr(s, ';');
+		char *sep = strchr(s, list->separator);
 		int err;
 
 		if (sep)
 			*sep = '\0';
-		if (n == LD_MAX_STACK)
-			return parse_error(reader, "stack has more than %d frames", LD_MAX_STACK);
+		if (n == list->max)
+			return parse_error(reader, "%s has more than %u %s", list->key, list->max,
+					   list->items);
 		if (!*s)
-			return parse_error(reader,
-					   "empty frame in stack (frames are separated by ';')");
-		err = parse_address(reader, "stack", s, &parsed->stack[n]);
+			return parse_error(reader, "empty %s in %s (%s are separated by '%c')",
+					   list->item, list->key, list->items, list->separator);
+		err = list->parse_item(reader, s, n, parsed);
 		if (err)
 			return err;
 		n++;
@@ -402,8 +415,22 @@ static int parse_stack(struct text_reader *reader, char *s, struct parsed *parse
 			break;
 		s = sep + 1;
 	}
-	parsed->nr_stack = n;
+	*ret_n = n;
 	return 0;
+}
+
+static int parse_frame(struct text_reader *reader, char *s, unsigned int i, struct parsed *parsed)
+{
+	return parse_address(reader, "stack", s, &parsed->stack[i]);
+}
+
+static int parse_stack(struct text_reader *reader, char *s, struct parsed *parsed)
+{
+	static const struct list_syntax stack = {
+		"stack", ';', LD_MAX_STACK, "frame", "frames", parse_frame,
+	};
+
+	return parse_list(reader, &stack, s, parsed, &parsed->nr_stack);
 }
 
 static int parse_ret(const struct text_reader *reader, const char *s, __u64 *ret_value)
@@ -482,35 +509,21 @@ static int parse_held_entry(struct text_reader *reader, char *s, struct ld_held_
 	return 0;
 }
 
+static int parse_held_item(struct text_reader *reader, char *s, unsigned int i,
+			   struct parsed *parsed)
+{
+	return parse_held_entry(reader, s, &parsed->held[i]);
+}
+
 /* locks=ENTRY,ENTRY,...: empty holds nothing. */
 static int parse_held(struct text_reader *reader, char *s, struct parsed *parsed)
 {
-	unsigned int n = 0;
+	static const struct list_syntax locks = {
+		"locks", ',', LD_HELD_MAX, "entry", "entries", parse_held_item,
+	};
 
-	while (*s) {
-		char *sep = strchr(s, ',');
-		int err;
-
-		if (sep)
-			*sep = '\0';
-		if (n == LD_HELD_MAX)
-			return parse_error(reader, "locks has more than %d entries", LD_HELD_MAX);
-		if (!*s)
-			return parse_error(reader,
-					   "empty entry in locks (entries are separated by ',')");
-		err = parse_held_entry(reader, s, &parsed->held[n]);
-		if (err)
-			return err;
-		n++;
-		if (!sep)
-			break;
-		s = sep + 1;
-		if (!*s)
-			return parse_error(reader,
-					   "empty entry in locks (entries are separated by ',')");
-	}
-	parsed->nr_held = n;
-	return 0;
+	parsed->nr_held = 0;
+	return *s ? parse_list(reader, &locks, s, parsed, &parsed->nr_held) : 0;
 }
 
 static int parse_value(struct text_reader *reader, const struct kv *kv, struct parsed *parsed)
