@@ -97,7 +97,10 @@
 #define TRACE_MAGIC_LEN	   8
 #define TRACE_FORMAT_MAJOR 3
 #define TRACE_FORMAT_MINOR 0
-/* Event ABI 2 only gave init events flags that ABI 1 never set. */
+/*
+ * Event ABI 2 only gave init events flags that ABI 1 never set, and ABI 3
+ * only added held records: traces of all three read alike.
+ */
 #define TRACE_EVENT_ABI_OLDEST 1
 #define TRACE_CLOCK	   "monotonic"
 #define HEADER_FIXED_SIZE  32
