@@ -11,6 +11,7 @@ static const char *const event_type_names[LD_EV_TYPE_MAX] = {
 	[LD_EV_INIT] = "init",	 [LD_EV_ACQUIRE] = "acquire", [LD_EV_RELEASE] = "release",
 	[LD_EV_ALLOC] = "alloc", [LD_EV_RECLAIM] = "reclaim", [LD_EV_FLAGS] = "flags",
 	[LD_EV_EXIT] = "exit",	 [LD_EV_MARK] = "mark",	      [LD_EV_LOST] = "lost",
+	[LD_EV_HELD] = "held",
 };
 
 static const char *const lock_type_names[LD_LOCK_TYPE_MAX] = {
@@ -132,12 +133,35 @@ int ld_reclaim_state_from_name(const char *name)
 	return name_index(reclaim_state_names, ARRAY_SIZE(reclaim_state_names), name);
 }
 
+/*
+ * A held record: its entries fill its stack and the record exactly (they
+ * are all it carries), each a known lock type with no other bits.
+ */
+static int held_validate(const struct ld_event *ev)
+{
+	const struct ld_held_entry *entries = ld_event_held(ev);
+
+	if (ev->held.nr > LD_HELD_MAX || ev->nr_stack != ev->held.nr * LD_HELD_ENTRY_WORDS ||
+	    ev->text_len || ev->size != ld_event_size_for(ev->nr_stack, 0))
+		return -EINVAL;
+	for (unsigned int i = 0; i < ev->held.nr; i++)
+		if ((entries[i].info & ~(__u64)(LD_HELD_F_TRYLOCK | LD_HELD_INFO_TYPE)) ||
+		    ld_held_entry_type(&entries[i]) >= LD_LOCK_TYPE_MAX)
+			return -EINVAL;
+	return 0;
+}
+
 int ld_event_validate(const struct ld_event *ev, size_t avail)
 {
+	/* A held record's entries take its stack's place, and more room. */
+	size_t max_stack = LD_MAX_STACK;
+
 	if (avail < LD_EVENT_FIXED_SIZE || ev->size < LD_EVENT_FIXED_SIZE || ev->size > avail ||
 	    ev->size % 8)
 		return -EINVAL;
-	if (ev->nr_stack > LD_MAX_STACK || ev->text_len > LD_MAX_TEXT)
+	if (ev->type == LD_EV_HELD)
+		max_stack = LD_HELD_MAX * LD_HELD_ENTRY_WORDS;
+	if (ev->nr_stack > max_stack || ev->text_len > LD_MAX_TEXT)
 		return -EINVAL;
 	if (ld_event_size_for(ev->nr_stack, ev->text_len) > ev->size)
 		return -EINVAL;
@@ -156,6 +180,8 @@ int ld_event_validate(const struct ld_event *ev, size_t avail)
 		if (ev->task_flags.value & ~LD_TASK_ALL)
 			return -EINVAL;
 		break;
+	case LD_EV_HELD:
+		return held_validate(ev);
 	default:
 		break;
 	}

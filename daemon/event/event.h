@@ -19,6 +19,32 @@ static inline const char *ld_event_text(const struct ld_event *ev)
 	return (const char *)(ld_event_stack(ev) + ev->nr_stack);
 }
 
+/* A held record's entries, outermost first; ev->held.nr of them. */
+static inline const struct ld_held_entry *ld_event_held(const struct ld_event *ev)
+{
+	return (const struct ld_held_entry *)(ev + 1);
+}
+
+/* An entry's info: the lock type in the low byte, LD_HELD_F_TRYLOCK above. */
+#define LD_HELD_INFO_TYPE 0xffu
+
+static inline unsigned int ld_held_entry_type(const struct ld_held_entry *entry)
+{
+	return entry->info & LD_HELD_INFO_TYPE;
+}
+
+static inline bool ld_held_entry_trylock(const struct ld_held_entry *entry)
+{
+	return entry->info & LD_HELD_F_TRYLOCK;
+}
+
+/*
+ * Buffers for any record are sized for a full stack and a full text; the
+ * longest held record fits in them.
+ */
+_Static_assert((LD_HELD_MAX * LD_HELD_ENTRY_WORDS) <= LD_MAX_STACK + LD_MAX_TEXT / 8,
+	       "a held record fits where a stack and a text would");
+
 static inline size_t ld_event_size_for(size_t nr_stack, size_t text_len)
 {
 	return (LD_EVENT_FIXED_SIZE + nr_stack * sizeof(__u64) + text_len + 7) & ~(size_t)7;
@@ -26,7 +52,8 @@ static inline size_t ld_event_size_for(size_t nr_stack, size_t text_len)
 
 /*
  * Checks that a record of `avail` bytes is self-consistent (size, stack and
- * text inside the record, known type and enum values). Readers of untrusted
+ * text inside the record, known type and enum values; a held record's
+ * entries where its stack would be). Readers of untrusted
  * input (trace files, the ring buffer) call it before anything else looks
  * at the record. Returns 0 or -EINVAL.
  */

@@ -62,6 +62,39 @@ run_lockdepd "$WORK/bin.json" "$WORK/err" report --rules rules/i915.yaml --forma
 expect_status "binary trace report exits 1" 1
 check "binary and text give the same findings" cmp -s "$WORK/seed.json" "$WORK/bin.json"
 
+# Held records (what a live capture writes when its chain cache left
+# acquisitions out) dump the same from either form.
+cat >"$WORK/held.trace" <<'T'
+acquire pid=40 lock=0xffff888100a00010 type=rwsem_write ip=ext4_buffered_write_iter+0x30
+held pid=40
+held pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30,0xffff888100b00010:mutex:try@foo+0x10
+held t=5 pid=41 locks=console_mutex:rwsem_read
+T
+run_lockdepd "$WORK/held.canonical" "$WORK/err" dump "$WORK/held.trace"
+expect_status "dump of held records exits 0" 0
+check "dump prints held records as they were written" cmp -s "$WORK/held.trace" "$WORK/held.canonical"
+run_lockdepd "$WORK/out" "$WORK/err" dump -o "$WORK/held.ldt" "$WORK/held.trace"
+expect_status "dump -o writes held records" 0
+run_lockdepd "$WORK/held.roundtrip" "$WORK/err" dump "$WORK/held.ldt"
+check "held: text -> binary -> text is identical" cmp -s "$WORK/held.trace" "$WORK/held.roundtrip"
+printf 'held pid=1\nheld pid=1 locks=0x10:mutex,0x20:semaphore\n' >"$WORK/badheld.trace"
+run_lockdepd "$WORK/out" "$WORK/err" dump "$WORK/badheld.trace"
+expect_status "bad locks= item exits 2" 2
+check "bad locks= item: one line with file:line" \
+	sh -c "test \$(wc -l <'$WORK/err') -eq 1 && grep -q 'badheld.trace:2: bad lock type in locks' '$WORK/err'"
+# A held record whose one entry has lock type 5: its type byte is 20 bytes
+# before the end of the content (an end record of 16 follows).
+printf 'held pid=1 locks=0x10:mutex\n' >"$WORK/held1.trace"
+"$LOCKDEPD" dump -o "$WORK/held1.ldt" "$WORK/held1.trace"
+zstd -dcq "$WORK/held1.ldt" >"$WORK/held1.raw"
+printf '\x05' | dd of="$WORK/held1.raw" bs=1 seek=$(($(stat -c %s "$WORK/held1.raw") - 20)) \
+	conv=notrunc status=none
+zstd -qf "$WORK/held1.raw" -o "$WORK/badheld.ldt"
+run_lockdepd "$WORK/out" "$WORK/err" dump "$WORK/badheld.ldt"
+expect_status "corrupt held record exits 2" 2
+check "corrupt held record: one line naming file and record" \
+	sh -c "test \$(wc -l <'$WORK/err') -eq 1 && grep -q 'badheld.ldt: byte [0-9]* (record [0-9]*): bad held entry 0 (lock type 5)' '$WORK/err'"
+
 # Bad input: one clear line naming the file, exit 2.
 printf '\x28\xb5\x2f\xfd garbage that is not a zstd frame' >"$WORK/corrupt.ldt"
 run_lockdepd "$WORK/out" "$WORK/err" report "$WORK/corrupt.ldt"

@@ -367,6 +367,10 @@ static const char canonical_trace[] =
 	"flags pid=120 value=PF_MEMALLOC_NOFS\n"
 	"flags pid=120 value=0\n"
 	"exit pid=120\n"
+	"held pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30,0xffff888100b00010:mutex:try@foo+0x10\n"
+	"held t=4 pid=120\n"
+	"held pid=120 locks=console_mutex:rwsem_read,0xffff8880aa000010:ww_mutex:try@mutex_lock+0x1c,0xffff8880aa000020:spinlock\n"
+	"held pid=120 locks=\"f+0x1/0x2 [i915]:mutex@symA\"\n"
 	"lost count=12 pid=120\n"
 	"lost count=3\n";
 
@@ -496,6 +500,66 @@ static void test_random_identity(void **state)
 	free(out);
 	free(text);
 	unlink(path);
+}
+
+/* Held records of 0, 1, several and LD_HELD_MAX entries, identical after the trip. */
+static void test_round_trip_held(void **state)
+{
+	static const char held_text[] =
+		"acquire t=1 pid=40 lock=0xffff888100a00010 type=rwsem_write ip=ext4_buffered_write_iter+0x30\n"
+		"held t=2 pid=40\n"
+		"held pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30\n"
+		"held t=3 pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30,0xffff888100b00010:mutex:try@foo+0x10\n"
+		"held pid=41 locks=console_mutex:rwsem_read:try,0x10:spinlock,0x20:ww_mutex@0xffffffff81000010\n"
+		"release pid=40 lock=0xffff888100a00010\n";
+	struct symtab *symtab = new_symtab();
+	struct events in = { 0 }, out = { 0 };
+	char *text = malloc(8192), *file, *first, *second;
+	struct trace_writer *writer;
+	size_t off, len;
+	char path[] = "/tmp/test_trace_binary_held.XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	off = sprintf(text, "%s", held_text);
+	off += sprintf(text + off, "held pid=42 locks=");
+	for (int i = 0; i < LD_HELD_MAX; i++)
+		off += sprintf(text + off, "%s0x%x:%s%s@f%d", i ? "," : "", 0x1000 + 0x40 * i,
+			       ld_lock_type_name(i % LD_LOCK_TYPE_MAX), i % 3 ? "" : ":try", i);
+	sprintf(text + off, "\n");
+	load_text(text, symtab, &in);
+	assert_int_equal(in.n, 7);
+	assert_int_equal(in.ev[6]->held.nr, LD_HELD_MAX);
+	assert_int_equal(trace_writer__open(tmp_path, NULL, symtab, &writer), 0);
+	for (size_t i = 0; i < in.n; i++)
+		assert_int_equal(trace_writer__write(writer, in.ev[i]), 0);
+	assert_int_equal(trace_writer__close(writer), 0);
+	file = read_file(tmp_path, &len);
+	assert_int_equal(read_all(file, len, symtab, &out, NULL), 0);
+	free(file);
+	assert_int_equal(out.n, in.n);
+	for (size_t i = 0; i < in.n; i++) {
+		assert_int_equal(out.ev[i]->size, in.ev[i]->size);
+		assert_memory_equal(out.ev[i], in.ev[i], in.ev[i]->size);
+	}
+	assert_string_equal(warnings, "");
+
+	/* And as text: dump(text) == dump(binary(text)). */
+	write_file(path, text, strlen(text));
+	first = dump_ok(path);
+	convert_to_binary(text, strlen(text), tmp_path);
+	second = dump_ok(tmp_path);
+	assert_string_equal(first, second);
+	assert_non_null(strstr(second, "\nheld t=2 pid=40\n"));
+	check_dump_identity(path);
+	free(first);
+	free(second);
+	free(text);
+	unlink(path);
+	events_free(&in);
+	events_free(&out);
+	symtab__free(symtab);
 }
 
 /* --- truncation ---------------------------------------------------------- */
@@ -802,24 +866,32 @@ static void craft_task(struct craft *c, __u32 pid, const char *comm)
 	craft_file(c, 0x85, 0, body, sizeof(body));
 }
 
-/* Compresses the crafted content, reads it; returns the status and the event count. */
-static int craft_read(const struct craft *c, size_t *ret_events)
+/* Compresses the crafted content and reads its events into out; returns the status. */
+static int craft_read_events(const struct craft *c, struct symtab *symtab, struct events *out)
 {
 	size_t bound = ZSTD_compressBound(c->len), clen;
 	void *z = malloc(bound);
-	struct symtab *symtab = new_symtab();
-	struct events out = { 0 };
 	int ret;
 
 	clen = ZSTD_compress(z, bound, c->buf, c->len, 3);
 	assert_false(ZSTD_isError(clen));
 	last_log[0] = '\0';
-	ret = read_all(z, clen, symtab, &out, NULL);
+	ret = read_all(z, clen, symtab, out, NULL);
+	free(z);
+	return ret;
+}
+
+/* The same for the status and the event count alone. */
+static int craft_read(const struct craft *c, size_t *ret_events)
+{
+	struct symtab *symtab = new_symtab();
+	struct events out = { 0 };
+	int ret = craft_read_events(c, symtab, &out);
+
 	if (ret_events)
 		*ret_events = out.n;
 	events_free(&out);
 	symtab__free(symtab);
-	free(z);
 	return ret;
 }
 
@@ -848,6 +920,7 @@ static void test_crafted_valid(void **state)
 static void test_crafted_versions(void **state)
 {
 	struct craft c = { .len = 0 };
+	char abi_message[128];
 	size_t n;
 
 	craft_header(&c, 4, 0, LD_EVENT_ABI_VERSION, 0);
@@ -874,20 +947,29 @@ static void test_crafted_versions(void **state)
 
 	c.len = 0;
 	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION + 1, 0);
-	expect_error(&c,
-		     "event ABI version 3 is newer than this lockdepd's (2); use a newer lockdepd");
+	snprintf(abi_message, sizeof(abi_message),
+		 "event ABI version %u is newer than this lockdepd's (%u); use a newer lockdepd",
+		 LD_EVENT_ABI_VERSION + 1, LD_EVENT_ABI_VERSION);
+	expect_error(&c, abi_message);
 	c.len = 0;
 	craft_header(&c, 3, 0, 0, 0);
-	expect_error(&c, "event ABI version 0 is older than this lockdepd's (2)");
+	snprintf(abi_message, sizeof(abi_message),
+		 "event ABI version 0 is older than this lockdepd's (%u)", LD_EVENT_ABI_VERSION);
+	expect_error(&c, abi_message);
 
-	/* ABI 1 events are ABI 2 events without rule-named inits: still read. */
-	c.len = 0;
-	craft_header(&c, 3, 0, 1, 0);
-	craft_task(&c, 1, NULL);
-	craft_event(&c, LD_EV_EXIT, 0, 0, 0, 1);
-	craft_end(&c, 1);
-	assert_int_equal(craft_read(&c, &n), 0);
-	assert_int_equal(n, 1);
+	/*
+	 * ABI 1 events are ABI 2 events without rule-named inits, and ABI 2
+	 * events ABI 3 events without held records: both still read.
+	 */
+	for (__u16 abi = 1; abi < 3; abi++) {
+		c.len = 0;
+		craft_header(&c, 3, 0, abi, 0);
+		craft_task(&c, 1, NULL);
+		craft_event(&c, LD_EV_EXIT, 0, 0, 0, 1);
+		craft_end(&c, 1);
+		assert_int_equal(craft_read(&c, &n), 0);
+		assert_int_equal(n, 1);
+	}
 
 	/* A newer minor version's unknown file records (0xc0 on) are skipped... */
 	c.len = 0;
@@ -922,9 +1004,7 @@ static void test_crafted_layout(void **state)
 	const struct ld_event *ev;
 	const __u64 *stack;
 	unsigned char body[64];
-	size_t bound, clen;
 	__u64 t = 1000;
-	void *z;
 
 	craft_header(&c, 3, 0, LD_EVENT_ABI_VERSION, 0);
 	/* Address ids 1 (a lock, named), 2 (a code address, named), 3 (a ctx). */
@@ -972,11 +1052,7 @@ static void test_crafted_layout(void **state)
 	craft_u32(&c, 1); /* site */
 	craft_end(&c, 4);
 
-	bound = ZSTD_compressBound(c.len);
-	z = malloc(bound);
-	clen = ZSTD_compress(z, bound, c.buf, c.len, 3);
-	assert_false(ZSTD_isError(clen));
-	assert_int_equal(read_all(z, clen, symtab, &out, NULL), 0);
+	assert_int_equal(craft_read_events(&c, symtab, &out), 0);
 	assert_int_equal(out.n, 4);
 
 	ev = out.ev[0];
@@ -1021,7 +1097,6 @@ static void test_crafted_layout(void **state)
 	assert_int_equal(ev->comm[0], 0);
 	events_free(&out);
 	symtab__free(symtab);
-	free(z);
 }
 
 /* An allocation (no time), followed by an end record so that it is whole. */
@@ -1203,6 +1278,96 @@ static void test_crafted_records(void **state)
 	expect_error(&c, "data after the end record");
 }
 
+/* A held record of nr entries: lock and ip ids, then the type bytes, padded. */
+static void craft_held(struct craft *c, __u16 nr, const __u32 *ids, const __u8 *info)
+{
+	__u8 zero = 0;
+
+	craft_event(c, LD_EV_HELD, 0, nr, 0, 1);
+	for (unsigned int i = 0; i < 2u * nr; i++)
+		craft_u32(c, ids[i]);
+	craft_put(c, info, nr);
+	for (unsigned int i = nr; i % 4; i++)
+		craft_put(c, &zero, 1);
+}
+
+/* Held records as the layout describes them, and every way one can be corrupt. */
+static void test_crafted_held(void **state)
+{
+	static const __u32 ids[2 * (LD_HELD_MAX + 1)] = { 1, 2, 1, 0 };
+	__u8 info[LD_HELD_MAX + 1] = { LD_LOCK_RWSEM_READ, LD_LOCK_MUTEX | 0x80 };
+	struct craft c = { .len = 0 };
+	struct symtab *symtab = new_symtab();
+	struct events out = { 0 };
+	const struct ld_held_entry *held;
+
+	craft_start(&c); /* address 1 is console_mutex */
+	craft_addr(&c, 0xffffffff8100111cULL, "foo+0x10/0x80");
+	craft_held(&c, 2, ids, info);
+	craft_held(&c, 0, ids, info);
+	craft_end(&c, 2);
+	assert_int_equal(craft_read_events(&c, symtab, &out), 0);
+	assert_int_equal(out.n, 2);
+	assert_int_equal(out.ev[0]->type, LD_EV_HELD);
+	assert_int_equal(out.ev[0]->pid, 1);
+	assert_int_equal(out.ev[0]->held.nr, 2);
+	assert_int_equal(out.ev[0]->nr_stack, 2 * LD_HELD_ENTRY_WORDS);
+	assert_int_equal(out.ev[0]->size, LD_EVENT_FIXED_SIZE + 2 * sizeof(*held));
+	held = ld_event_held(out.ev[0]);
+	assert_int_equal(held[0].lock, 0xffffffff82000000ULL);
+	assert_int_equal(held[0].ip, 0xffffffff8100111cULL);
+	assert_int_equal(held[0].info, LD_LOCK_RWSEM_READ);
+	assert_int_equal(held[1].lock, 0xffffffff82000000ULL);
+	assert_int_equal(held[1].ip, 0);
+	assert_int_equal(held[1].info, LD_LOCK_MUTEX | LD_HELD_F_TRYLOCK);
+	assert_int_equal(out.ev[1]->held.nr, 0);
+	assert_int_equal(out.ev[1]->size, LD_EVENT_FIXED_SIZE);
+	events_free(&out);
+	symtab__free(symtab);
+
+	craft_start(&c);
+	craft_held(&c, LD_HELD_MAX + 1, ids, info);
+	expect_error(&c, "cut.ldt: byte");
+	expect_error(&c, "bad held (17 entries, at most 16)");
+
+	craft_start(&c);
+	info[1] = LD_LOCK_TYPE_MAX;
+	craft_held(&c, 2, ids, info);
+	expect_error(&c, "bad held entry 1 (lock type 5)");
+	craft_start(&c);
+	info[1] = 0x7f | 0x80;
+	craft_held(&c, 2, ids, info);
+	expect_error(&c, "bad held entry 1 (lock type 127)");
+	info[1] = LD_LOCK_MUTEX;
+
+	craft_start(&c);
+	craft_held(&c, 1, (const __u32[]){ 1, 9 }, info);
+	expect_error(&c, "held uses undefined address 9");
+	craft_start(&c);
+	craft_held(&c, 1, (const __u32[]){ 7, 0 }, info);
+	expect_error(&c, "held uses undefined address 7");
+
+	craft_start(&c);
+	craft_held(&c, 2, ids, info);
+	c.buf[c.len - 1] = 1;
+	expect_error(&c, "nonzero padding after the held entries");
+
+	/* Traces of the event ABIs before held records have none. */
+	for (__u16 abi = 1; abi < 3; abi++) {
+		char expected[96];
+
+		c.len = 0;
+		craft_header(&c, 3, 0, abi, 0);
+		craft_addr(&c, 0xffffffff82000000ULL, "console_mutex");
+		craft_task(&c, 1, NULL);
+		craft_held(&c, 0, ids, info);
+		craft_end(&c, 1);
+		snprintf(expected, sizeof(expected),
+			 "held record in a trace of event ABI %u (held came with 3)", abi);
+		expect_error(&c, expected);
+	}
+}
+
 static void test_crafted_corruption(void **state)
 {
 	struct craft c = { .len = 0 };
@@ -1244,6 +1409,13 @@ static void test_writer_errors(void **state)
 	ev.size = sizeof(ev);
 	ev.type = 77;
 	assert_int_equal(trace_writer__write(writer, &ev), -EINVAL);
+	/* A held record whose entries do not fill it. */
+	ev.type = LD_EV_HELD;
+	ev.held.nr = 1;
+	assert_int_equal(trace_writer__write(writer, &ev), -EINVAL);
+	assert_non_null(strstr(last_log, "refusing to write an invalid event (type 10"));
+	ev.held.nr = 0;
+	assert_int_equal(trace_writer__write(writer, &ev), 0);
 	ev.type = LD_EV_EXIT;
 	assert_int_equal(trace_writer__write(writer, &ev), 0);
 	assert_int_equal(trace_writer__close(writer), 0);
@@ -1332,6 +1504,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_round_trip_events),
+		T(test_round_trip_held),
 		T(test_default_header),
 		T(test_symbols_named_in_fresh_symtab),
 		T(test_text_binary_text_identity),
@@ -1345,6 +1518,7 @@ int main(void)
 		T(test_crafted_layout),
 		T(test_crafted_dictionaries),
 		T(test_crafted_records),
+		T(test_crafted_held),
 		T(test_crafted_corruption),
 		T(test_bad_zstd),
 		T(test_writer_errors),

@@ -179,6 +179,65 @@ static void test_every_event_all_keys(void **state)
 	assert_string_equal(trace_reader__kernel_release(fx->reader), "");
 }
 
+/* held: the entries in order, each with its lock, type, trylock and ip. */
+static void test_held(void **state)
+{
+	struct fixture *fx = *state;
+	const struct ld_held_entry *held;
+	const struct ld_event *ev;
+
+	open_text(
+		fx,
+		"held pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30,0xffff888100b00010:mutex:try@foo+0x10\n"
+		"held t=9 pid=41\n"
+		"held pid=42 locks=\n"
+		"held pid=43 locks=\"\"\n"
+		"held pid=44 locks=\"console_mutex:rwsem_read,f [x]:ww_mutex:try@0x20\"\n"
+		"held locks=0x10:spinlock pid=45\n");
+	ev = next_event(fx);
+	assert_int_equal(ev->type, LD_EV_HELD);
+	assert_int_equal(ev->pid, 40);
+	assert_int_equal(ev->flags, 0);
+	assert_int_equal(ev->held.nr, 2);
+	assert_int_equal(ev->nr_stack, 2 * LD_HELD_ENTRY_WORDS);
+	assert_int_equal(ev->text_len, 0);
+	assert_int_equal(ev->size, LD_EVENT_FIXED_SIZE + 2 * sizeof(struct ld_held_entry));
+	held = ld_event_held(ev);
+	assert_int_equal(held[0].lock, 0xffff888100a00010ULL);
+	assert_int_equal(held[0].ip, named(fx, "ext4_buffered_write_iter+0x30"));
+	assert_int_equal(held[0].info, LD_LOCK_RWSEM_WRITE);
+	assert_int_equal(held[1].lock, 0xffff888100b00010ULL);
+	assert_int_equal(held[1].ip, named(fx, "foo+0x10"));
+	assert_int_equal(held[1].info, LD_LOCK_MUTEX | LD_HELD_F_TRYLOCK);
+
+	/* Holding nothing: no locks=, or an empty one. */
+	for (unsigned int pid = 41; pid <= 43; pid++) {
+		ev = next_event(fx);
+		assert_int_equal(ev->type, LD_EV_HELD);
+		assert_int_equal(ev->pid, pid);
+		assert_int_equal(ev->held.nr, 0);
+		assert_int_equal(ev->nr_stack, 0);
+		assert_int_equal(ev->size, LD_EVENT_FIXED_SIZE);
+		assert_int_equal(ev->flags, pid == 41 ? LD_EV_F_TIME : 0);
+	}
+
+	ev = next_event(fx);
+	held = ld_event_held(ev);
+	assert_int_equal(ev->held.nr, 2);
+	assert_int_equal(held[0].lock, named(fx, "console_mutex"));
+	assert_int_equal(held[0].ip, 0);
+	assert_int_equal(held[0].info, LD_LOCK_RWSEM_READ);
+	assert_int_equal(held[1].lock, named(fx, "f [x]"));
+	assert_int_equal(held[1].ip, 0x20);
+	assert_int_equal(held[1].info, LD_LOCK_WW_MUTEX | LD_HELD_F_TRYLOCK);
+
+	ev = next_event(fx);
+	assert_int_equal(ev->pid, 45);
+	assert_int_equal(ev->held.nr, 1);
+	assert_int_equal(ld_event_held(ev)[0].info, LD_LOCK_SPINLOCK);
+	assert_end(fx);
+}
+
 static void test_defaults(void **state)
 {
 	struct fixture *fx = *state;
@@ -367,6 +426,25 @@ static void test_errors(void **state)
 		{ "header gfp=\"A B=1\"\n", 1, "bad gfp flag name" },
 		{ "header kernel=\"a\\x00b\"\n", 1, "bad kernel release" },
 		{ "exit pid=1\nexit pid=1\nexit pid=1 \x01\n", 3, "expected key=value" },
+		{ "held locks=0x10:mutex\n", 1, "missing key 'pid' for held" },
+		{ "held pid=1 lock=0x10\n", 1,
+		  "unknown key 'lock' for held (expected t, pid, locks)" },
+		{ "held pid=1 locks=0x10\n", 1,
+		  "bad locks entry '0x10' (expected LOCK:TYPE[:try][@IP])" },
+		{ "held pid=1 locks=:mutex\n", 1, "bad locks entry ':mutex'" },
+		{ "held pid=1 locks=0x10:semaphore\n", 1,
+		  "bad lock type in locks 'semaphore' (expected mutex, ww_mutex" },
+		{ "held pid=1 locks=0x10:\n", 1, "bad lock type in locks ''" },
+		{ "held pid=1 locks=0x10:mutex:trylock\n", 1,
+		  "bad locks entry flag 'trylock' after mutex (expected try)" },
+		{ "held pid=1 locks=0x10:mutex:try:try\n", 1, "bad locks entry flag 'try:try'" },
+		{ "held pid=1 locks=0x10:mutex,\n", 1, "empty entry in locks" },
+		{ "held pid=1 locks=0x10:mutex,,0x20:mutex\n", 1, "empty entry in locks" },
+		{ "held pid=1 locks=,0x10:mutex\n", 1, "empty entry in locks" },
+		{ "held pid=1 locks=0x10:mutex@\n", 1, "bad address '' for locks" },
+		{ "held pid=1 locks=0x10:mutex@1234\n", 1, "bad address '1234' for locks" },
+		{ "held pid=1 locks=0xzz:mutex\n", 1, "bad address for locks" },
+		{ "held pid=1 locks=0x10:mutex@f\"x\"\n", 1, "unexpected '\"'" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -413,6 +491,21 @@ static void test_limits(void **state)
 	open_text(fx, line);
 	assert_int_equal(trace_reader__next(fx->reader, &ev), -EINVAL);
 	assert_non_null(strstr(last_log, "more than 32 frames"));
+
+	/* Exactly LD_HELD_MAX held entries, then one more. */
+	off = sprintf(line, "held pid=1 locks=");
+	for (int i = 0; i < LD_HELD_MAX; i++)
+		off += sprintf(line + off, "%s0x%x:mutex@0x%x", i ? "," : "", 0x1000 + i,
+			       0x2000 + i);
+	strcpy(line + off, "\n");
+	open_text(fx, line);
+	ev = next_event(fx);
+	assert_int_equal(ev->held.nr, LD_HELD_MAX);
+	assert_int_equal(ld_event_held(ev)[LD_HELD_MAX - 1].ip, 0x2000 + LD_HELD_MAX - 1);
+	strcpy(line + off, ",0x1:mutex\n");
+	open_text(fx, line);
+	assert_int_equal(trace_reader__next(fx->reader, &ev), -EINVAL);
+	assert_non_null(strstr(last_log, "locks has more than 16 entries"));
 
 	/* Exactly LD_MAX_TEXT bytes of text, then one more. */
 	off = sprintf(line, "mark text=\"");
@@ -506,6 +599,13 @@ static const char *const canonical_lines[] = {
 	"lost count=12",
 	"lost count=12 pid=120",
 	"lost count=0 pid=0",
+	"held pid=40 locks=0xffff888100a00010:rwsem_write@ext4_buffered_write_iter+0x30,0xffff888100b00010:mutex:try@foo+0x10",
+	"held pid=40",
+	"held t=7 pid=0",
+	"held pid=1 locks=console_mutex:rwsem_read",
+	"held pid=1 locks=0x10:ww_mutex:try,0x20:spinlock@0xffffffff81000010,0x30:rwsem_read:try@g",
+	"held pid=1 locks=\"f+0x1/0x2 [i915]:mutex@g [i915],0x0:rwsem_write\"",
+	"held pid=1 locks=\"#first:mutex@\\\"q\\\"\"",
 };
 
 static void test_canonical_identity(void **state)
@@ -548,6 +648,10 @@ static void test_canonical_form(void **state)
 		{ "mark text=plain", "mark text=\"plain\"" },
 		{ "flags pid=1 value=0x2", "flags pid=1 value=PF_MEMALLOC_NOFS" },
 		{ "exit pid=007", "exit pid=7" },
+		{ "held locks= pid=3", "held pid=3" },
+		{ "held pid=3 locks=\"\"", "held pid=3" },
+		{ "held pid=3 locks=\"a:mutex@0x0\"", "held pid=3 locks=a:mutex" },
+		{ "held pid=3 locks=0x0010:spinlock", "held pid=3 locks=0x10:spinlock" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -584,6 +688,42 @@ static void test_format_unprintable_names(void **state)
 	assert_int_equal(symtab__add(fx->symtab, 0x3000, "named"), 0);
 	assert_true(text_event__format(&ev[0], NULL, NULL, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, "acquire pid=1 lock=0x1000 ip=0x2000 stack=0x3000");
+}
+
+/* In a held entry, names holding one of its separators are addresses too. */
+static void test_format_unprintable_held_names(void **state)
+{
+	struct fixture *fx = *state;
+	union {
+		struct ld_event ev;
+		__u64 words[(LD_EVENT_FIXED_SIZE + 4 * sizeof(struct ld_held_entry)) / 8];
+	} buf = { { 0 } };
+	struct ld_held_entry *entries = (struct ld_held_entry *)(&buf.ev + 1);
+	char out[512];
+
+	buf.ev.type = LD_EV_HELD;
+	buf.ev.pid = 1;
+	buf.ev.held.nr = 4;
+	buf.ev.nr_stack = 4 * LD_HELD_ENTRY_WORDS;
+	buf.ev.size = sizeof(buf);
+	entries[0] = (struct ld_held_entry){ 0x1000, 0x2000, LD_LOCK_MUTEX };
+	entries[1] = (struct ld_held_entry){ 0x3000, 0x4000, LD_LOCK_SPINLOCK | LD_HELD_F_TRYLOCK };
+	entries[2] = (struct ld_held_entry){ 0x5000, 0, LD_LOCK_RWSEM_READ };
+	entries[3] = (struct ld_held_entry){ 0x6000, 0x1000, LD_LOCK_WW_MUTEX };
+	assert_int_equal(ld_event_validate(&buf.ev, sizeof(buf)), 0);
+	assert_int_equal(symtab__add(fx->symtab, 0x1000, "a,b"), 0);
+	assert_int_equal(symtab__add(fx->symtab, 0x2000, "ns::f"), 0);
+	assert_int_equal(symtab__add(fx->symtab, 0x3000, "x@y"), 0);
+	assert_int_equal(symtab__add(fx->symtab, 0x4000, "9lives"), 0);
+	assert_int_equal(symtab__add(fx->symtab, 0x5000, "a;b"), 0);
+	assert_int_equal(symtab__add(fx->symtab, 0x6000, "plain"), 0);
+	assert_true(text_event__format(&buf.ev, fx->symtab, NULL, out, sizeof(out)) > 0);
+	assert_string_equal(
+		out,
+		"held pid=1 locks=0x1000:mutex@0x2000,0x3000:spinlock:try@0x4000,a;b:rwsem_read,plain:ww_mutex@0x1000");
+	/* And it reads back as the same record. */
+	open_text(fx, out);
+	assert_memory_equal(next_event(fx), &buf.ev, sizeof(buf));
 }
 
 static void test_header_format(void **state)
@@ -687,6 +827,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_every_event_all_keys),
+		T(test_held),
 		T(test_defaults),
 		T(test_ret_values),
 		T(test_quoting_and_comments),
@@ -698,6 +839,7 @@ int main(void)
 		T(test_canonical_identity),
 		T(test_canonical_form),
 		T(test_format_unprintable_names),
+		T(test_format_unprintable_held_names),
 		T(test_header_format),
 		T(test_header_round_trip),
 		T(test_empty_inputs),

@@ -30,9 +30,13 @@
  *   exit         (nothing)
  *   mark         + text (aux bytes)
  *   lost         + u64 count
+ *   held         + aux entries (at most LD_HELD_MAX) of u32 lock, u32 ip,
+ *                outermost first, then a byte each: lock type | trylock
+ *                << 7 (event ABI 3 on)
  *
- * and text is padded with zeros to a multiple of 4. Addresses (lock, ip,
- * ctx, fn, stack frames), stacks, tasks and sites are ids into
+ * and text and the held bytes are padded with zeros to a multiple of 4.
+ * Addresses (lock, ip, ctx, fn, stack frames, held locks and their ips),
+ * stacks, tasks and sites are ids into
  * dictionaries that file records build as the writer meets new values,
  * always before the first event using them; id 0 is address 0, no stack,
  * pid 0 without a comm, no site. A task is a pid and the comm its acquires
@@ -93,7 +97,10 @@
 #define TRACE_MAGIC_LEN	   8
 #define TRACE_FORMAT_MAJOR 3
 #define TRACE_FORMAT_MINOR 0
-/* Event ABI 2 only gave init events flags that ABI 1 never set. */
+/*
+ * Event ABI 2 only gave init events flags that ABI 1 never set, and ABI 3
+ * only added held records: traces of all three read alike.
+ */
 #define TRACE_EVENT_ABI_OLDEST 1
 #define TRACE_CLOCK	   "monotonic"
 #define HEADER_FIXED_SIZE  32
@@ -112,6 +119,10 @@
 
 /* Acquire aux: ctx and ret follow the site. */
 #define ACQUIRE_EXTENDED  0x200
+/* A held entry's byte: the lock type, and this bit for a trylock. */
+#define HELD_TRYLOCK 0x80
+/* The first event ABI with held records. */
+#define HELD_EVENT_ABI	  3
 #define FILE_HEADER_SIZE  8
 #define FILE_RECORD_MAX	  (FILE_HEADER_SIZE + 8 + 65536)
 #define EVENT_HEADER_SIZE 12
@@ -154,7 +165,7 @@ static const unsigned char event_record_base[LD_EV_TYPE_MAX] = {
 	[LD_EV_RELEASE] = EVENT_HEADER_SIZE + 8, [LD_EV_ALLOC] = EVENT_HEADER_SIZE + 12,
 	[LD_EV_RECLAIM] = EVENT_HEADER_SIZE + 4, [LD_EV_FLAGS] = EVENT_HEADER_SIZE + 4,
 	[LD_EV_EXIT] = EVENT_HEADER_SIZE,	 [LD_EV_MARK] = EVENT_HEADER_SIZE,
-	[LD_EV_LOST] = EVENT_HEADER_SIZE + 8,
+	[LD_EV_LOST] = EVENT_HEADER_SIZE + 8,	 [LD_EV_HELD] = EVENT_HEADER_SIZE,
 };
 
 static inline bool event_has_text(unsigned int type)
@@ -174,8 +185,14 @@ static inline size_t event_record_size(unsigned int type, unsigned int aux)
 		return event_record_base[type] + align4(aux);
 	if (type == LD_EV_ACQUIRE && (aux & ACQUIRE_EXTENDED))
 		return event_record_base[type] + 8;
+	if (type == LD_EV_HELD)
+		return event_record_base[type] + 8 * aux + align4(aux);
 	return event_record_base[type];
 }
+
+_Static_assert(EVENT_HEADER_SIZE + 9 * LD_HELD_MAX + 3 <= EVENT_RECORD_MAX,
+	       "a held record fits in an event record");
+_Static_assert(LD_LOCK_TYPE_MAX <= HELD_TRYLOCK, "a held entry's lock type fits in its byte");
 
 static inline __u16 get16(const unsigned char *p)
 {

@@ -53,6 +53,7 @@ struct binary_reader {
 
 	__u64 events;
 	unsigned int minor;
+	unsigned int event_abi;
 	bool done;
 	bool truncated;
 
@@ -198,6 +199,7 @@ static int read_header(struct binary_reader *reader)
 		return ret;
 	header = (const void *)(reader->s.out_buf + reader->s.out_pos);
 	reader->minor = header->version_minor;
+	reader->event_abi = header->event_abi;
 	ret = parse_header_strings(reader, header);
 	if (ret)
 		return ret;
@@ -510,6 +512,33 @@ static inline void copy_site_stack(const struct binary_reader *reader, __u64 *ds
 		copy_stack(dst, reader->frames + stack.first, stack.nr);
 }
 
+/*
+ * The entries of a held record of size bytes (record_size() bounded its
+ * count) into entries; *bad gets an undefined address id.
+ */
+static int decode_held(const struct binary_reader *reader, const unsigned char *rec, size_t size,
+		       unsigned int nr, struct ld_held_entry *entries, __u32 *bad)
+{
+	const unsigned char *info = rec + EVENT_HEADER_SIZE + 8 * nr;
+
+	if (reader->event_abi < HELD_EVENT_ABI)
+		return corrupt(reader, "held record in a trace of event ABI %u (held came with %u)",
+			       reader->event_abi, HELD_EVENT_ABI);
+	for (unsigned int i = 0; i < nr; i++) {
+		unsigned int type = info[i] & ~HELD_TRYLOCK;
+
+		if (type >= LD_LOCK_TYPE_MAX)
+			return corrupt(reader, "bad held entry %u (lock type %u)", i, type);
+		entries[i].lock = addr_at(reader, rec, EVENT_HEADER_SIZE + 8 * i, bad);
+		entries[i].ip = addr_at(reader, rec, EVENT_HEADER_SIZE + 8 * i + 4, bad);
+		entries[i].info = type | (info[i] & HELD_TRYLOCK ? LD_HELD_F_TRYLOCK : 0);
+	}
+	for (size_t i = info - rec + nr; i < size; i++)
+		if (rec[i])
+			return corrupt(reader, "nonzero padding after the held entries");
+	return 0;
+}
+
 /* Rebuilds the event of a record of size bytes, all available, into reader->event. */
 static int decode_event(struct binary_reader *reader, const unsigned char *rec, size_t size)
 {
@@ -521,11 +550,14 @@ static int decode_event(struct binary_reader *reader, const unsigned char *rec, 
 	__u64 *out = reader->event.words;
 	__u64 u[4] = { 0 }; /* the union's words */
 	struct stack_ref stack_ref = reader->stacks[0];
+	struct ld_held_entry held[LD_HELD_MAX];
 	size_t nr_stack, ev_size;
+	int err;
 
 	if (!(flags & LD_EV_F_TIME) && delta)
 		return corrupt(reader, "time delta %u on an event without a time", delta);
-	if (aux && !event_has_text(type) && type != LD_EV_ACQUIRE && type != LD_EV_RECLAIM)
+	if (aux && !event_has_text(type) && type != LD_EV_ACQUIRE && type != LD_EV_RECLAIM &&
+	    type != LD_EV_HELD)
 		return corrupt(reader, "bad %s (aux 0x%x)", ld_event_type_name(type), aux);
 	switch (type) {
 	case LD_EV_INIT:
@@ -574,6 +606,12 @@ static int decode_event(struct binary_reader *reader, const unsigned char *rec, 
 	case LD_EV_LOST:
 		u[0] = get64(rec + 12);
 		break;
+	case LD_EV_HELD:
+		err = decode_held(reader, rec, size, aux, held, &bad);
+		if (err)
+			return err;
+		u[0] = aux; /* nr */
+		break;
 	default: /* LD_EV_EXIT */
 		break;
 	}
@@ -592,7 +630,7 @@ static int decode_event(struct binary_reader *reader, const unsigned char *rec, 
 		u[1] = reader->sites[site].ip;
 		stack_ref = reader->sites[site].stack;
 	}
-	nr_stack = stack_ref.nr;
+	nr_stack = type == LD_EV_HELD ? aux * LD_HELD_ENTRY_WORDS : stack_ref.nr;
 	ev_size = ld_event_size_for(nr_stack, text_len);
 	out[EV_WORD_HEADER] = type | ev_size << 16 | nr_stack << 32 | (__u64)text_len << 48;
 	out[EV_WORD_PID] = reader->tasks[task].pid | (__u64)flags << 32;
@@ -601,6 +639,8 @@ static int decode_event(struct binary_reader *reader, const unsigned char *rec, 
 	memcpy(&out[EV_WORD_COMM], type == LD_EV_ACQUIRE ? reader->tasks[task].comm : no_comm,
 	       LD_COMM_LEN);
 	copy_site_stack(reader, &out[EV_WORDS], stack_ref, u[1]);
+	if (type == LD_EV_HELD)
+		memcpy(&out[EV_WORDS], held, aux * sizeof(*held));
 	if (text) {
 		char *dst = (char *)&out[EV_WORDS];
 
@@ -618,7 +658,7 @@ static size_t record_size(const unsigned char *rec)
 	if (type && type < LD_EV_TYPE_MAX) {
 		size_t text = event_has_text(type) ? get16(rec + 2) : 0;
 
-		if (text > LD_MAX_TEXT)
+		if (text > LD_MAX_TEXT || (type == LD_EV_HELD && get16(rec + 2) > LD_HELD_MAX))
 			return 0;
 		return event_record_size(type, get16(rec + 2));
 	}
@@ -634,6 +674,9 @@ static int bad_record(const struct binary_reader *reader, const unsigned char *r
 {
 	unsigned int type = rec[0];
 
+	if (type == LD_EV_HELD)
+		return corrupt(reader, "bad held (%u entries, at most %u)", get16(rec + 2),
+			       LD_HELD_MAX);
 	if (type && type < LD_EV_TYPE_MAX)
 		return corrupt(reader, "bad %s (text length %u)", ld_event_type_name(type),
 			       get16(rec + 2));

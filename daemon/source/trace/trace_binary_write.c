@@ -513,6 +513,27 @@ static int writer_addr_ids(struct trace_writer *writer, const __u64 *addrs, size
 	return 0;
 }
 
+/* A held record's entries at body: lock and ip ids, then a byte each for type and trylock. */
+static int encode_held(struct trace_writer *writer, const struct ld_event *ev, unsigned char *body)
+{
+	const struct ld_held_entry *entries = ld_event_held(ev);
+	unsigned char *info = body + 8 * ev->held.nr;
+
+	for (unsigned int i = 0; i < ev->held.nr; i++) {
+		__u32 ids[2];
+		int err = writer_addr_ids(writer, (const __u64[]){ entries[i].lock, entries[i].ip },
+					  2, ids);
+
+		if (err)
+			return err;
+		put32(body + 8 * i, ids[0]);
+		put32(body + 8 * i + 4, ids[1]);
+		info[i] = ld_held_entry_type(&entries[i]) |
+			  (ld_held_entry_trylock(&entries[i]) ? HELD_TRYLOCK : 0);
+	}
+	return 0;
+}
+
 /* The body of an event record after its header; its dictionary records go out first. */
 static int encode_body(struct trace_writer *writer, const struct ld_event *ev, unsigned char *rec,
 		       __u16 *ret_aux)
@@ -572,6 +593,10 @@ static int encode_body(struct trace_writer *writer, const struct ld_event *ev, u
 		break;
 	case LD_EV_LOST:
 		put64(rec + 12, ev->lost.count);
+		break;
+	case LD_EV_HELD:
+		err = encode_held(writer, ev, rec + 12);
+		*ret_aux = ev->held.nr;
 		break;
 	default: /* LD_EV_EXIT */
 		break;

@@ -15,6 +15,7 @@
  *   exit    pid=
  *   mark    [pid=] text=
  *   lost    count= [pid=]
+ *   held    pid= [locks=LOCK:TYPE[:try][@IP],...]  (outermost first)
  *   header  [kernel=] [gfp=NAME=MASK,...]     (first non-comment line only)
  *
  * Beyond the bare grammar, so that every binary event
@@ -28,7 +29,11 @@
  *    symtab; a value starting with another digit is refused (a decimal
  *    address is almost certainly a mistake);
  *  - a `#` starts a comment only at the start of a token, so class names
- *    like "&obj->lock#2" need no quotes.
+ *    like "&obj->lock#2" need no quotes;
+ *  - a held entry's TYPE is always named; `@IP` is left out when the ip is
+ *    0, and an empty or absent `locks=` holds nothing. Names holding one of
+ *    the entry separators `,:@` are printed as addresses, like stack frames
+ *    whose name holds a `;`.
  */
 #ifndef LOCKDEPD_TRACE_TEXT_GRAMMAR_H
 #define LOCKDEPD_TRACE_TEXT_GRAMMAR_H
@@ -59,6 +64,7 @@ enum key_id {
 	K_TEXT,
 	K_COUNT,
 	K_NAMED,
+	K_LOCKS,
 	K_MAX,
 	K_END = K_MAX, /* terminates the per-event key lists */
 };
@@ -68,8 +74,8 @@ static const char *const key_names[K_MAX] = {
 	[K_SITE] = "site",   [K_TYPE] = "type",	  [K_TRY] = "try",     [K_CTX] = "ctx",
 	[K_RET] = "ret",     [K_IP] = "ip",	  [K_STACK] = "stack", [K_COMM] = "comm",
 	[K_GFP] = "gfp",     [K_STATE] = "state", [K_KIND] = "kind",   [K_FN] = "fn",
-	[K_VALUE] = "value", [K_TEXT] = "text",	  [K_COUNT] = "count",
-	[K_NAMED] = "named",
+	[K_VALUE] = "value", [K_TEXT] = "text",	  [K_COUNT] = "count", [K_NAMED] = "named",
+	[K_LOCKS] = "locks",
 };
 
 #define BIT(k) (1u << (k))
@@ -91,6 +97,7 @@ static const struct {
 	[LD_EV_EXIT] = { { K_T, K_PID, K_END }, BIT(K_PID) },
 	[LD_EV_MARK] = { { K_T, K_PID, K_TEXT, K_END }, BIT(K_TEXT) },
 	[LD_EV_LOST] = { { K_T, K_COUNT, K_PID, K_END }, BIT(K_COUNT) },
+	[LD_EV_HELD] = { { K_T, K_PID, K_LOCKS, K_END }, BIT(K_PID) },
 };
 
 static const struct {

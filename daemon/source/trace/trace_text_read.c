@@ -66,6 +66,8 @@ struct parsed {
 	__u64 num[K_MAX]; /* numbers, addresses, enum values */
 	__u64 stack[LD_MAX_STACK];
 	unsigned int nr_stack;
+	struct ld_held_entry held[LD_HELD_MAX];
+	unsigned int nr_held;
 	const char *text; /* name or text */
 	size_t text_len;
 	const char *comm;
@@ -377,22 +379,35 @@ static int parse_address(struct text_reader *reader, const char *key, const char
 	return 0;
 }
 
-static int parse_stack(struct text_reader *reader, char *s, struct parsed *parsed)
+/* The syntax of a list value: stack=a;b;c, locks=x,y. */
+struct list_syntax {
+	const char *key;
+	char separator;
+	unsigned int max;
+	const char *item, *items; /* "frame", "frames" */
+	int (*parse_item)(struct text_reader *reader, char *s, unsigned int i,
+			  struct parsed *parsed);
+};
+
+/* Parses each item of a list, none empty, in place; *ret_n gets their number. */
+static int parse_list(struct text_reader *reader, const struct list_syntax *list, char *s,
+		      struct parsed *parsed, unsigned int *ret_n)
 {
 	unsigned int n = 0;
 
 	for (;;) {
-		char *sep = strchr(s, ';');
+		char *sep = strchr(s, list->separator);
 		int err;
 
 		if (sep)
 			*sep = '\0';
-		if (n == LD_MAX_STACK)
-			return parse_error(reader, "stack has more than %d frames", LD_MAX_STACK);
+		if (n == list->max)
+			return parse_error(reader, "%s has more than %u %s", list->key, list->max,
+					   list->items);
 		if (!*s)
-			return parse_error(reader,
-					   "empty frame in stack (frames are separated by ';')");
-		err = parse_address(reader, "stack", s, &parsed->stack[n]);
+			return parse_error(reader, "empty %s in %s (%s are separated by '%c')",
+					   list->item, list->key, list->items, list->separator);
+		err = list->parse_item(reader, s, n, parsed);
 		if (err)
 			return err;
 		n++;
@@ -400,8 +415,22 @@ static int parse_stack(struct text_reader *reader, char *s, struct parsed *parse
 			break;
 		s = sep + 1;
 	}
-	parsed->nr_stack = n;
+	*ret_n = n;
 	return 0;
+}
+
+static int parse_frame(struct text_reader *reader, char *s, unsigned int i, struct parsed *parsed)
+{
+	return parse_address(reader, "stack", s, &parsed->stack[i]);
+}
+
+static int parse_stack(struct text_reader *reader, char *s, struct parsed *parsed)
+{
+	static const struct list_syntax stack = {
+		"stack", ';', LD_MAX_STACK, "frame", "frames", parse_frame,
+	};
+
+	return parse_list(reader, &stack, s, parsed, &parsed->nr_stack);
 }
 
 static int parse_ret(const struct text_reader *reader, const char *s, __u64 *ret_value)
@@ -443,6 +472,60 @@ static int parse_enum(const struct text_reader *reader, const char *key, const c
 	return parse_error(reader, "bad %s '%.40s' (expected %s)", key, s, expected);
 }
 
+/* One held entry, LOCK:TYPE[:try][@IP]. */
+static int parse_held_entry(struct text_reader *reader, char *s, struct ld_held_entry *entry)
+{
+	char *at = strchr(s, '@'), *type, *try;
+	__u64 lock_type;
+	int err;
+
+	if (at) {
+		*at = '\0';
+		err = parse_address(reader, "locks", at + 1, &entry->ip);
+		if (err)
+			return err;
+	}
+	type = strchr(s, ':');
+	if (!type || type == s)
+		return parse_error(reader,
+				   "bad locks entry '%.40s' (expected LOCK:TYPE[:try][@IP])", s);
+	*type++ = '\0';
+	try = strchr(type, ':');
+	if (try) {
+		*try++ = '\0';
+		if (strcmp(try, "try") != 0)
+			return parse_error(reader,
+					   "bad locks entry flag '%.40s' after %s (expected try)",
+					   try, type);
+		entry->info = LD_HELD_F_TRYLOCK;
+	}
+	err = parse_address(reader, "locks", s, &entry->lock);
+	if (!err)
+		err = parse_enum(reader, "lock type in locks", type, ld_lock_type_from_name,
+				 ld_lock_type_name, &lock_type);
+	if (err)
+		return err;
+	entry->info |= lock_type;
+	return 0;
+}
+
+static int parse_held_item(struct text_reader *reader, char *s, unsigned int i,
+			   struct parsed *parsed)
+{
+	return parse_held_entry(reader, s, &parsed->held[i]);
+}
+
+/* locks=ENTRY,ENTRY,...: empty holds nothing. */
+static int parse_held(struct text_reader *reader, char *s, struct parsed *parsed)
+{
+	static const struct list_syntax locks = {
+		"locks", ',', LD_HELD_MAX, "entry", "entries", parse_held_item,
+	};
+
+	parsed->nr_held = 0;
+	return *s ? parse_list(reader, &locks, s, parsed, &parsed->nr_held) : 0;
+}
+
 static int parse_value(struct text_reader *reader, const struct kv *kv, struct parsed *parsed)
 {
 	const char *key = key_names[kv->key];
@@ -476,6 +559,8 @@ static int parse_value(struct text_reader *reader, const struct kv *kv, struct p
 		return parse_address(reader, key, kv->value, num);
 	case K_STACK:
 		return parse_stack(reader, kv->value, parsed);
+	case K_LOCKS:
+		return parse_held(reader, kv->value, parsed);
 	case K_RET:
 		return parse_ret(reader, kv->value, num);
 	case K_TYPE:
@@ -531,6 +616,13 @@ static void build_event(struct text_reader *reader, unsigned int type, const str
 	bool has_text = type == LD_EV_INIT || type == LD_EV_MARK;
 	unsigned int nr_stack = has_stack ? p->nr_stack : 0;
 	size_t text_len = has_text ? p->text_len : 0;
+	const void *stack = p->stack;
+
+	/* A held record's entries are where a stack would be. */
+	if (type == LD_EV_HELD) {
+		nr_stack = p->nr_held * LD_HELD_ENTRY_WORDS;
+		stack = p->held;
+	}
 
 	memset(&reader->storage, 0, sizeof(reader->storage));
 	ev->type = type;
@@ -580,11 +672,14 @@ static void build_event(struct text_reader *reader, unsigned int type, const str
 		if (p->present & BIT(K_PID))
 			ev->flags |= LD_EV_F_LOST_PID;
 		break;
+	case LD_EV_HELD:
+		ev->held.nr = p->nr_held;
+		break;
 	default:
 		break;
 	}
 	if (nr_stack)
-		memcpy(ev + 1, p->stack, nr_stack * sizeof(__u64));
+		memcpy(ev + 1, stack, nr_stack * sizeof(__u64));
 	if (text_len)
 		memcpy((char *)(ev + 1) + nr_stack * sizeof(__u64), p->text, text_len);
 	*ret_event = ev;

@@ -122,21 +122,24 @@ static void sb_put_value(struct sbuf *sb, const char *key, const char *value, si
 	sb_putc(sb, '"');
 }
 
-/* The name to print for addr, or NULL for hex: it must parse back as that symbol. */
-static const char *printable_name(struct symtab *symtab, __u64 addr, bool in_stack)
+/*
+ * The name to print for addr, or NULL for hex: it must parse back as that
+ * symbol, so it holds none of the separators of the list it is in.
+ */
+static const char *printable_name(struct symtab *symtab, __u64 addr, const char *separators)
 {
 	const char *name = symtab ? symtab__lookup(symtab, addr) : NULL;
 
 	if (!name || !*name || isdigit((unsigned char)name[0]))
 		return NULL;
-	if (in_stack && strchr(name, ';'))
+	if (name[strcspn(name, separators)])
 		return NULL;
 	return name;
 }
 
 static void sb_put_address(struct sbuf *sb, const char *key, __u64 addr, struct symtab *symtab)
 {
-	const char *name = printable_name(symtab, addr, false);
+	const char *name = printable_name(symtab, addr, "");
 	char hex[24];
 
 	if (!name) {
@@ -146,13 +149,24 @@ static void sb_put_address(struct sbuf *sb, const char *key, __u64 addr, struct 
 	sb_put_value(sb, key, name, strlen(name), false);
 }
 
+/* A name or an address inside a list value, escaped when the value is quoted. */
+static void sb_put_list_address(struct sbuf *sb, const char *name, __u64 addr, bool quoted)
+{
+	if (!name)
+		sb_printf(sb, "0x%llx", (unsigned long long)addr);
+	else if (quoted)
+		sb_put_escaped(sb, name, strlen(name));
+	else
+		sb_puts(sb, name);
+}
+
 static void sb_put_stack(struct sbuf *sb, const struct ld_event *ev, struct symtab *symtab)
 {
 	const __u64 *stack = ld_event_stack(ev);
 	bool quoted = false;
 
 	for (unsigned int i = 0; i < ev->nr_stack; i++) {
-		const char *name = printable_name(symtab, stack[i], true);
+		const char *name = printable_name(symtab, stack[i], ";");
 
 		if (name && needs_quotes(name, strlen(name)))
 			quoted = true;
@@ -161,16 +175,52 @@ static void sb_put_stack(struct sbuf *sb, const struct ld_event *ev, struct symt
 	if (quoted)
 		sb_putc(sb, '"');
 	for (unsigned int i = 0; i < ev->nr_stack; i++) {
-		const char *name = printable_name(symtab, stack[i], true);
-
 		if (i)
 			sb_putc(sb, ';');
-		if (!name)
-			sb_printf(sb, "0x%llx", (unsigned long long)stack[i]);
-		else if (quoted)
-			sb_put_escaped(sb, name, strlen(name));
+		sb_put_list_address(sb, printable_name(symtab, stack[i], ";"), stack[i], quoted);
+	}
+	if (quoted)
+		sb_putc(sb, '"');
+}
+
+/* locks=LOCK:TYPE[:try][@IP],...: quoted as a whole when a name needs it. */
+static void sb_put_held(struct sbuf *sb, const struct ld_event *ev, struct symtab *symtab)
+{
+	static const char separators[] = ",:@";
+	const struct ld_held_entry *entries = ld_event_held(ev);
+	bool quoted = false;
+
+	for (unsigned int i = 0; i < ev->held.nr; i++) {
+		const char *lock = printable_name(symtab, entries[i].lock, separators);
+		const char *ip = printable_name(symtab, entries[i].ip, separators);
+
+		if ((lock && needs_quotes(lock, strlen(lock))) ||
+		    (entries[i].ip && ip && needs_quotes(ip, strlen(ip))))
+			quoted = true;
+	}
+	sb_puts(sb, " locks=");
+	if (quoted)
+		sb_putc(sb, '"');
+	for (unsigned int i = 0; i < ev->held.nr; i++) {
+		const struct ld_held_entry *entry = &entries[i];
+		unsigned int type = ld_held_entry_type(entry);
+		const char *type_name = ld_lock_type_name(type);
+
+		if (i)
+			sb_putc(sb, ',');
+		sb_put_list_address(sb, printable_name(symtab, entry->lock, separators),
+				    entry->lock, quoted);
+		if (type_name)
+			sb_printf(sb, ":%s", type_name);
 		else
-			sb_puts(sb, name);
+			sb_printf(sb, ":%u", type);
+		if (ld_held_entry_trylock(entry))
+			sb_puts(sb, ":try");
+		if (!entry->ip)
+			continue;
+		sb_putc(sb, '@');
+		sb_put_list_address(sb, printable_name(symtab, entry->ip, separators), entry->ip,
+				    quoted);
 	}
 	if (quoted)
 		sb_putc(sb, '"');
@@ -294,6 +344,10 @@ static void format_key(struct sbuf *sb, const struct ld_event *ev, enum key_id k
 		break;
 	case K_COUNT:
 		sb_printf(sb, " count=%llu", (unsigned long long)ev->lost.count);
+		break;
+	case K_LOCKS:
+		if (ev->held.nr)
+			sb_put_held(sb, ev, symtab);
 		break;
 	default:
 		break;
