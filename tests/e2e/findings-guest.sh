@@ -21,6 +21,9 @@
 #                       scenario (last: its two kthreads never finish)
 #   /out/deadlock-threads.txt  "NAME STATE WCHAN" of those two kthreads,
 #                       read once the finding is out
+#   /out/cache.ldt      record of the scenarios three times over, with the
+#                       chain cache (the default)
+#   /out/all.ldt        the same with --all-events: every acquisition sent
 #   /out/status.txt     "NAME EXIT-STATUS" for each lockdepd command
 
 L=/e2e/lockdepd
@@ -36,6 +39,14 @@ phase_scenarios() {
 phase_rules() {
 	load_fixture || echo "findings: insmod failed"
 	phase_scenarios
+	rmmod ldfix || echo "findings: rmmod failed"
+}
+# The same chains again and again: what the chain cache keeps in the kernel.
+phase_repeat() {
+	load_fixture || echo "findings: insmod failed"
+	for n in 1 2 3; do
+		phase_scenarios
+	done
 	rmmod ldfix || echo "findings: rmmod failed"
 }
 # The shrinker only trylocks vm->mutex, then GFP_KERNEL under vm->mutex:
@@ -124,6 +135,13 @@ run_phase rules fixture phase_rules
 $L record -o /out/rules.ldt -- sh -c '. /e2e/lib.sh; . /tmp/phases.sh; phase_rules' \
 	2>/out/record.err
 echo "record $?" >>/out/status.txt
+# One boot, the same work recorded both ways: the host compares the reports.
+$L record -o /out/cache.ldt -- sh -c '. /e2e/lib.sh; . /tmp/phases.sh; phase_repeat' \
+	2>/out/record-cache.err
+echo "record-cache $?" >>/out/status.txt
+$L record --all-events -o /out/all.ldt -- \
+	sh -c '. /e2e/lib.sh; . /tmp/phases.sh; phase_repeat' 2>/out/record-all.err
+echo "record-all $?" >>/out/status.txt
 # As on a CI machine whose driver loads at boot: the fixture first.
 load_fixture || echo "findings: insmod failed"
 run_phase before fixture phase_scenarios
