@@ -48,43 +48,41 @@ enum acq_result {
  * A wrapper that calls another traced function for the same lock
  * (mutex_lock_io -> mutex_lock, ww_mutex_unlock -> mutex_unlock, when the
  * compiler did not inline the inner one) would report the operation twice.
- * The inner/outer pair leaves a per-CPU mark; the second report of the
- * same lock by the same task is dropped. Inlined inner calls leave no mark.
+ * The outer one leaves a mark in the task's state (task_state's
+ * acquire_mark and release_mark); the inner one finding its lock there is
+ * dropped. Inlined inner calls leave a mark that the next release clears.
  */
-struct op_mark {
-	__u32 tid;
-	__u32 pad;
-	__u64 lock;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct op_mark);
-} op_marks SEC(".maps");
-
-#define MARK_ACQUIRE 0 /* set by mutex_lock_io's entry, read by mutex_lock's */
-#define MARK_RELEASE 1 /* set by ww_mutex_unlock's entry, read by mutex_unlock's */
-
-static __always_inline void mark_set(__u32 slot, __u32 tid, __u64 lock)
+static __always_inline struct task_state *mark_acquire(__u32 tid, __u64 lock)
 {
-	struct op_mark *m = bpf_map_lookup_elem(&op_marks, &slot);
+	struct task_state *st = task_state_get(tid);
 
-	if (m) {
-		m->tid = tid;
-		m->lock = lock;
-	}
+	if (st)
+		st->acquire_mark = lock;
+	return st;
 }
 
-/* True (and the mark is consumed) when tid's last op on this CPU was on lock. */
-static __always_inline bool mark_take(__u32 slot, __u32 tid, __u64 lock)
+static __always_inline bool mark_acquire_take(struct task_state *st, __u64 lock)
 {
-	struct op_mark *m = bpf_map_lookup_elem(&op_marks, &slot);
-
-	if (!m || m->tid != tid || m->lock != lock)
+	if (!st || st->acquire_mark != lock)
 		return false;
-	m->lock = 0;
+	st->acquire_mark = 0;
+	return true;
+}
+
+static __always_inline struct task_state *mark_release(__u32 tid, __u64 lock)
+{
+	struct task_state *st = task_state_get(tid);
+
+	if (st)
+		st->release_mark = lock;
+	return st;
+}
+
+static __always_inline bool mark_release_take(struct task_state *st, __u64 lock)
+{
+	if (!st || st->release_mark != lock)
+		return false;
+	st->release_mark = 0;
 	return true;
 }
 
@@ -109,27 +107,29 @@ static __always_inline __s32 acquire_result(enum acq_result rk, __s64 ret)
  * (kretprobe). The stack is unwound only for the first occurrence of the
  * operation in its context (lockdepd_common.h), or when ip is unknown.
  */
-static __always_inline int emit_acquire(void *ctx, __u64 lock, __u64 wwctx, __s32 ret,
-					__u8 lock_type, bool trylock, __u64 ip, __u64 func)
+static __always_inline int emit_acquire(void *ctx, __u32 tid, struct task_state *st, __u64 lock,
+					__u64 wwctx, __s32 ret, __u8 lock_type, bool trylock,
+					__u64 ip, __u64 func)
 {
-	__u32 tid = current_tid();
-	struct task_state *st = task_state_find(tid);
 	__u32 info = lock_type | (trylock ? LD_HELD_F_TRYLOCK : 0);
-	__u32 class_id = ret == 0 ? lock_class(lock) : 0;
-	bool unwind, sent = false;
+	__u32 class_id = 0;
+	bool unwind;
 	struct ld_event *e;
 	__u64 *frames;
 	__u32 nr;
 
 	/*
-	 * A ww_mutex's result and context decide what it depends on, and a
-	 * failed attempt is rare: both always go to the engine.
+	 * A ww_mutex under an acquire context depends on what else that
+	 * context holds, and a failed attempt is rare: both always go to the
+	 * engine (the lock's class is still learnt, for the chains under it).
 	 */
-	if (ret == 0 && lock_type != LD_LOCK_WW_MUTEX &&
-	    chain_known(st, lock, class_id, ip, info)) {
-		__sync_fetch_and_add(&chain_skipped_acquires, 1);
-		held_add(tid, &st, lock, ip, info, class_id, false);
-		return 0;
+	if (ret == 0) {
+		if (chain_keep(st, lock, ip, info, &class_id) &&
+		    !(lock_type == LD_LOCK_WW_MUTEX && wwctx)) {
+			held_add(tid, &st, lock, ip, info, class_id, false);
+			count_kept(st, &chain_skipped_acquires, KEPT_ACQUIRES);
+			return 0;
+		}
 	}
 	unwind = !ip || first_time(op_key(st, lock, ip, (__u64)lock_type << 8 | trylock));
 	if (!task_sync(tid, &st, true) || !held_sync(tid, st)) {
@@ -168,17 +168,20 @@ held:
 	return 0;
 }
 
-static __always_inline int emit_release(__u64 lock, __u64 ip)
+/*
+ * A release; its caller is worked out (caller_of(ctx)) only when it is
+ * sent. kprobe: the caller is already known and passed as ip, ctx NULL.
+ */
+static __always_inline int emit_release(void *ctx, __u32 tid, struct task_state *st, __u64 lock,
+					__u64 ip)
 {
-	__u32 tid = current_tid();
-	struct task_state *st = task_state_find(tid);
 	struct ld_event *e;
 
 	/* A mutex_lock_io() whose inner mutex_lock() was inlined left its mark. */
-	mark_take(MARK_ACQUIRE, tid, lock);
+	mark_acquire_take(st, lock);
 	/* The engine never heard of the acquisition: nor of its release. */
 	if (held_remove(st, lock) == 0) {
-		__sync_fetch_and_add(&chain_skipped_releases, 1);
+		count_kept(st, &chain_skipped_releases, KEPT_RELEASES);
 		return 0;
 	}
 	if (!task_sync(tid, &st, false)) {
@@ -189,7 +192,7 @@ static __always_inline int emit_release(__u64 lock, __u64 ip)
 	if (!e)
 		return 0;
 	e->release.lock = lock;
-	e->release.ip = ip;
+	e->release.ip = ctx ? fentry_caller(ctx) : ip;
 	submit(e);
 	return 0;
 }
@@ -200,27 +203,29 @@ static __always_inline int fexit_acquire(void *ctx, __u8 lock_type, enum acq_res
 					 bool has_ctx)
 {
 	__u64 lock = 0, wwctx = 0, ret = 0;
+	__u32 tid = traced_tid();
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
 	if (has_ctx)
 		bpf_get_func_arg(ctx, 1, &wwctx);
 	if (rk != ACQ_VOID)
 		bpf_get_func_ret(ctx, &ret);
-	return emit_acquire(ctx, lock, wwctx, acquire_result(rk, (__s64)ret), lock_type,
-			    rk == ACQ_TRYLOCK, trampoline_caller(ctx, bpf_get_func_ip(ctx)),
-			    bpf_get_func_ip(ctx));
+	return emit_acquire(ctx, tid, task_state_find(tid), lock, wwctx,
+			    acquire_result(rk, (__s64)ret), lock_type, rk == ACQ_TRYLOCK,
+			    trampoline_caller(ctx, bpf_get_func_ip(ctx)), bpf_get_func_ip(ctx));
 }
 
 static __always_inline int fentry_release(void *ctx)
 {
+	__u32 tid = traced_tid();
 	__u64 lock = 0;
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
-	return emit_release(lock, fentry_caller(ctx));
+	return emit_release(ctx, tid, task_state_find(tid), lock, 0);
 }
 
 #define FEXIT_ACQUIRE(fn, type, rk, has_ctx)                  \
@@ -250,84 +255,94 @@ FEXIT_ACQUIRE(down_write_trylock, LD_LOCK_RWSEM_WRITE, ACQ_TRYLOCK, false)
  * reported. The functions whose result decides what is held (trylocks,
  * the killable and interruptible ones, ww_mutex_lock()) stay at exit.
  */
-static __always_inline int fentry_acquire(void *ctx, __u64 lock, __u8 lock_type)
+static __always_inline int fentry_acquire(void *ctx, __u32 tid, struct task_state *st, __u64 lock,
+					  __u8 lock_type)
 {
 	__u64 func = bpf_get_func_ip(ctx);
 
-	return emit_acquire(ctx, lock, 0, 0, lock_type, false, trampoline_caller(ctx, func), func);
+	return emit_acquire(ctx, tid, st, lock, 0, 0, lock_type, false,
+			    trampoline_caller(ctx, func), func);
 }
 
 SEC("fentry/mutex_lock")
 int fe_mutex_lock(void *ctx)
 {
+	__u32 tid = traced_tid();
+	struct task_state *st;
 	__u64 lock = 0;
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
+	st = task_state_find(tid);
 	/* Inside mutex_lock_io(), which already recorded the attempt. */
-	if (mark_take(MARK_ACQUIRE, current_tid(), lock))
+	if (mark_acquire_take(st, lock))
 		return 0;
-	return fentry_acquire(ctx, lock, LD_LOCK_MUTEX);
+	return fentry_acquire(ctx, tid, st, lock, LD_LOCK_MUTEX);
 }
 
 SEC("fentry/mutex_lock_io")
 int fe_mutex_lock_io(void *ctx)
 {
+	__u32 tid = traced_tid();
 	__u64 lock = 0;
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
-	mark_set(MARK_ACQUIRE, current_tid(), lock);
-	return fentry_acquire(ctx, lock, LD_LOCK_MUTEX);
+	return fentry_acquire(ctx, tid, mark_acquire(tid, lock), lock, LD_LOCK_MUTEX);
 }
 
 SEC("fentry/down_read")
 int fe_down_read(void *ctx)
 {
+	__u32 tid = traced_tid();
 	__u64 lock = 0;
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
-	return fentry_acquire(ctx, lock, LD_LOCK_RWSEM_READ);
+	return fentry_acquire(ctx, tid, task_state_find(tid), lock, LD_LOCK_RWSEM_READ);
 }
 
 SEC("fentry/down_write")
 int fe_down_write(void *ctx)
 {
+	__u32 tid = traced_tid();
 	__u64 lock = 0;
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
-	return fentry_acquire(ctx, lock, LD_LOCK_RWSEM_WRITE);
+	return fentry_acquire(ctx, tid, task_state_find(tid), lock, LD_LOCK_RWSEM_WRITE);
 }
 
 SEC("fentry/mutex_unlock")
 int fe_mutex_unlock(void *ctx)
 {
+	__u32 tid = traced_tid();
+	struct task_state *st;
 	__u64 lock = 0;
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
-	if (mark_take(MARK_RELEASE, current_tid(), lock))
+	st = task_state_find(tid);
+	if (mark_release_take(st, lock))
 		return 0;
-	return emit_release(lock, fentry_caller(ctx));
+	return emit_release(ctx, tid, st, lock, 0);
 }
 
 SEC("fentry/ww_mutex_unlock")
 int fe_ww_mutex_unlock(void *ctx)
 {
+	__u32 tid = traced_tid();
 	__u64 lock = 0;
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	bpf_get_func_arg(ctx, 0, &lock);
-	mark_set(MARK_RELEASE, current_tid(), lock);
-	return emit_release(lock, fentry_caller(ctx));
+	return emit_release(ctx, tid, mark_release(tid, lock), lock, 0);
 }
 
 SEC("fentry/up_read")
@@ -411,11 +426,11 @@ int kp_acquire(struct pt_regs *ctx)
 static __always_inline int kret_acquire(struct pt_regs *ctx, __u8 lock_type, enum acq_result rk,
 					bool has_ctx)
 {
-	__u32 tid = current_tid();
+	__u32 tid = traced_tid();
 	struct pending_acquire *p;
 	__u64 lock, wwctx;
 
-	if (is_self())
+	if (!tid)
 		return 0;
 	p = bpf_map_lookup_elem(&pending_acquires, &tid);
 	if (!p)
@@ -424,7 +439,8 @@ static __always_inline int kret_acquire(struct pt_regs *ctx, __u8 lock_type, enu
 	wwctx = has_ctx ? p->arg2 : 0;
 	bpf_map_delete_elem(&pending_acquires, &tid);
 	/* At a kretprobe the instruction pointer is the return address: the caller. */
-	return emit_acquire(ctx, lock, wwctx, acquire_result(rk, (__s64)PT_REGS_RC(ctx)), lock_type,
+	return emit_acquire(ctx, tid, task_state_find(tid), lock, wwctx,
+			    acquire_result(rk, (__s64)PT_REGS_RC(ctx)), lock_type,
 			    rk == ACQ_TRYLOCK, PT_REGS_IP(ctx), 0);
 }
 
@@ -445,67 +461,82 @@ KRET_ACQUIRE(write_errno, LD_LOCK_RWSEM_WRITE, ACQ_ERRNO, false)
 KRET_ACQUIRE(write_trylock, LD_LOCK_RWSEM_WRITE, ACQ_TRYLOCK, false)
 
 /* The functions that cannot fail, at entry as with fentry (see fentry_acquire()). */
-static __always_inline int kprobe_void_acquire(struct pt_regs *ctx, __u8 lock_type)
+static __always_inline int kprobe_void_acquire(struct pt_regs *ctx, __u32 tid,
+					       struct task_state *st, __u8 lock_type)
 {
 	/* A kprobe's stack starts in the probed function, its ip. */
-	return emit_acquire(ctx, PT_REGS_PARM1(ctx), 0, 0, lock_type, false, kprobe_caller(ctx),
-			    PT_REGS_IP(ctx));
+	return emit_acquire(ctx, tid, st, PT_REGS_PARM1(ctx), 0, 0, lock_type, false,
+			    kprobe_caller(ctx), PT_REGS_IP(ctx));
 }
 
 SEC("kprobe")
 int kp_mutex_lock(struct pt_regs *ctx)
 {
-	if (is_self() || mark_take(MARK_ACQUIRE, current_tid(), PT_REGS_PARM1(ctx)))
+	__u32 tid = traced_tid();
+	struct task_state *st;
+
+	if (!tid)
 		return 0;
-	return kprobe_void_acquire(ctx, LD_LOCK_MUTEX);
+	st = task_state_find(tid);
+	if (mark_acquire_take(st, PT_REGS_PARM1(ctx)))
+		return 0;
+	return kprobe_void_acquire(ctx, tid, st, LD_LOCK_MUTEX);
 }
 
 SEC("kprobe")
 int kp_mutex_lock_io(struct pt_regs *ctx)
 {
-	if (is_self())
+	__u32 tid = traced_tid();
+
+	if (!tid)
 		return 0;
-	mark_set(MARK_ACQUIRE, current_tid(), PT_REGS_PARM1(ctx));
-	return kprobe_void_acquire(ctx, LD_LOCK_MUTEX);
+	return kprobe_void_acquire(ctx, tid, mark_acquire(tid, PT_REGS_PARM1(ctx)), LD_LOCK_MUTEX);
 }
 
 SEC("kprobe")
 int kp_down_read(struct pt_regs *ctx)
 {
-	if (is_self())
+	__u32 tid = traced_tid();
+
+	if (!tid)
 		return 0;
-	return kprobe_void_acquire(ctx, LD_LOCK_RWSEM_READ);
+	return kprobe_void_acquire(ctx, tid, task_state_find(tid), LD_LOCK_RWSEM_READ);
 }
 
 SEC("kprobe")
 int kp_down_write(struct pt_regs *ctx)
 {
-	if (is_self())
+	__u32 tid = traced_tid();
+
+	if (!tid)
 		return 0;
-	return kprobe_void_acquire(ctx, LD_LOCK_RWSEM_WRITE);
+	return kprobe_void_acquire(ctx, tid, task_state_find(tid), LD_LOCK_RWSEM_WRITE);
 }
 
 SEC("kprobe")
 int kp_release(struct pt_regs *ctx)
 {
 	__u64 lock = PT_REGS_PARM1(ctx);
+	__u32 tid = traced_tid();
+	struct task_state *st;
 
-	if (is_self())
+	if (!tid)
 		return 0;
-	if (mark_take(MARK_RELEASE, current_tid(), lock))
+	st = task_state_find(tid);
+	if (mark_release_take(st, lock))
 		return 0;
-	return emit_release(lock, kprobe_caller(ctx));
+	return emit_release(NULL, tid, st, lock, kprobe_caller(ctx));
 }
 
 SEC("kprobe")
 int kp_ww_release(struct pt_regs *ctx)
 {
 	__u64 lock = PT_REGS_PARM1(ctx);
+	__u32 tid = traced_tid();
 
-	if (is_self())
+	if (!tid)
 		return 0;
-	mark_set(MARK_RELEASE, current_tid(), lock);
-	return emit_release(lock, kprobe_caller(ctx));
+	return emit_release(NULL, tid, mark_release(tid, lock), lock, kprobe_caller(ctx));
 }
 
 SEC("kprobe")
@@ -548,7 +579,7 @@ static __always_inline int emit_alloc(void *ctx, __u64 gfp, __u64 site)
 		return 0;
 	/* Its dependencies on fs_reclaim are known (lockdepd_chain.h). */
 	if (targ_alloc_filter && chain_alloc_known(st)) {
-		__sync_fetch_and_add(&chain_skipped_allocs, 1);
+		count_kept(st, &chain_skipped_allocs, KEPT_ALLOCS);
 		return 0;
 	}
 	/* Page allocations have no call site: the live source names it from the stack. */
@@ -660,6 +691,7 @@ int tp_sched_process_exit(void *ctx)
 
 	if (is_self())
 		return 0;
+	kept_flush(task_state_find(tid));
 	bpf_map_delete_elem(&task_states, &tid);
 	e = event_new(LD_EV_EXIT, tid, false);
 	if (e)

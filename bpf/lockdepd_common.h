@@ -72,6 +72,23 @@ __u64 chain_skipped_releases = 0;
 __u64 chain_skipped_allocs = 0;
 __u64 chain_held_records = 0;
 
+/*
+ * What the task took last time at one depth, under one chain, when the
+ * engine knew it: the next time the same lock is taken there at the same
+ * caller, the cache knows without a map lookup. Valid while chain_gen is
+ * what it was (an init, a forgotten ident or new rules move it on).
+ */
+struct chain_memo {
+	__u64 chain;
+	__u64 lock;
+	__u64 ip;
+	__u32 info; /* with LD_CHAIN_IN_RECLAIM */
+	__u32 class_id;
+	__u64 gen;
+};
+
+#define LD_MEMO_DEPTH 8
+
 /* A lock the task holds, as lockdepd_chain.h keys it. */
 struct held_entry {
 	__u64 lock;
@@ -92,7 +109,20 @@ struct task_state {
 	__u32 overflow; /* more than LD_HELD_TRACK held at once: never filtered */
 	__u32 nr_unsent; /* held[] entries whose acquisition the chain cache kept back */
 	__u32 pad;
+	/*
+	 * mutex_lock_io() and ww_mutex_unlock() call mutex_lock() and
+	 * mutex_unlock() for the same lock unless the compiler inlined them:
+	 * the outer one leaves the lock here and the inner one, finding it,
+	 * is not reported twice.
+	 */
+	__u64 acquire_mark;
+	__u64 release_mark;
+	/* What the chain cache kept back for this task, added to the totals in steps
+	 * (count_kept()). */
+	__u32 kept[3];
+	__u32 pad2;
 	struct held_entry held[LD_HELD_TRACK]; /* outermost first, as the engine's */
+	struct chain_memo memo[LD_MEMO_DEPTH];
 };
 
 /* A new task's state, copied from here: too big for the BPF stack. */
@@ -144,6 +174,18 @@ struct {
 	__type(value, __u8);
 } known_chains SEC(".maps");
 
+/*
+ * Moves on whenever a class the tasks' memos hold may have changed: an
+ * init (the probes), a forgotten ident or new rules (user space). A map,
+ * not a global: both objects and user space share it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} chain_gen SEC(".maps");
+
 /* Keys of operations whose stack was already sent (see the top comment). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -163,10 +205,23 @@ static __always_inline bool is_self(void)
 	return (bpf_get_current_pid_tgid() >> 32) == targ_self_tgid;
 }
 
+/*
+ * The thread id of the task being traced, or 0 for the tool's own: one
+ * helper call where is_self() and current_tid() make two. The idle task
+ * (0) takes no sleeping lock.
+ */
+static __always_inline __u32 traced_tid(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	return (id >> 32) == targ_self_tgid ? 0 : (__u32)id;
+}
+
 static __always_inline __u32 current_task_flags(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 pf = BPF_CORE_READ(task, flags);
+	/* A BTF pointer: one load, no probe_read call. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 pf = task->flags;
 	__u32 value = 0;
 
 	if (pf & pf_memalloc)
@@ -498,39 +553,75 @@ static __always_inline __u32 lock_class(__u64 lock)
 	return class_id ? *class_id : 0;
 }
 
-/*
- * Whether the engine has fed an acquisition of class_id at ip as info
- * under what the task holds now, in the same reclaim context: then this
- * one adds nothing. Never for a lock the task already holds (recursion
- * of an instance is reported, and is the engine's to judge), nor when
- * what the task holds is not exactly known.
- */
-static __always_inline bool chain_known(const struct task_state *st, __u64 lock, __u32 class_id,
-					__u64 ip, __u32 info)
+static __always_inline __u64 *chain_gen_now(void)
 {
-	bool in_reclaim = current_task_flags() & LD_TASK_KSWAPD;
-	__u64 chain, key;
+	__u32 zero = 0;
 
-	if (!chain_cache_on() || !class_id || !ip)
-		return false;
-	if (st) {
-		if (st->overflow || st->nr_held >= LD_HELD_TRACK)
-			return false;
-		for (__u32 i = 0; i < LD_HELD_TRACK; i++) {
-			if (i >= st->nr_held)
-				break;
-			if (st->held[i].lock == lock)
-				return false;
-		}
-		in_reclaim |= st->reclaim_depth != 0;
-	} else if (task_state_full) {
-		return false;
+	return bpf_map_lookup_elem(&chain_gen, &zero);
+}
+
+static __always_inline bool held_has_lock(const struct task_state *st, __u64 lock)
+{
+	for (__u32 i = 0; i < LD_HELD_TRACK; i++) {
+		if (i >= st->nr_held)
+			break;
+		if (st->held[i].lock == lock)
+			return true;
 	}
-	chain = held_chain(st);
-	if (chain == LD_CHAIN_NONE)
+	return false;
+}
+
+/*
+ * Whether the engine has fed an acquisition of lock at ip as info under
+ * what the task holds now, in the same reclaim context: then this one
+ * adds nothing. Never for a lock the task already holds (recursion of an
+ * instance is reported, and is the engine's to judge), nor when what the
+ * task holds is not exactly known. *ret_class is the lock's class (0 when
+ * unknown), for the held entry, either way.
+ */
+static __always_inline bool chain_keep(struct task_state *st, __u64 lock, __u64 ip, __u32 info,
+				       __u32 *ret_class)
+{
+	__u32 depth = st ? st->nr_held : 0, class_id;
+	__u64 chain, key, *gen = chain_gen_now();
+	struct chain_memo *memo = NULL;
+	bool in_reclaim;
+
+	*ret_class = 0;
+	if (!chain_cache_on() || !gen)
 		return false;
-	key = ld_chain_triple(chain, class_id, ip, info, in_reclaim);
-	return bpf_map_lookup_elem(&known_chains, &key) != NULL;
+	if (st && (st->overflow || depth >= LD_HELD_TRACK))
+		return false;
+	if (!st && task_state_full)
+		return false;
+	in_reclaim = (current_task_flags() & LD_TASK_KSWAPD) || (st && st->reclaim_depth);
+	if (in_reclaim)
+		info |= LD_CHAIN_IN_RECLAIM;
+	chain = held_chain(st);
+	if (st && depth < LD_MEMO_DEPTH) {
+		memo = &st->memo[depth & (LD_MEMO_DEPTH - 1)];
+		if (memo->gen == *gen && memo->chain == chain && memo->lock == lock &&
+		    memo->ip == ip && memo->info == info) {
+			*ret_class = memo->class_id;
+			return !held_has_lock(st, lock);
+		}
+	}
+	class_id = lock_class(lock);
+	*ret_class = class_id;
+	if (!class_id || !ip || chain == LD_CHAIN_NONE || (st && held_has_lock(st, lock)))
+		return false;
+	key = ld_chain_step(chain, class_id, ip, info);
+	if (!bpf_map_lookup_elem(&known_chains, &key))
+		return false;
+	if (memo) {
+		memo->gen = *gen;
+		memo->chain = chain;
+		memo->lock = lock;
+		memo->ip = ip;
+		memo->info = info;
+		memo->class_id = class_id;
+	}
+	return true;
 }
 
 /* Whether an allocation that may enter reclaim, under what the task holds, adds nothing. */
@@ -545,6 +636,40 @@ static __always_inline bool chain_alloc_known(const struct task_state *st)
 		return false;
 	key = ld_chain_triple(chain, LD_CHAIN_CLASS_ALLOC, 0, 0, 0);
 	return bpf_map_lookup_elem(&known_chains, &key) != NULL;
+}
+
+enum kept_kind {
+	KEPT_ACQUIRES,
+	KEPT_RELEASES,
+	KEPT_ALLOCS,
+};
+
+#define KEPT_STEP 64
+
+/*
+ * One more record kept back. Counted in the task and added to the total
+ * KEPT_STEP at a time, and the rest at exit: an atomic on a shared line
+ * would cost more than the record. The totals lag by less than KEPT_STEP
+ * per living task.
+ */
+static __always_inline void count_kept(struct task_state *st, __u64 *total, enum kept_kind kind)
+{
+	if (!st) {
+		__sync_fetch_and_add(total, 1);
+		return;
+	}
+	if ((++st->kept[kind] % KEPT_STEP) == 0)
+		__sync_fetch_and_add(total, KEPT_STEP);
+}
+
+/* A task's share of the totals count_kept() has not added yet. */
+static __always_inline void kept_flush(const struct task_state *st)
+{
+	if (!st)
+		return;
+	__sync_fetch_and_add(&chain_skipped_acquires, st->kept[KEPT_ACQUIRES] % KEPT_STEP);
+	__sync_fetch_and_add(&chain_skipped_releases, st->kept[KEPT_RELEASES] % KEPT_STEP);
+	__sync_fetch_and_add(&chain_skipped_allocs, st->kept[KEPT_ALLOCS] % KEPT_STEP);
 }
 
 #define LD_HELD_RECORD_SIZE (LD_EVENT_FIXED_SIZE + LD_HELD_MAX * sizeof(struct ld_held_entry))
@@ -590,6 +715,15 @@ static __always_inline bool held_sync(__u32 tid, struct task_state *st)
 	return true;
 }
 
+/* The memos' classes may be out of date. */
+static __always_inline void chain_gen_bump(void)
+{
+	__u64 *gen = chain_gen_now();
+
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
+}
+
 /* What the engine will make of an init's lock: the ident of the record's class name. */
 static __always_inline void lock_ident_note(__u64 lock, const struct ld_event *e)
 {
@@ -603,13 +737,15 @@ static __always_inline void lock_ident_note(__u64 lock, const struct ld_event *e
 	 * is not cached from here on.
 	 */
 	if (e && (e->flags & LD_EV_F_INIT_FALLBACK)) {
-		bpf_map_update_elem(&lock_idents, &lock, &ident, BPF_NOEXIST);
+		if (!bpf_map_update_elem(&lock_idents, &lock, &ident, BPF_NOEXIST))
+			chain_gen_bump();
 		return;
 	}
 	if (e)
 		ident = ld_chain_init_ident((const __u64 *)(e + 1), e->text_len, e->init.site,
 					    e->flags & LD_EV_F_INIT_RULE);
 	bpf_map_update_elem(&lock_idents, &lock, &ident, BPF_ANY);
+	chain_gen_bump();
 }
 
 /* --- stacks and callers ------------------------------------------------------ */

@@ -2494,8 +2494,9 @@ static __u64 task_chain(const struct task *task, __u32 n)
 /*
  * After an acquire: if it was taken (it is the innermost lock held now)
  * and the probes may keep its kind back, its key is known. The probes'
- * conditions, the engine's side: not a ww_mutex, not a lock already held,
- * a known caller, what is held fits the probes' view.
+ * conditions, the engine's side: not a ww_mutex under an acquire context
+ * (what it depends on turns on the context's other locks), not a lock
+ * already held, a known caller, what is held fits the probes' view.
  */
 static void chain_after_acquire(struct engine *engine, const struct ld_event *ev)
 {
@@ -2504,7 +2505,8 @@ static void chain_after_acquire(struct engine *engine, const struct ld_event *ev
 	__u32 n;
 
 	if (!task || !task->nr_held || task->nr_held > LD_HELD_MAX ||
-	    ev->acquire.lock_type == LD_LOCK_WW_MUTEX || !ev->acquire.ip || ev->acquire.ret)
+	    (ev->acquire.lock_type == LD_LOCK_WW_MUTEX && ev->acquire.ctx) || !ev->acquire.ip ||
+	    ev->acquire.ret)
 		return;
 	n = task->nr_held - 1;
 	want = &task->held[n];

@@ -17,8 +17,15 @@ case $out in /*) ;; *) out=$PWD/$out ;; esac
 dir=$out/bench/live
 e2e_prepare >/dev/null || exit 1
 mkdir -p "$dir"
+# The file workload's ext4 (the guest has no mkfs.ext4), as tests/e2e/drivers.sh makes it.
+rm -f "$dir/ext4.img" "$dir/ext4.img.gz"
+if ! mkfs.ext4 -q -F -E lazy_itable_init=0 "$dir/ext4.img" 160M || ! gzip -f "$dir/ext4.img"; then
+	echo "bench-live: mkfs.ext4 failed (e2fsprogs)" >&2
+	exit 1
+fi
 tests/e2e/guest.sh -o "$dir" -f "$E2E_LDFIX_KO" -f "$out/static/lockdepd:lockdepd" \
-	-f "$out/static/floor:floor" -f rules/i915.yaml tests/bench/live-guest.sh >"$dir/guest.log" 2>&1 || {
+	-f "$out/static/floor:floor" -f rules/i915.yaml -f "$dir/ext4.img.gz" \
+	tests/bench/live-guest.sh >"$dir/guest.log" 2>&1 || {
 	echo "bench-live: guest failed (log: $dir/serial.log)" >&2
 	exit 1
 }
@@ -78,8 +85,38 @@ awk '
 		printf "%s", failed
 	}' "$dir/results.txt"
 
+# The chain cache during the traced loops, and the file and fork workload.
+awk '
+	function median(a, n,    i, j, x) {
+		for (i = 2; i <= n; i++)
+			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { x = a[j]; a[j] = a[j - 1]; a[j - 1] = x }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	$1 == "untraced-files" { u[++r] = $2 }
+	$1 == "floor-files" { f[r] = $2 }
+	$1 == "traced-files" { t[r] = $2 }
+	$1 == "files-summary" { if (match($0, /"events":[0-9]+/)) ev[r] = substr($0, RSTART + 9, RLENGTH - 9)
+				if (match($0, /"lost_events":[0-9]+/)) lost += substr($0, RSTART + 14, RLENGTH - 14) }
+	$1 == "files-chain" { sub(/^files-chain .*chain cache: /, ""); chain[r] = $0 }
+	END {
+		for (i = 1; i <= r; i++) {
+			if (!u[i] || !f[i] || !t[i]) { printf "files round %d: timings missing\n", i; continue }
+			printf "files round %d: untraced %.0f ms, floor %.0f ms (%.2fx), lockdepd %.0f ms (%.2fx untraced, %.2fx the floor), %d records\n",
+				i, u[i] / 1e6, f[i] / 1e6, f[i] / u[i], t[i] / 1e6, t[i] / u[i], t[i] / f[i], ev[i]
+			printf "files round %d: chain cache: %s\n", i, chain[i]
+			rf[++n] = f[i] / u[i]; rt[n] = t[i] / u[i]; rtf[n] = t[i] / f[i]
+		}
+		if (n)
+			printf "median files: floor %.2fx untraced; lockdepd %.2fx untraced, %.2fx the floor; lost events: %d\n",
+				median(rf, n), median(rt, n), median(rtf, n), lost
+	}' "$dir/results.txt"
+grep -h '^loop-chain ' "$dir/results.txt" | sed 's/^loop-chain .*chain cache: /loop chain cache: /'
+
+# lockdep's own ratio on the same loop, from its kernel (a second boot).
+tests/bench/lockdep-loop.sh || status_lockdep=1
+
 # The floor must sit on exactly the points lockdepd attached in that guest.
-status=0
+status=${status_lockdep:-0}
 sed -n 's/^{"probe":"\([^"]*\)","group":"[^"]*","kind":"\([^"]*\)".*"status":"attached".*/\2 \1/p' \
 	"$dir/out/probe.json" 2>/dev/null | sort >"$dir/lockdepd-points.txt"
 for variant in floor held lagging ring; do

@@ -40,31 +40,10 @@ die() {
 
 # ---- the lockdep kernel and what guest.sh needs of it ---------------------
 
-start=$(date +%s)
-tree=$("$here/kernel-build.sh" | tail -n 1) || die "kernel build failed"
-[ -f "$tree/arch/x86/boot/bzImage" ] || die "no bzImage in $tree"
-say "lockdep kernel ready in $(($(date +%s) - start)) s: $tree"
-release=$(make -s -C "$tree" kernelrelease) || die "no kernelrelease"
-
-# guest.sh reads abi, boot-image and the virtio modules of its output disk
-# from a kernel directory. virtio is built in here: empty stand-ins keep
-# guest.sh unchanged (init's insmod of them fails, harmlessly, and says so).
-kdir=$dir/kernel
-mods=$kdir/root/lib/modules/$release/kernel/drivers
-mkdir -p "$mods/virtio" "$mods/block"
-echo "$release" >"$kdir/abi"
-cp "$tree/arch/x86/boot/bzImage" "$kdir/boot-image"
-for ko in virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev \
-	virtio/virtio_pci_legacy_dev virtio/virtio_pci block/virtio_blk; do
-	: >"$mods/$ko.ko"
-done
-
-# The fixture against the lockdep tree (its #ifdef CONFIG_LOCKDEP taint).
-fix=$dir/fixture
-mkdir -p "$fix"
-cp -p "$e2e"/fixture/ldfix.c "$e2e"/fixture/Kbuild "$e2e"/fixture/Makefile "$fix/"
-make -s -C "$fix" KDIR="$tree" KCFLAGS=-Werror modules >&2 || die "fixture build against $tree failed"
-lockdep_ko=$fix/ldfix.ko
+# shellcheck source=tests/lockdep/prepare.sh
+. "$here/prepare.sh"
+lockdep_prepare "$dir" || die "the lockdep kernel or its fixture failed"
+kdir=$lockdep_kdir
 
 # ---- lockdepd's side: the Debian guest ------------------------------------
 

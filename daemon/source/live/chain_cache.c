@@ -67,6 +67,23 @@ static void chain_map_clear(struct bpf_map *map, struct hmap *written)
 	hmap_free(written);
 }
 
+/* The tasks' memos of classes and known chains are out of date (lockdepd_common.h). */
+static void chain_gen_bump(struct live *live)
+{
+	__u32 zero = 0;
+	__u64 gen = 0;
+	int fd = bpf_map__fd(live->core->maps.chain_gen);
+
+	/*
+	 * Not atomic with the probes' increments, but adding 2^32 still takes
+	 * it past every value it ever had, which is all a memo compares.
+	 */
+	if (bpf_map_lookup_elem(fd, &zero, &gen) == 0) {
+		gen += 1ull << 32;
+		bpf_map_update_elem(fd, &zero, &gen, BPF_ANY);
+	}
+}
+
 void live__chain_fact(enum engine_chain_fact fact, __u64 key, __u32 class_id, void *ctx)
 {
 	struct live *live = ctx;
@@ -88,10 +105,12 @@ void live__chain_fact(enum engine_chain_fact fact, __u64 key, __u32 class_id, vo
 			break;
 		bpf_map_delete_elem(bpf_map__fd(live->core->maps.ident_classes), &key);
 		hmap_remove(&live->idents_written, slot);
+		chain_gen_bump(live);
 		break;
 	case ENGINE_CHAIN_RESET:
 		chain_map_clear(live->core->maps.known_chains, &live->chains_written);
 		chain_map_clear(live->core->maps.ident_classes, &live->idents_written);
+		chain_gen_bump(live);
 		break;
 	}
 }

@@ -391,6 +391,9 @@ int live_open_entry(struct live *live)
 	if (!err)
 		err = bpf_map__reuse_fd(live->entry->maps.stacks_sent,
 					bpf_map__fd(live->core->maps.stacks_sent));
+	if (!err)
+		err = bpf_map__reuse_fd(live->entry->maps.chain_gen,
+					bpf_map__fd(live->core->maps.chain_gen));
 	if (err)
 		return log_error_errno(err, "sharing the ring buffer: %m");
 	live_forget_libbpf_warning();

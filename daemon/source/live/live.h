@@ -63,7 +63,10 @@ struct live_stats {
 	__u64 lost; /* records the probes could not write */
 	__u64 invalid; /* records that failed validation (a bug if ever non-zero) */
 	__u64 lost_symbols; /* module symbols the probes could not send (names missing) */
-	/* The chain cache: what it kept in the kernel, held records sent, keys known. */
+	/*
+	 * The chain cache: what it kept in the kernel (lagging by less than 64
+	 * a kind per living task), held records sent, keys known.
+	 */
 	__u64 chain_acquires;
 	__u64 chain_releases;
 	__u64 chain_allocs;
