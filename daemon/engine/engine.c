@@ -108,6 +108,18 @@
  * and only within the component of A and B, which holds every path from
  * B back to A: it finds the path a search of the whole graph would.
  *
+ * The chain cache. A live source's probes leave out the acquisitions
+ * (and their releases, and allocations) whose key the engine has already
+ * fed (include/lockdepd_chain.h): the classes held in order, the class
+ * taken, its caller, type and reclaim context. Every dependency, recursion
+ * and order check of an acquisition is a function of that key, so one fed
+ * is all of them made. The engine hands out the facts (engine_chain_fn):
+ * the key of each acquisition and allocation it fed, the class of each
+ * init's ident and of each lock first taken without one, and when those
+ * stop holding. A held record then says what a task holds before its next
+ * acquisition or allocation on a new chain: locks the engine did not know
+ * held are pushed as an acquire would class them, with no dependency.
+ *
  * Losses. A lost event may have been a release. After a loss the held
  * stacks and reclaim context of the task named (or of every task) are
  * dropped, so that nothing held across a gap can become the source of a
