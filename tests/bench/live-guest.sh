@@ -54,6 +54,24 @@ floor_once() {
 	echo "bench: $_name-exit $? $(sed -n 's/^floor: records /records /p' /tmp/floor.err)"
 }
 
+# run_start [ARGS]: `lockdepd run --rules i915.yaml ARGS` in the background,
+# once it watches; run_stop: SIGINT, and its log in /tmp/run.err.
+run_start() {
+	rm -f /tmp/run.err
+	$L run --format json --rules /e2e/i915.yaml "$@" >/dev/null 2>/tmp/run.err &
+	run_pid=$!
+	_i=0
+	while [ $_i -lt 120 ] && ! grep -q 'watching' /tmp/run.err; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+}
+run_stop() {
+	sleep 1
+	kill -INT $run_pid
+	wait $run_pid
+}
+
 for _ in 1 2 3; do
 	loop_once untraced
 	floor_once floor
@@ -61,18 +79,9 @@ for _ in 1 2 3; do
 	floor_once held --hold --no-wakeup
 	floor_once lagging --hold
 	floor_once ring --ring
-	rm -f /tmp/run.err
-	$L run --format json --no-default-rules --rules /e2e/i915.yaml >/dev/null 2>/tmp/run.err &
-	pid=$!
-	i=0
-	while [ $i -lt 120 ] && ! grep -q 'watching' /tmp/run.err; do
-		sleep 1
-		i=$((i + 1))
-	done
+	run_start --no-default-rules
 	loop_once traced
-	sleep 1
-	kill -INT $pid
-	wait $pid
+	run_stop
 	echo "bench: summary $(grep '"summary"' /tmp/run.err)"
 	echo "bench: loop-chain $(grep 'chain cache:' /tmp/run.err)"
 	echo "bench: lost-warning $(grep -c 'were lost' /tmp/run.err)"
@@ -104,18 +113,9 @@ files_once() {
 
 # files_traced_once: the workload under `lockdepd run` (its default rules on).
 files_traced_once() {
-	rm -f /tmp/run.err
-	$L run --format json --rules /e2e/i915.yaml >/dev/null 2>/tmp/run.err &
-	pid=$!
-	i=0
-	while [ $i -lt 120 ] && ! grep -q 'watching' /tmp/run.err; do
-		sleep 1
-		i=$((i + 1))
-	done
+	run_start
 	files_once traced
-	sleep 1
-	kill -INT $pid
-	wait $pid
+	run_stop
 	echo "bench: files-summary $(grep '"summary"' /tmp/run.err)"
 	echo "bench: files-chain $(grep 'chain cache:' /tmp/run.err)"
 }

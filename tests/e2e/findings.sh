@@ -111,7 +111,7 @@ report_replay replay "$g/rules.ldt"
 expect_findings findings-replay-rules "$dir/replay.json" "${rules_expected[@]}"
 same_findings findings-live-equals-replay "$g/rules.json" "$dir/replay.json"
 
-# The chain cache: the scenarios three times over, recorded in one boot with
+# The chain cache: the scenarios twice over, recorded in one boot with
 # the cache and with --all-events. Both reports hold the same findings (all
 # of them, the kernel's own included), and the cache did keep acquisitions
 # in the kernel.

@@ -346,6 +346,33 @@ static void mark_entry_points(struct slot_plan *plans, size_t nr, enum probe_sta
 }
 
 /* Drivers' reclaim entry points and lock_args, when there are any to watch. */
+/*
+ * The entry object writes into the core's ring buffer and task table, and
+ * its inits reach the chain cache's maps: one view of both (lockdepd_common.h).
+ */
+static int share_core_maps(struct live *live)
+{
+	const struct {
+		struct bpf_map *entry, *core;
+	} maps[] = {
+		{ live->entry->maps.events, live->core->maps.events },
+		{ live->entry->maps.task_states, live->core->maps.task_states },
+		{ live->entry->maps.stacks_sent, live->core->maps.stacks_sent },
+		{ live->entry->maps.lock_idents, live->core->maps.lock_idents },
+		{ live->entry->maps.ident_classes, live->core->maps.ident_classes },
+		{ live->entry->maps.known_chains, live->core->maps.known_chains },
+		{ live->entry->maps.chain_gen, live->core->maps.chain_gen },
+	};
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		int err = bpf_map__reuse_fd(maps[i].entry, bpf_map__fd(maps[i].core));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int live_open_entry(struct live *live)
 {
 	struct slot_plan plans[LD_RECLAIM_SLOTS + LD_LOCKARG_SLOTS];
@@ -374,28 +401,9 @@ int live_open_entry(struct live *live)
 		if (err)
 			return err;
 	}
-	err = bpf_map__reuse_fd(live->entry->maps.events, bpf_map__fd(live->core->maps.events));
-	if (!err)
-		err = bpf_map__reuse_fd(live->entry->maps.task_states,
-					bpf_map__fd(live->core->maps.task_states));
-	/* The chain cache's maps: one view of what the engine knows. */
-	if (!err)
-		err = bpf_map__reuse_fd(live->entry->maps.lock_idents,
-					bpf_map__fd(live->core->maps.lock_idents));
-	if (!err)
-		err = bpf_map__reuse_fd(live->entry->maps.ident_classes,
-					bpf_map__fd(live->core->maps.ident_classes));
-	if (!err)
-		err = bpf_map__reuse_fd(live->entry->maps.known_chains,
-					bpf_map__fd(live->core->maps.known_chains));
-	if (!err)
-		err = bpf_map__reuse_fd(live->entry->maps.stacks_sent,
-					bpf_map__fd(live->core->maps.stacks_sent));
-	if (!err)
-		err = bpf_map__reuse_fd(live->entry->maps.chain_gen,
-					bpf_map__fd(live->core->maps.chain_gen));
+	err = share_core_maps(live);
 	if (err)
-		return log_error_errno(err, "sharing the ring buffer: %m");
+		return log_error_errno(err, "sharing the core object's maps: %m");
 	live_forget_libbpf_warning();
 	err = lockdepd_entry_bpf__load(live->entry);
 	if (err) {
