@@ -44,7 +44,7 @@ phase_rules() {
 # The same chains again and again: what the chain cache keeps in the kernel.
 phase_repeat() {
 	load_fixture || echo "findings: insmod failed"
-	for n in 1 2; do
+	for _ in 1 2; do
 		phase_scenarios
 	done
 	rmmod ldfix || echo "findings: rmmod failed"
