@@ -46,6 +46,8 @@ lockdep_prepare() {
 		echo "lockdep: fixture build against $tree failed" >&2
 		return 1
 	}
+	# shellcheck disable=SC2034 # the callers' results
 	lockdep_ko=$fix/ldfix.ko
+	# shellcheck disable=SC2034
 	lockdep_tree=$tree
 }
