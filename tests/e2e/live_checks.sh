@@ -100,9 +100,15 @@ $L record --attach kprobe --all-allocs -o /out/kprobe.bin -- \
 	sh -c '. /e2e/lib.sh; . /tmp/scenarios.sh' 2>/out/kprobe.err
 echo "record-kprobe $?" >>/out/status.txt
 
-$L record -o /out/loop.bin -- sh -c '. /e2e/lib.sh; load_fixture && scenario loop 10000 && rmmod ldfix' \
-	2>/out/loop.err
+# Every record the probes make crosses the ring buffer at the loop's rate:
+# --all-events, or the chain cache would keep the repeats in the kernel.
+$L record --all-events -o /out/loop.bin -- \
+	sh -c '. /e2e/lib.sh; load_fixture && scenario loop 10000 && rmmod ldfix' 2>/out/loop.err
 echo "record-loop $?" >>/out/status.txt
+# The same loop with the cache: its repeats stay in the kernel.
+$L record -o /out/loop-cached.bin -- \
+	sh -c '. /e2e/lib.sh; load_fixture && scenario loop 10000 && rmmod ldfix' 2>/out/loop-cached.err
+echo "record-loop-cached $?" >>/out/status.txt
 EOF
 
 "$E2E_DIR/guest.sh" -o "$dir/g1" -f "$E2E_LDFIX_KO" -f "$guest_bin:lockdepd" \
@@ -275,6 +281,15 @@ if [ -f "$dir/loop.txt" ]; then
 	vm=$(grep -a '^init .*name="&vm->mutex"' "$dir/loop.txt" | head -n 1 | sed -n 's/.* lock=\(0x[0-9a-f]*\) .*/\1/p')
 	n=$(grep -ac "^acquire .* lock=$vm ip=\"scenario_loop+" "$dir/loop.txt")
 	if [ "$n" -ge 10000 ]; then tap_ok live-loop-every-acquire; else tap_not_ok live-loop-every-acquire "$n acquires of vm->mutex in scenario_loop, want 10000"; fi
+fi
+expect_status live-record-loop-cached-exit-0 record-loop-cached 0
+cached=$("$host_bin" dump "$g1/loop-cached.bin" 2>/dev/null | grep -ac '^acquire .* ip="scenario_loop+')
+kept=$(sed -n 's/.*chain cache: \([0-9]*\) acquisitions.*/\1/p' "$g1/loop-cached.err" | tail -n 1)
+echo "# loop with the chain cache: $cached of 30000 acquisitions sent; $(grep -h 'chain cache:' "$g1/loop-cached.err" | sed 's/^lockdepd: //')"
+if [ "${cached:-0}" -ge 1 ] && [ "$cached" -lt 30000 ] && [ "${kept:-0}" -gt 0 ]; then
+	tap_ok live-loop-cache-keeps-repeats
+else
+	tap_not_ok live-loop-cache-keeps-repeats "$cached of 30000 loop acquisitions sent, '$kept' kept"
 fi
 
 # --- findings: live = replayed = kprobes -------------------------------------------
