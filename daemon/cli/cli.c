@@ -88,3 +88,17 @@ int cli_no_operand(const struct cli *cli, int argc, char **argv)
 		return 0;
 	return log_error_errno(-EINVAL, "%s: unexpected argument '%s'", cli->name, argv[optind]);
 }
+
+int cli_parse_chain_keys(const char *arg, unsigned int *ret_keys)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (end == arg || *end || errno || n == 0 || n > (1ul << 24))
+		return log_error_errno(-EINVAL, "--chain-keys: expected 1 to %lu, got '%s'",
+				       1ul << 24, arg);
+	*ret_keys = (unsigned int)n;
+	return 0;
+}

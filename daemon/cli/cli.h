@@ -75,4 +75,7 @@ const char *cli_one_operand(const struct cli *cli, int argc, char **argv, const 
 /* 0 when the options left no operand, else -EINVAL logged naming the first. */
 int cli_no_operand(const struct cli *cli, int argc, char **argv);
 
+/* --chain-keys N: a size for the chain cache, 1 to 16M. 0 or -EINVAL (logged). */
+int cli_parse_chain_keys(const char *arg, unsigned int *ret_keys);
+
 #endif

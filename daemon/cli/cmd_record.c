@@ -236,6 +236,7 @@ int cmd_record(int argc, char **argv)
 		{ "all-allocs", no_argument, NULL, 'A' },
 		{ "all-stacks", no_argument, NULL, 'S' },
 		{ "all-events", no_argument, NULL, 'E' },
+		{ "chain-keys", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -243,7 +244,7 @@ int cmd_record(int argc, char **argv)
 		.name = "record",
 		.usage = "record -o FILE [--duration SEC] [--rules FILE]... [--no-default-rules]\n"
 			 "       [--attach auto|fentry|kprobe] [--all-allocs] [--all-stacks]\n"
-			 "       [--all-events]\n"
+			 "       [--all-events] [--chain-keys N]\n"
 			 "       [-- COMMAND ...]",
 	};
 	struct live_opts live_opts = { .attach = LIVE_ATTACH_AUTO, .chain_cache = true };
@@ -283,6 +284,10 @@ int cmd_record(int argc, char **argv)
 		case 'E':
 			live_opts.all_allocs = true;
 			live_opts.chain_cache = false;
+			break;
+		case 'K':
+			if (cli_parse_chain_keys(optarg, &live_opts.chain_keys))
+				goto cleanup;
 			break;
 		}
 	}

@@ -20,7 +20,7 @@
 const char cmd_run_usage[] =
 	"run [--rules FILE]... [--no-default-rules] [--format text|json] [--json FILE]\n"
 	"               [--duration SEC] [--attach auto|fentry|kprobe] [--all-allocs]\n"
-	"               [--all-stacks] [--all-events] [--replay TRACE [--exit-on-eof]]\n"
+	"               [--all-stacks] [--all-events] [--chain-keys N] [--replay TRACE [--exit-on-eof]]\n"
 	"               [--state-dir DIR|none] [--runtime-dir DIR|none] [--save-interval SEC]\n"
 	"               [--kmsg PATH|none] [--alert-kmsg PATH] [--alert-json FILE]";
 
@@ -68,6 +68,7 @@ int cmd_run(int argc, char **argv)
 		OPT_ALL_ALLOCS,
 		OPT_ALL_STACKS,
 		OPT_ALL_EVENTS,
+		OPT_CHAIN_KEYS,
 	};
 	static const struct option options[] = {
 		{ "rules", required_argument, NULL, 'r' },
@@ -79,6 +80,7 @@ int cmd_run(int argc, char **argv)
 		{ "all-allocs", no_argument, NULL, OPT_ALL_ALLOCS },
 		{ "all-stacks", no_argument, NULL, OPT_ALL_STACKS },
 		{ "all-events", no_argument, NULL, OPT_ALL_EVENTS },
+		{ "chain-keys", required_argument, NULL, OPT_CHAIN_KEYS },
 		{ "replay", required_argument, NULL, OPT_REPLAY },
 		{ "exit-on-eof", no_argument, NULL, OPT_EXIT_ON_EOF },
 		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
@@ -132,6 +134,10 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_ALL_EVENTS:
 			opts.all_events = true;
+			break;
+		case OPT_CHAIN_KEYS:
+			if (cli_parse_chain_keys(optarg, &opts.chain_keys))
+				goto cleanup;
 			break;
 		case OPT_REPLAY:
 			opts.replay_path = optarg;

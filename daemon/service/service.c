@@ -495,6 +495,7 @@ static int open_source(struct service *svc)
 		.all_allocs = opts->all_allocs || opts->all_events,
 		.all_stacks = opts->all_stacks,
 		.chain_cache = !opts->all_events,
+		.chain_keys = opts->chain_keys,
 	};
 	int err;
 

@@ -37,6 +37,7 @@ struct service_opts {
 	bool all_allocs; /* live: send allocations BPF could tell are harmless */
 	bool all_stacks; /* live: unwind every stack, even of sites already seen */
 	bool all_events; /* live: no chain cache, every allocation (all_allocs) */
+	unsigned int chain_keys; /* live: the chain cache's size, 0 for the default */
 	enum report_format format; /* findings on stdout */
 	const char *json_path; /* every finding as JSON lines too; NULL: none */
 	const char *state_dir; /* NULL: no persistence */

@@ -144,6 +144,14 @@ run_lockdepd "$WORK/out" "$WORK/err" report
 expect_status "usage error exits 2" 2
 run_lockdepd "$WORK/out" "$WORK/err" frobnicate
 expect_status "unknown command exits 2" 2
+for keys in 0 -3 16777217 4k; do
+	run_lockdepd "$WORK/out" "$WORK/err" record --chain-keys "$keys" -o "$WORK/never.ldt"
+	expect_status "record --chain-keys $keys is a usage error" 2
+	check "record --chain-keys $keys says what it wants" \
+		grep -q "^lockdepd: --chain-keys: expected 1 to 16777216, got '$keys'" "$WORK/err"
+done
+run_lockdepd "$WORK/out" "$WORK/err" run --chain-keys 0 --replay "$WORK/seed.trace"
+expect_status "run --chain-keys 0 is a usage error" 2
 
 # A trace cut off mid-way reports what it holds and says it was truncated.
 head -c $(($(stat -c %s "$WORK/seed.ldt") - 12)) "$WORK/seed.ldt" >"$WORK/cut.ldt"

@@ -109,6 +109,10 @@ echo "record-loop $?" >>/out/status.txt
 $L record -o /out/loop-cached.bin -- \
 	sh -c '. /e2e/lib.sh; load_fixture && scenario loop 10000 && rmmod ldfix' 2>/out/loop-cached.err
 echo "record-loop-cached $?" >>/out/status.txt
+# A chain cache of 4 keys fills up at once: said, and everything sent since.
+$L record --chain-keys 4 -o /out/loop-full.bin -- \
+	sh -c '. /e2e/lib.sh; load_fixture && scenario loop 1000 && rmmod ldfix' 2>/out/loop-full.err
+echo "record-loop-full $?" >>/out/status.txt
 EOF
 
 "$E2E_DIR/guest.sh" -o "$dir/g1" -f "$E2E_LDFIX_KO" -f "$guest_bin:lockdepd" \
@@ -290,6 +294,13 @@ if [ "${cached:-0}" -ge 1 ] && [ "$cached" -lt 30000 ] && [ "${kept:-0}" -gt 0 ]
 	tap_ok live-loop-cache-keeps-repeats
 else
 	tap_not_ok live-loop-cache-keeps-repeats "$cached of 30000 loop acquisitions sent, '$kept' kept"
+fi
+expect_status live-record-loop-full-exit-0 record-loop-full 0
+if grep -q 'chain cache: known_chains: full; every acquisition is sent from now on' "$g1/loop-full.err" &&
+	grep -q 'chains known (a map filled up' "$g1/loop-full.err"; then
+	tap_ok live-chain-cache-full-sends-everything
+else
+	tap_not_ok live-chain-cache-full-sends-everything "$(grep -h 'chain cache' "$g1/loop-full.err" | paste -sd';')"
 fi
 
 # --- findings: live = replayed = kprobes -------------------------------------------

@@ -95,6 +95,11 @@ static int configure_core(struct live *live, enum lock_mode mode)
 	err = bpf_map__set_max_entries(core->maps.events, ringbuf_bytes(live));
 	if (err)
 		return log_error_errno(err, "ring buffer size: %m");
+	if (live->opts.chain_keys) {
+		err = bpf_map__set_max_entries(core->maps.known_chains, live->opts.chain_keys);
+		if (err)
+			return log_error_errno(err, "chain cache size: %m");
+	}
 
 	defs = probe_lock_defs(&nr);
 	for (size_t i = 0; i < nr && mode != LOCK_MODE_NONE; i++) {

@@ -56,6 +56,8 @@ struct live_opts {
 	 * the engine what the tasks hold.
 	 */
 	bool chain_cache;
+	/* Chain keys the cache holds at most (each about 80 bytes of kernel memory); 0: 65536. */
+	unsigned int chain_keys;
 };
 
 struct live_stats {
