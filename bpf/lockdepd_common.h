@@ -22,6 +22,10 @@
  *    held set, same reclaim context and scope); repeats carry just the
  *    caller's frame. The engine keeps a dependency's stack from its first
  *    occurrence, which is the first occurrence of such a key.
+ *  - an acquisition the engine has already fed in the same chain of held
+ *    classes (the chain cache below, include/lockdepd_chain.h) is not sent,
+ *    nor its release; the entry stays unsent until a held record tells the
+ *    engine, before the task's next record that depends on what it holds.
  * Where the view can be wrong it errs towards sending: a task holding more
  * than LD_HELD_TRACK locks, or one whose state could not be stored, is
  * never filtered.
